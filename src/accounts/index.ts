@@ -1,0 +1,21 @@
+import type { Config } from '../config/config.ts';
+import type { Store } from '../store/store.ts';
+import { sessionsService } from './sessions.ts';
+import { usersService } from './users.ts';
+import { workspacesService } from './workspaces.ts';
+
+export { AccountsError } from './errors.ts';
+export type { User } from './users.ts';
+export type { Workspace } from './workspaces.ts';
+export type { Role } from './tables.ts';
+
+/** The accounts module's public face: other modules call these, never the tables. */
+export function accountsModule(store: Store, config: Pick<Config, 'sessionTtlSeconds'>) {
+  return {
+    users: usersService(store),
+    workspaces: workspacesService(store),
+    sessions: sessionsService(store, config.sessionTtlSeconds),
+  };
+}
+
+export type Accounts = ReturnType<typeof accountsModule>;

@@ -1,0 +1,93 @@
+import type { Kysely } from 'kysely';
+import type { Store } from '../store/store.ts';
+import { newId } from '../util/ids.ts';
+import { AccountsError, isUniqueViolation } from './errors.ts';
+import { hashPassword, verifyPassword } from './password.ts';
+import type { AccountsTables, UsersTable } from './tables.ts';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  isAdmin: boolean;
+  createdAt: number;
+}
+
+export const MIN_PASSWORD_LENGTH = 10;
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+const toUser = (row: UsersTable): User => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  isAdmin: row.is_admin === 1,
+  createdAt: row.created_at,
+});
+
+export function usersService(store: Store) {
+  const db: Kysely<AccountsTables> = store.typed<AccountsTables>();
+  return {
+    async createUser(input: { email: string; password?: string; name?: string; isAdmin?: boolean }): Promise<User> {
+      const email = input.email.trim();
+      if (!EMAIL_RE.test(email) || email.length > 320) throw new AccountsError('invalid_email', `"${email}" is not a valid email address`);
+      if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
+        throw new AccountsError('weak_password', `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`);
+      }
+      const row: UsersTable = {
+        id: newId(),
+        email,
+        email_normalized: normalizeEmail(email),
+        name: (input.name ?? '').trim().slice(0, 200),
+        password_hash: input.password === undefined ? null : await hashPassword(input.password),
+        is_admin: input.isAdmin ? 1 : 0,
+        created_at: Date.now(),
+      };
+      try {
+        await db.insertInto('users').values(row).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AccountsError('email_taken', `A user with the email ${email} already exists`);
+        throw err;
+      }
+      return toUser(row);
+    },
+
+    async getUser(id: string): Promise<User | undefined> {
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    async findUserByEmail(email: string): Promise<User | undefined> {
+      const row = await db.selectFrom('users').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst();
+      return row && toUser(row);
+    },
+
+    /** The user when email and password match; undefined otherwise, in the same time either way. */
+    async authenticate(email: string, password: string): Promise<User | undefined> {
+      const row = await db.selectFrom('users').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst();
+      const ok = await verifyPassword(password, row?.password_hash);
+      return ok && row ? toUser(row) : undefined;
+    },
+
+    async setPassword(userId: string, password: string): Promise<void> {
+      if (password.length < MIN_PASSWORD_LENGTH) throw new AccountsError('weak_password', `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`);
+      const r = await db.updateTable('users').set({ password_hash: await hashPassword(password) }).where('id', '=', userId).executeTakeFirst();
+      if (!r.numUpdatedRows) throw new AccountsError('not_found', 'No such user');
+    },
+
+    async listUsers(): Promise<User[]> {
+      const rows = await db.selectFrom('users').selectAll().orderBy('created_at').orderBy('email_normalized').execute();
+      return rows.map(toUser);
+    },
+
+    async countUsers(): Promise<number> {
+      const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+  };
+}
+
+export type UsersService = ReturnType<typeof usersService>;

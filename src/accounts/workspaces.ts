@@ -1,0 +1,170 @@
+import type { Kysely } from 'kysely';
+import type { Store } from '../store/store.ts';
+import { newId } from '../util/ids.ts';
+import { AccountsError, isUniqueViolation } from './errors.ts';
+import { normalizeEmail } from './users.ts';
+import type { AccountsTables, Role, WorkspacesTable } from './tables.ts';
+
+export interface Workspace {
+  id: string;
+  slug: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface Membership {
+  workspace: Workspace;
+  userId: string;
+  email: string;
+  role: Role;
+}
+
+export const ROLES: readonly Role[] = ['owner', 'admin', 'member'];
+
+// Slugs become URL path segments (`/<slug>/mcp`), so anything a top-level route uses is reserved.
+export const RESERVED_SLUGS = new Set([
+  'well-known', '.well-known', 'api', 'mcp', 'oauth', 'admin', 'static', 'healthz', 'readyz', 'login', 'logout',
+  'signin', 'signout', 'consent', 'authorize', 'token', 'register', 'revoke', 'introspect', 'userinfo', 'jwks',
+  'dashboard', 'assets', 'docs', 'settings', 'account', 'www', 'favicon.ico', 'robots.txt', 'new',
+]);
+
+const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
+
+/** Throws AccountsError('invalid_slug' | 'reserved_slug') with a message a person can act on. */
+export function validateSlug(slug: string): void {
+  if (!SLUG_RE.test(slug) || slug.includes('--')) {
+    throw new AccountsError(
+      'invalid_slug',
+      `"${slug.slice(0, 60)}" is not a valid workspace slug: use 3–40 lower-case letters, digits and single dashes, starting and ending with a letter or digit`,
+    );
+  }
+  if (RESERVED_SLUGS.has(slug)) throw new AccountsError('reserved_slug', `"${slug}" is reserved; choose another slug`);
+}
+
+const toWorkspace = (row: WorkspacesTable): Workspace => ({ id: row.id, slug: row.slug, name: row.name, createdAt: row.created_at });
+
+export function workspacesService(store: Store) {
+  const db: Kysely<AccountsTables> = store.typed<AccountsTables>();
+
+  async function requireWorkspace(slug: string): Promise<Workspace> {
+    const ws = await getBySlug(slug);
+    if (!ws) throw new AccountsError('not_found', `Workspace "${slug}" not found`);
+    return ws;
+  }
+  async function getBySlug(slug: string): Promise<Workspace | undefined> {
+    const row = await db.selectFrom('workspaces').selectAll().where('slug', '=', slug).executeTakeFirst();
+    return row && toWorkspace(row);
+  }
+  async function requireUserId(email: string): Promise<string> {
+    const u = await db.selectFrom('users').select('id').where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst();
+    if (!u) throw new AccountsError('not_found', `No user with the email ${email}`);
+    return u.id;
+  }
+
+  return {
+    validateSlug,
+    getWorkspaceBySlug: getBySlug,
+    requireWorkspace,
+
+    async getWorkspace(id: string): Promise<Workspace | undefined> {
+      const row = await db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toWorkspace(row);
+    },
+
+    async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace> {
+      validateSlug(input.slug);
+      const row: WorkspacesTable = { id: newId(), slug: input.slug, name: (input.name ?? input.slug).trim().slice(0, 200) || input.slug, created_at: Date.now() };
+      try {
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('workspaces').values(row).execute();
+          if (input.ownerUserId) {
+            await trx.insertInto('memberships').values({ workspace_id: row.id, user_id: input.ownerUserId, role: 'owner', created_at: row.created_at }).execute();
+          }
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AccountsError('slug_taken', `A workspace with the slug "${input.slug}" already exists`);
+        throw err;
+      }
+      return toWorkspace(row);
+    },
+
+    async listWorkspaces(): Promise<Workspace[]> {
+      return (await db.selectFrom('workspaces').selectAll().orderBy('slug').execute()).map(toWorkspace);
+    },
+
+    async countWorkspaces(): Promise<number> {
+      const r = await db.selectFrom('workspaces').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+
+    /** Adds or changes a membership (by email). */
+    async addMember(slug: string, email: string, role: Role): Promise<void> {
+      if (!ROLES.includes(role)) throw new AccountsError('invalid_role', `Role must be one of ${ROLES.join(', ')}`);
+      const ws = await requireWorkspace(slug);
+      const userId = await requireUserId(email);
+      await db.transaction().execute(async (trx) => {
+        const existing = await trx.selectFrom('memberships').select('role').where('workspace_id', '=', ws.id).where('user_id', '=', userId).executeTakeFirst();
+        if (existing) {
+          if (existing.role === 'owner' && role !== 'owner') await assertAnotherOwner(trx, ws.id, userId);
+          await trx.updateTable('memberships').set({ role }).where('workspace_id', '=', ws.id).where('user_id', '=', userId).execute();
+        } else {
+          await trx.insertInto('memberships').values({ workspace_id: ws.id, user_id: userId, role, created_at: Date.now() }).execute();
+        }
+      });
+    },
+
+    async removeMember(slug: string, email: string): Promise<void> {
+      const ws = await requireWorkspace(slug);
+      const userId = await requireUserId(email);
+      await db.transaction().execute(async (trx) => {
+        const existing = await trx.selectFrom('memberships').select('role').where('workspace_id', '=', ws.id).where('user_id', '=', userId).executeTakeFirst();
+        if (!existing) throw new AccountsError('not_found', `${email} is not a member of ${slug}`);
+        if (existing.role === 'owner') await assertAnotherOwner(trx, ws.id, userId);
+        await trx.deleteFrom('memberships').where('workspace_id', '=', ws.id).where('user_id', '=', userId).execute();
+      });
+    },
+
+    async listMembers(slug: string): Promise<{ userId: string; email: string; name: string; role: Role }[]> {
+      const ws = await requireWorkspace(slug);
+      const rows = await db
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select(['users.id as userId', 'users.email as email', 'users.name as name', 'memberships.role as role'])
+        .where('memberships.workspace_id', '=', ws.id)
+        .orderBy('users.email_normalized')
+        .execute();
+      return rows;
+    },
+
+    /** The user's role in a workspace, or undefined when not a member. */
+    async getRole(workspaceId: string, userId: string): Promise<Role | undefined> {
+      const r = await db.selectFrom('memberships').select('role').where('workspace_id', '=', workspaceId).where('user_id', '=', userId).executeTakeFirst();
+      return r?.role;
+    },
+
+    async listWorkspacesForUser(userId: string): Promise<(Workspace & { role: Role })[]> {
+      const rows = await db
+        .selectFrom('memberships')
+        .innerJoin('workspaces', 'workspaces.id', 'memberships.workspace_id')
+        .selectAll('workspaces')
+        .select('memberships.role as role')
+        .where('memberships.user_id', '=', userId)
+        .orderBy('workspaces.slug')
+        .execute();
+      return rows.map((r) => ({ ...toWorkspace(r), role: r.role }));
+    },
+  };
+}
+
+async function assertAnotherOwner(trx: Kysely<AccountsTables>, workspaceId: string, userId: string): Promise<void> {
+  const other = await trx
+    .selectFrom('memberships')
+    .select('user_id')
+    .where('workspace_id', '=', workspaceId)
+    .where('role', '=', 'owner')
+    .where('user_id', '!=', userId)
+    .executeTakeFirst();
+  if (!other) throw new AccountsError('last_owner', 'A workspace must keep at least one owner');
+}
+
+export type WorkspacesService = ReturnType<typeof workspacesService>;

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig, ConfigError } from './config.ts';
+
+test('defaults: loopback 8787, derived public URL and SQLite path under the data dir', () => {
+  const c = loadConfig({ env: {}, cwd: '/srv/app' });
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.port, 8787);
+  assert.equal(c.publicUrl, 'http://127.0.0.1:8787');
+  assert.equal(c.dataDir, '/srv/app/.tollgate');
+  assert.equal(c.databaseUrl, 'sqlite:/srv/app/.tollgate/tollgate.db');
+  assert.equal(c.bodyLimitBytes, 1024 * 1024);
+});
+
+test('environment overrides defaults; public URL loses its trailing slash', () => {
+  const c = loadConfig({ env: { TOLLGATE_PORT: '9000', TOLLGATE_PUBLIC_URL: 'https://mcp.example.com/', TOLLGATE_SHARED_ENDPOINT: 'false' } });
+  assert.equal(c.port, 9000);
+  assert.equal(c.publicUrl, 'https://mcp.example.com');
+  assert.equal(c.sharedEndpoint, false);
+});
+
+test('an invalid value names the key', () => {
+  assert.throws(() => loadConfig({ env: { TOLLGATE_PORT: 'eighty' } }), (e: unknown) => e instanceof ConfigError && /TOLLGATE_PORT/.test(e.message));
+  assert.throws(() => loadConfig({ env: { TOLLGATE_PORT: '70000' } }), /TOLLGATE_PORT.*at most 65535/);
+  assert.throws(() => loadConfig({ env: { TOLLGATE_LOG_LEVEL: 'loud' } }), /TOLLGATE_LOG_LEVEL.*one of/);
+  assert.throws(() => loadConfig({ env: { TOLLGATE_PUBLIC_URL: 'ftp://x' } }), /TOLLGATE_PUBLIC_URL/);
+  assert.throws(() => loadConfig({ env: { TOLLGATE_PUBLIC_URL: 'https://x/?a=1' } }), /query or fragment/);
+  assert.throws(() => loadConfig({ env: { TOLLGATE_SHARED_ENDPOINT: 'maybe' } }), /TOLLGATE_SHARED_ENDPOINT/);
+});
+
+test('a config file is read, and the environment wins over it', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tg-config-'));
+  const file = path.join(dir, 'tollgate.json');
+  writeFileSync(file, JSON.stringify({ port: 7000, logLevel: 'warn' }));
+  const c = loadConfig({ env: { TOLLGATE_CONFIG: file, TOLLGATE_LOG_LEVEL: 'error' } });
+  assert.equal(c.port, 7000);
+  assert.equal(c.logLevel, 'error');
+});
+
+test('a bad config file is refused with the key named', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tg-config-'));
+  const file = path.join(dir, 'bad.json');
+  writeFileSync(file, '{ not json');
+  assert.throws(() => loadConfig({ env: { TOLLGATE_CONFIG: file } }), /TOLLGATE_CONFIG.*not a JSON object/);
+  writeFileSync(file, JSON.stringify({ prot: 1 }));
+  assert.throws(() => loadConfig({ env: { TOLLGATE_CONFIG: file } }), /prot.*unknown key/);
+  writeFileSync(file, JSON.stringify({ port: 'x' }));
+  assert.throws(() => loadConfig({ env: { TOLLGATE_CONFIG: file } }), /port \(config file\)/);
+  assert.throws(() => loadConfig({ env: { TOLLGATE_CONFIG: path.join(dir, 'missing.json') } }), /cannot read/);
+});

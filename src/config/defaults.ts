@@ -1,0 +1,73 @@
+// Every setting Tollgate reads, with its default. The README's configuration reference is generated from this
+// file (`npm run docs:config`), and test/config-docs.test.ts fails when the two drift.
+
+export type SettingType = 'string' | 'integer' | 'boolean' | 'url' | 'enum';
+
+export interface Setting {
+  readonly env: string;
+  readonly type: SettingType;
+  /** `null` means "unset" (optional) or, where the description says so, derived from other settings. */
+  readonly default: string | number | boolean | null;
+  readonly description: string;
+  readonly values?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  /** Never printed back (errors name the key, not the value). */
+  readonly secret?: boolean;
+}
+
+const s = <T extends Setting>(setting: T): T => setting;
+
+export const settings = {
+  // --- process and HTTP
+  host: s({ env: 'TOLLGATE_HOST', type: 'string', default: '127.0.0.1', description: 'Interface the HTTP server listens on.' }),
+  port: s({ env: 'TOLLGATE_PORT', type: 'integer', default: 8787, min: 0, max: 65535, description: 'TCP port (0 picks a free one).' }),
+  publicUrl: s({ env: 'TOLLGATE_PUBLIC_URL', type: 'url', default: null, description: 'The URL clients use to reach Tollgate; the OAuth issuer and every resource URL derive from it. Default: `http://<host>:<port>`. Never taken from request headers.' }),
+  dataDir: s({ env: 'TOLLGATE_DATA_DIR', type: 'string', default: './.tollgate', description: 'Directory for the embedded database and the generated secret (created with mode 0700).' }),
+  databaseUrl: s({ env: 'TOLLGATE_DATABASE_URL', type: 'string', default: null, description: '`sqlite:<path>` or `postgres://…`. Default: `sqlite:<dataDir>/tollgate.db`.' }),
+  databasePoolSize: s({ env: 'TOLLGATE_DATABASE_POOL_SIZE', type: 'integer', default: 10, min: 1, max: 200, description: 'PostgreSQL connections per process.' }),
+  secret: s({ env: 'TOLLGATE_SECRET', type: 'string', default: null, secret: true, description: 'Key material that encrypts signing keys at rest. Default: a random secret generated once into `<dataDir>/secret` (mode 0600). Set it when several processes share PostgreSQL.' }),
+  logLevel: s({ env: 'TOLLGATE_LOG_LEVEL', type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', description: 'Minimum level of the JSON log written to stdout.' }),
+  bodyLimitBytes: s({ env: 'TOLLGATE_BODY_LIMIT_BYTES', type: 'integer', default: 1048576, min: 1024, max: 104857600, description: 'Largest accepted request body; larger ones get 413.' }),
+  shutdownTimeoutMs: s({ env: 'TOLLGATE_SHUTDOWN_TIMEOUT_MS', type: 'integer', default: 10000, min: 0, max: 600000, description: 'How long SIGTERM waits for in-flight requests before closing connections.' }),
+
+  // --- bootstrap
+  adminEmail: s({ env: 'TOLLGATE_ADMIN_EMAIL', type: 'string', default: 'admin@example.com', description: 'Email of the owner created on first start.' }),
+  adminPassword: s({ env: 'TOLLGATE_ADMIN_PASSWORD', type: 'string', default: null, secret: true, description: 'Password of the owner created on first start. Default: a strong password generated and printed once.' }),
+  seedDemo: s({ env: 'TOLLGATE_SEED_DEMO', type: 'boolean', default: true, description: 'On first start, create the `demo` workspace with sample data and make the owner its member.' }),
+
+  // --- accounts and web
+  sessionTtlSeconds: s({ env: 'TOLLGATE_SESSION_TTL_SECONDS', type: 'integer', default: 604800, min: 60, max: 31536000, description: 'Lifetime of a browser sign-in session.' }),
+  loginMaxFailures: s({ env: 'TOLLGATE_LOGIN_MAX_FAILURES', type: 'integer', default: 10, min: 1, max: 1000, description: 'Failed sign-ins per account (and per IP, ×5) within the window before sign-in is throttled.' }),
+  loginWindowSeconds: s({ env: 'TOLLGATE_LOGIN_WINDOW_SECONDS', type: 'integer', default: 900, min: 1, max: 86400, description: 'Window of the sign-in throttle.' }),
+
+  // --- OAuth authorization server
+  issuerMode: s({ env: 'TOLLGATE_ISSUER_MODE', type: 'enum', values: ['root', 'workspace'], default: 'root', description: '`root`: one issuer at the public URL. `workspace`: one issuer per workspace at `<publicUrl>/<ws>`, metadata by RFC 8414 path insertion.' }),
+  accessTokenTtlSeconds: s({ env: 'TOLLGATE_ACCESS_TOKEN_TTL_SECONDS', type: 'integer', default: 3600, min: 60, max: 86400, description: 'Lifetime of JWT access tokens.' }),
+  refreshTokenTtlSeconds: s({ env: 'TOLLGATE_REFRESH_TOKEN_TTL_SECONDS', type: 'integer', default: 2592000, min: 300, max: 31536000, description: 'Lifetime of a refresh token (each rotation starts a new one).' }),
+  refreshGraceSeconds: s({ env: 'TOLLGATE_REFRESH_GRACE_SECONDS', type: 'integer', default: 10, min: 0, max: 300, description: 'Window in which a rotated refresh token presented again returns the same successor.' }),
+  codeTtlSeconds: s({ env: 'TOLLGATE_CODE_TTL_SECONDS', type: 'integer', default: 90, min: 60, max: 120, description: 'Lifetime of an authorization code (single use).' }),
+  dcrRatePerMinute: s({ env: 'TOLLGATE_DCR_RATE_PER_MINUTE', type: 'integer', default: 30, min: 1, max: 100000, description: 'Dynamic client registrations allowed per IP per minute.' }),
+  unusedClientTtlSeconds: s({ env: 'TOLLGATE_UNUSED_CLIENT_TTL_SECONDS', type: 'integer', default: 86400, min: 60, max: 31536000, description: 'Self-registered clients that never completed a grant are deleted after this long.' }),
+  secretRotationOverlapSeconds: s({ env: 'TOLLGATE_SECRET_ROTATION_OVERLAP_SECONDS', type: 'integer', default: 86400, min: 0, max: 2592000, description: 'After a client secret is rotated, how long the previous secret keeps working.' }),
+  cimdAllowPrivateAddresses: s({ env: 'TOLLGATE_CIMD_ALLOW_PRIVATE_ADDRESSES', type: 'boolean', default: false, description: 'Allow client metadata documents on loopback/private addresses (tests and intranets only).' }),
+  cimdAllowHttp: s({ env: 'TOLLGATE_CIMD_ALLOW_HTTP', type: 'boolean', default: false, description: 'Allow `http` client metadata document URLs (tests only).' }),
+  cimdTimeoutMs: s({ env: 'TOLLGATE_CIMD_TIMEOUT_MS', type: 'integer', default: 5000, min: 100, max: 60000, description: 'Timeout for fetching a client metadata document.' }),
+  cimdMaxBytes: s({ env: 'TOLLGATE_CIMD_MAX_BYTES', type: 'integer', default: 5120, min: 512, max: 1048576, description: 'Largest client metadata document accepted.' }),
+
+  // --- MCP resource server
+  sharedEndpoint: s({ env: 'TOLLGATE_SHARED_ENDPOINT', type: 'boolean', default: true, description: 'Serve the shared `/mcp` endpoint, where the workspace is chosen at consent.' }),
+  allowedOrigins: s({ env: 'TOLLGATE_ALLOWED_ORIGINS', type: 'string', default: '', description: 'Comma-separated extra browser origins allowed to call MCP endpoints (the public URL\'s origin always is).' }),
+
+  // --- credits and rate limits
+  initialCredits: s({ env: 'TOLLGATE_INITIAL_CREDITS', type: 'integer', default: 1000, min: 0, max: 1000000000, description: 'Credits granted to a new workspace.' }),
+  refundOnError: s({ env: 'TOLLGATE_REFUND_ON_ERROR', type: 'boolean', default: true, description: 'Refund a tool call\'s credits when its handler fails.' }),
+  rateLimitPerMinute: s({ env: 'TOLLGATE_RATE_LIMIT_PER_MINUTE', type: 'integer', default: 60, min: 1, max: 10000000, description: 'Default plan: tool calls per minute, per workspace and per grant.' }),
+  rateLimitBackend: s({ env: 'TOLLGATE_RATE_LIMIT_BACKEND', type: 'enum', values: ['auto', 'memory', 'database', 'redis'], default: 'auto', description: '`auto`: in-process on SQLite, shared in the database on PostgreSQL, Redis when `redisUrl` is set.' }),
+  redisUrl: s({ env: 'TOLLGATE_REDIS_URL', type: 'string', default: null, description: 'Redis for shared rate-limit counters (optional).' }),
+  webhookSecret: s({ env: 'TOLLGATE_WEBHOOK_SECRET', type: 'string', default: null, secret: true, description: 'Shared secret for the payment webhook (`POST /api/webhooks/credits`); unset disables it.' }),
+  webhookToleranceSeconds: s({ env: 'TOLLGATE_WEBHOOK_TOLERANCE_SECONDS', type: 'integer', default: 300, min: 1, max: 86400, description: 'Accepted clock skew of a webhook timestamp.' }),
+  buyCreditsUrl: s({ env: 'TOLLGATE_BUY_CREDITS_URL', type: 'url', default: null, description: 'Where users buy credits; shown when credits run out. Default: the workspace dashboard.' }),
+} as const satisfies Record<string, Setting>;
+
+export type SettingKey = keyof typeof settings;

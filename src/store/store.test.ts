@@ -1,0 +1,95 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTestDatabase, forEachDialect, type TestDatabase } from '../../test/helpers/databases.ts';
+import { openStore, StoreError, redactUrl } from './store.ts';
+import { migrateToLatest } from './migrate.ts';
+import { allMigrations } from '../migrations.ts';
+
+forEachDialect('store', (dialect) => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await createTestDatabase(dialect);
+  });
+  after(async () => tdb.drop());
+
+  test('migrations apply, and running them twice is a no-op', async () => {
+    const store = await openStore(tdb.url);
+    const first = await migrateToLatest(store, allMigrations);
+    assert.deepEqual(first, allMigrations.map((m) => m.name));
+    assert.deepEqual(await migrateToLatest(store, allMigrations), []);
+    await store.close();
+  });
+
+  test('a transaction that throws leaves nothing behind', async () => {
+    const store = await openStore(tdb.url);
+    await assert.rejects(
+      store.db.transaction().execute(async (trx) => {
+        await trx.insertInto('workspaces').values({ id: 'w1', slug: 'rollback-me', name: 'x', created_at: 1 }).execute();
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    const row = await store.db.selectFrom('workspaces').select('id').where('slug', '=', 'rollback-me').executeTakeFirst();
+    assert.equal(row, undefined);
+    await store.close();
+  });
+
+  test('big integers round-trip as numbers', async () => {
+    const store = await openStore(tdb.url);
+    const t = 1_900_000_000_000;
+    await store.db.insertInto('workspaces').values({ id: 'w2', slug: 'bigint-ws', name: 'x', created_at: t }).execute();
+    const row = await store.db.selectFrom('workspaces').select('created_at').where('id', '=', 'w2').executeTakeFirstOrThrow();
+    assert.equal(row.created_at, t);
+    assert.equal(typeof row.created_at, 'number');
+    await store.close();
+  });
+});
+
+forEachDialect('migrations racing', (dialect) => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await createTestDatabase(dialect);
+  });
+  after(async () => tdb.drop());
+
+  test('three processes migrating one fresh database at once all succeed', async () => {
+    const script = `
+      import { openStore } from './src/store/store.ts';
+      import { migrateToLatest } from './src/store/migrate.ts';
+      import { allMigrations } from './src/migrations.ts';
+      const s = await openStore(process.env.URL);
+      await migrateToLatest(s, allMigrations);
+      await s.close();`;
+    const runs = [0, 1, 2].map(
+      () =>
+        new Promise<number>((resolve) => {
+          const p = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, URL: tdb.url }, stdio: ['ignore', 'ignore', 'inherit'] });
+          p.on('exit', (code) => resolve(code ?? 1));
+        }),
+    );
+    assert.deepEqual(await Promise.all(runs), [0, 0, 0]);
+    const store = await openStore(tdb.url);
+    const applied = await store.db.selectFrom('tollgate_migrations').select('name').execute();
+    assert.equal(applied.length, allMigrations.length);
+    await store.close();
+  });
+});
+
+test('unsupported, malformed and unreachable database URLs give clear errors', async () => {
+  await assert.rejects(openStore('mysql://x'), (e: unknown) => e instanceof StoreError && /Unsupported database URL/.test(e.message));
+  await assert.rejects(openStore('sqlite:'), /needs a path/);
+  await assert.rejects(openStore('postgres://u:pw@127.0.0.1:1/db'), (e: unknown) => e instanceof StoreError && /Cannot reach.*connection refused/.test(e.message) && !/pw/.test(e.message));
+  // A path below a regular file can never be created (not under /proc: Node's recursive mkdir spins there).
+  const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-store-'));
+  writeFileSync(path.join(dir, 'file'), '');
+  await assert.rejects(openStore(`sqlite:${path.join(dir, 'file', 'x.db')}`), (e: unknown) => e instanceof StoreError && /Cannot create the directory/.test(e.message));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('redactUrl hides passwords', () => {
+  assert.equal(redactUrl('postgres://u:secret@h:5432/d'), 'postgres://u:***@h:5432/d');
+});

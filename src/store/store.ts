@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { NodeSqliteDialect } from './sqlite-dialect.ts';
+import { UserFacingError } from '../util/errors.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** The database handle every module receives. Each module types it with its own tables via `typed<T>()`. */
+export interface Store {
+  readonly dialect: DialectName;
+  readonly url: string;
+  readonly db: Kysely<any>;
+  typed<T>(): Kysely<T>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends UserFacingError {}
+
+export interface OpenStoreOptions {
+  poolSize?: number;
+  busyTimeoutMs?: number;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** Opens `sqlite:<path>`, `sqlite::memory:` or `postgres://…`, and checks that it answers. */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  let dialect: DialectName;
+  let db: Kysely<any>;
+  if (url.startsWith('sqlite:')) {
+    dialect = 'sqlite';
+    const file = url.slice('sqlite:'.length);
+    if (!file) throw new StoreError('Database URL "sqlite:" needs a path, e.g. sqlite:./.tollgate/tollgate.db');
+    if (file !== ':memory:') {
+      try {
+        mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      } catch (err) {
+        throw new StoreError(`Cannot create the directory for ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    }
+    db = new Kysely<any>({ dialect: new NodeSqliteDialect(file, options.busyTimeoutMs ?? 5000) });
+  } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    dialect = 'postgres';
+    try {
+      new URL(url);
+    } catch {
+      throw new StoreError('The PostgreSQL URL is malformed (expected postgres://user@host:port/database)');
+    }
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5000,
+      // bigint and numeric come back as strings by default; every integer Tollgate stores fits in 2^53.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID || oid === NUMERIC_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    pool.on('error', () => {});
+    db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    throw new StoreError(`Unsupported database URL ${redactUrl(url)}: use sqlite:<path> or postgres://…`);
+  }
+
+  const store: Store = {
+    dialect,
+    url,
+    db,
+    typed: <T,>() => db as unknown as Kysely<T>,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+  try {
+    await store.ping();
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    throw new StoreError(`Cannot reach the database at ${redactUrl(url)}: ${describeDbError(err)}`);
+  }
+  return store;
+}
+
+/** Drops the password from a database URL before it is printed anywhere. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.split('@').length > 1 ? `***@${url.split('@').pop()}` : url;
+  }
+}
+
+function describeDbError(err: unknown): string {
+  const e = err as { code?: string; message?: string; errors?: unknown[] };
+  if (e?.code === 'ECONNREFUSED' || (Array.isArray(e?.errors) && e.errors.length)) return 'connection refused';
+  if (e?.code === 'ENOTFOUND') return 'host not found';
+  if (e?.code === '3D000') return 'database does not exist';
+  if (e?.code === '28P01' || e?.code === '28000') return 'authentication failed';
+  if (e?.code === 'ERR_SQLITE_ERROR' || /unable to open/.test(String(e?.message))) return 'cannot open the database file';
+  return String(e?.message ?? err).split('\n')[0];
+}
+
+/** Now in epoch milliseconds; every timestamp column stores this form on both dialects. */
+export const now = (): number => Date.now();

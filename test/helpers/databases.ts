@@ -1,0 +1,74 @@
+// One test suite, both dialects: `forEachDialect` runs a suite on a fresh SQLite file and, when
+// TOLLGATE_TEST_PG_URL is set, on a fresh PostgreSQL database created for the run and dropped afterwards.
+import { describe } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { openStore, type DialectName, type Store } from '../../src/store/store.ts';
+import { migrateToLatest } from '../../src/store/migrate.ts';
+import { allMigrations } from '../../src/migrations.ts';
+
+export const PG_URL = process.env.TOLLGATE_TEST_PG_URL;
+export const DIALECTS: DialectName[] = ['sqlite', 'postgres'];
+
+let warned = false;
+function warnSkip(): void {
+  if (warned) return;
+  warned = true;
+  process.stderr.write('\n!!! TOLLGATE_TEST_PG_URL is not set: the PostgreSQL half of the store suite is SKIPPED !!!\n\n');
+}
+
+export interface TestDatabase {
+  readonly dialect: DialectName;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** A brand-new empty database of the given dialect. */
+export async function createTestDatabase(dialect: DialectName): Promise<TestDatabase> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-test-'));
+    return { dialect, url: `sqlite:${path.join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  if (!PG_URL) throw new Error('TOLLGATE_TEST_PG_URL is not set');
+  const name = `tollgate_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return {
+    dialect,
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** A migrated store on a fresh database; `close()` also drops the database. */
+export async function createTestStore(dialect: DialectName): Promise<Store & { drop(): Promise<void> }> {
+  const tdb = await createTestDatabase(dialect);
+  const store = await openStore(tdb.url);
+  await migrateToLatest(store, allMigrations);
+  return Object.assign(store, {
+    drop: async () => {
+      await store.close();
+      await tdb.drop();
+    },
+  });
+}
+
+/** Runs `suite` once per dialect; the PostgreSQL run is skipped, loudly, without TOLLGATE_TEST_PG_URL. */
+export function forEachDialect(name: string, suite: (dialect: DialectName) => void): void {
+  for (const dialect of DIALECTS) {
+    const skip = dialect === 'postgres' && !PG_URL;
+    if (skip) warnSkip();
+    describe(`${name} [${dialect}]`, { skip: skip ? 'TOLLGATE_TEST_PG_URL not set' : false }, () => suite(dialect));
+  }
+}
