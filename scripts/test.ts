@@ -1,0 +1,36 @@
+// `npm test`: the type check, the linter, then every test file (unit tests beside their modules, black-box tests
+// in test/). `npm test -- <files…>` runs just those files, without the type check and the linter.
+import { spawnSync } from 'node:child_process';
+import { globSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+const files = process.argv.slice(2);
+
+function step(title: string, cmd: string, args: string[]): boolean {
+  process.stdout.write(`\n=== ${title}\n`);
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+  const ok = r.status === 0;
+  process.stdout.write(`=== ${title}: ${ok ? 'ok' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  return ok;
+}
+
+function pgNotice(): void {
+  if (process.env.TOLLGATE_TEST_PG_URL) return;
+  const bar = '!'.repeat(78);
+  process.stdout.write(`\n${bar}\n!!! TOLLGATE_TEST_PG_URL is not set: every PostgreSQL half of the dialect suites is SKIPPED.\n!!! Set it (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run them; .ci/run does.\n${bar}\n`);
+}
+
+const results: boolean[] = [];
+if (files.length === 0) {
+  results.push(step('type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', root]));
+  results.push(step('lint (eslint)', bin('eslint'), ['.']));
+}
+pgNotice();
+const testFiles = files.length ? files : globSync(['src/**/*.test.ts', 'test/**/*.test.ts'], { cwd: root }).sort();
+const concurrency = process.env.TOLLGATE_TEST_CONCURRENCY ?? '3';
+results.push(step(`tests (${testFiles.length} files)`, process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...testFiles]));
+pgNotice();
+process.exit(results.every(Boolean) ? 0 : 1);

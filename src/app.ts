@@ -1,0 +1,33 @@
+// Builds the HTTP app from the modules. Order matters: request context first, so every response (errors
+// included) carries a request id; the body limit before any handler reads a body.
+import { Hono } from 'hono';
+import type { AppEnv } from './http/env.ts';
+import { errorHandler, limitBody, notFound, requestContext, securityHeaders } from './http/middleware.ts';
+import type { Services } from './services.ts';
+
+export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, services: Services) => void): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', requestContext(services.logger));
+  app.use('*', securityHeaders());
+  app.use('*', limitBody(services.config.bodyLimitBytes));
+  app.onError(errorHandler(services.logger));
+  app.notFound(notFound);
+
+  app.get('/', (c) =>
+    c.html(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Tollgate</title></head>` +
+        `<body><h1>Tollgate</h1><p>OAuth-protected, credit-metered MCP servers.</p><p><a href="/login">Sign in</a></p></body></html>`,
+    ),
+  );
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await services.store.ping();
+      return c.json({ status: 'ready', database: services.store.dialect });
+    } catch {
+      return c.json({ status: 'unavailable', error: 'database unreachable', request_id: c.get('requestId') }, 503);
+    }
+  });
+  configure?.(app, services);
+  return app;
+}

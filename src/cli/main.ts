@@ -1,0 +1,65 @@
+import { commands } from './commands.ts';
+import { parseCommandArgs, usageLine, UsageError, type Command, type CommandIO } from './command.ts';
+import { UserFacingError } from '../util/errors.ts';
+
+function help(list: Command[], prefix: string[] = []): string {
+  const rows = list.map((c) => [usageLine(c), c.summary]);
+  const width = Math.min(60, Math.max(...rows.map((r) => r[0].length)));
+  const title = prefix.length ? `tollgate ${prefix.join(' ')} — commands:` : 'Tollgate — OAuth-protected, credit-metered remote MCP servers.\n\nUsage:';
+  return [title, ...rows.map(([u, s]) => `  ${u.padEnd(width)}  ${s}`), '', 'Configuration comes from TOLLGATE_* environment variables (see the README).'].join('\n');
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage). */
+export async function runCli(argv: string[], io: CommandIO): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(help(commands));
+    return argv.length === 0 ? 2 : 0;
+  }
+  // The longest command path that prefixes argv.
+  const match = commands
+    .filter((c) => c.path.every((w, i) => argv[i] === w))
+    .sort((a, b) => b.path.length - a.path.length)[0];
+  if (!match) {
+    // A group such as `tollgate admin user`: list its commands.
+    const words = argv.filter((a) => !a.startsWith('-'));
+    const related = commands.filter((c) => words.every((w, i) => c.path[i] === w));
+    const wantsHelp = argv.includes('--help') || argv.includes('-h');
+    if (related.length) {
+      io[wantsHelp ? 'out' : 'err'](help(related, words));
+      return wantsHelp ? 0 : 2;
+    }
+    io.err(`Unknown command "${argv.join(' ')}".\n\n${help(commands)}`);
+    return 2;
+  }
+  const rest = argv.slice(match.path.length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`Usage: ${usageLine(match)}\n\n${match.summary}`);
+    return 0;
+  }
+  try {
+    const input = parseCommandArgs(match, rest);
+    return (await match.run(input, io)) ?? 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`${err.message}\nUsage: ${usageLine(match)}`);
+      return 2;
+    }
+    if (err instanceof UserFacingError) {
+      io.err(`Error: ${err.message}`);
+      return 1;
+    }
+    io.err(`Unexpected error: ${(err as Error)?.message ?? String(err)}`);
+    return 1;
+  }
+}
+
+/** The process entry point (also called by bin/tollgate.js). */
+export async function main(): Promise<void> {
+  process.exitCode = await runCli(process.argv.slice(2), {
+    out: (t) => process.stdout.write(t + '\n'),
+    err: (t) => process.stderr.write(t + '\n'),
+    env: process.env,
+  });
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,59 @@
+import { loadConfig } from '../config/config.ts';
+import { startServer } from '../server.ts';
+import { createLogger } from '../util/logger.ts';
+import { withServices } from './context.ts';
+import type { Command, CommandIO } from './command.ts';
+import type { BootstrapResult } from '../accounts/bootstrap.ts';
+import { redactUrl } from '../store/store.ts';
+
+export function signInBanner(url: string, boot: BootstrapResult, database: string): string {
+  const lines = [
+    '',
+    `  Tollgate is running at ${url}`,
+    `  database: ${database}`,
+    '',
+    `  Sign in at ${url}/login as ${boot.ownerEmail}`,
+  ];
+  if (boot.generatedPassword) {
+    lines.push(`  password: ${boot.generatedPassword}`, '  (generated now and shown only this once; set TOLLGATE_ADMIN_PASSWORD to choose your own)');
+  } else if (boot.created) {
+    lines.push('  with the password from TOLLGATE_ADMIN_PASSWORD');
+  } else {
+    lines.push('  with the password printed at first start (reset it with `tollgate admin user set-password <email>`)');
+  }
+  if (boot.demoWorkspace) lines.push('', `  Demo workspace MCP endpoint: ${url}/${boot.demoWorkspace.slug}/mcp`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+export const serveCommand: Command = {
+  path: ['serve'],
+  summary: 'Run the Tollgate server (migrates and bootstraps on first start).',
+  async run(_input, io: CommandIO) {
+    const config = loadConfig({ env: io.env });
+    const logger = createLogger(config.logLevel);
+    const running = await startServer(config, logger);
+    io.err(signInBanner(running.url, running.bootstrap, redactUrl(config.databaseUrl)));
+    logger.info({ url: running.url }, 'listening');
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        running.close().then(resolve, resolve);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+    logger.info('stopped');
+    return 0;
+  },
+};
+
+export const migrateCommand: Command = {
+  path: ['migrate'],
+  summary: 'Apply pending database migrations and exit.',
+  async run(_input, io) {
+    await withServices(io, async (s) => {
+      io.out(`Database ${redactUrl(s.config.databaseUrl)} is up to date.`);
+    });
+  },
+};

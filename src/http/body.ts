@@ -1,0 +1,42 @@
+import type { Context } from 'hono';
+import { HttpError } from './errors.ts';
+
+/** Parses a JSON object body; anything else is a 400 with a message that says what is wrong. */
+export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    throw new HttpError(415, 'invalid_request', 'Content-Type must be application/json');
+  }
+  const text = await c.req.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalid_request', 'The request body is not valid JSON');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new HttpError(400, 'invalid_request', 'The request body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body into single values. A parameter sent twice is refused
+ * (RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once").
+ */
+export async function readForm(c: Context): Promise<Record<string, string>> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new HttpError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
+  }
+  return singleValues(new URLSearchParams(await c.req.text()));
+}
+
+export function singleValues(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of params) {
+    if (k in out) throw new HttpError(400, 'invalid_request', `Parameter "${k.slice(0, 40)}" is included more than once`);
+    out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Context, MiddlewareHandler, ErrorHandler, NotFoundHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from '../util/logger.ts';
+import type { AppEnv } from './env.ts';
+import { HttpError, jsonError } from './errors.ts';
+
+const INCOMING_ID = /^[A-Za-z0-9._:-]{8,64}$/;
+
+/** Every response carries `x-request-id`: the client's own when it sent a sane one, a fresh UUID otherwise. */
+export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && INCOMING_ID.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    c.set('log', logger.child({ requestId }));
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      c.res.headers.set('x-request-id', requestId);
+      // The path only: a query string may carry codes or tokens.
+      logger.info({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+    }
+  };
+}
+
+/** Security headers; HTML additionally gets a strict CSP with a per-response script nonce. */
+export function securityHeaders(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const nonce = randomBytes(16).toString('base64');
+    c.set('cspNonce', nonce);
+    await next();
+    const h = c.res.headers;
+    h.set('X-Content-Type-Options', 'nosniff');
+    h.set('Referrer-Policy', 'no-referrer');
+    if ((h.get('content-type') ?? '').startsWith('text/html')) {
+      h.set(
+        'Content-Security-Policy',
+        `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; img-src 'self' data: https:; ` +
+          `connect-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'`,
+      );
+      h.set('X-Frame-Options', 'DENY');
+      h.set('Cache-Control', h.get('Cache-Control') ?? 'no-store');
+    }
+  };
+}
+
+/** Requests larger than the limit get 413 before a handler reads them. */
+export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => jsonError(c as Context<AppEnv>, 413, 'request_too_large', `The request body exceeds ${maxBytes} bytes`),
+  });
+}
+
+export const notFound: NotFoundHandler<AppEnv> = (c) => jsonError(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
+
+/** Known errors keep their status and message; anything else is logged and answered as a bare 500. */
+export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
+  return (err, c) => {
+    if (err instanceof HttpError) return jsonError(c, err.status, err.error, err.message, err.headers);
+    const status = (err as { status?: number }).status;
+    if (status === 413) return jsonError(c, 413, 'request_too_large', 'The request body is too large');
+    logger.error({ requestId: c.get('requestId'), err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
+    return jsonError(c, 500, 'server_error', 'An unexpected error occurred; quote the request id when reporting it');
+  };
+}

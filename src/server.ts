@@ -1,0 +1,104 @@
+// Process start and graceful shutdown.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { AppEnv } from './http/env.ts';
+import type { Config } from './config/config.ts';
+import { bootstrap, type BootstrapResult } from './accounts/bootstrap.ts';
+import { buildApp } from './app.ts';
+import { openServices, type Services } from './services.ts';
+import type { Logger } from './util/logger.ts';
+import { UserFacingError } from './util/errors.ts';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly services: Services;
+  readonly bootstrap: BootstrapResult;
+  /** Stops accepting, waits for in-flight requests (up to the shutdown timeout), closes the database. */
+  close(): Promise<void>;
+}
+
+export class StartError extends UserFacingError {}
+
+function listen(config: Config): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    // Until the app is ready, a request gets 503 rather than hanging.
+    const s = createServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"starting"}');
+    });
+    s.once('listening', () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new StartError(
+          err.code === 'EADDRINUSE'
+            ? `Port ${config.port} on ${config.host} is already in use (set TOLLGATE_PORT)`
+            : `Cannot listen on ${config.host}:${config.port} (${err.code ?? err.message})`,
+        ),
+      ),
+    );
+    s.listen(config.port, config.host);
+  });
+}
+
+/**
+ * Listens first (so that port 0 resolves to a real port before the issuer URL is fixed), then opens the
+ * database, migrates, bootstraps and starts answering.
+ */
+export interface StartOptions {
+  /** Adds routes to the app before it starts answering (embedding; tests). */
+  configureApp?: (app: Hono<AppEnv>, services: Services) => void;
+}
+
+export async function startServer(initial: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
+  const server = await listen(initial);
+  const port = (server.address() as AddressInfo).port;
+  const config: Config = initial.port === 0 && /:0$/.test(initial.publicUrl) ? { ...initial, port, publicUrl: initial.publicUrl.replace(/:0$/, `:${port}`) } : initial;
+
+  let services: Services;
+  let boot: BootstrapResult;
+  try {
+    services = await openServices(config, logger);
+    try {
+      boot = await bootstrap(services.accounts, {
+        adminEmail: config.adminEmail,
+        adminPassword: config.adminPassword,
+        seedDemo: config.seedDemo,
+        createWorkspace: services.createWorkspace,
+        seedWorkspace: async (ws) => {
+          for (const seed of services.demoSeeders) await seed(ws);
+        },
+      });
+    } catch (err) {
+      await services.close();
+      throw err;
+    }
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+
+  const app = buildApp(services, options.configureApp);
+  const listener = getRequestListener(app.fetch, { autoCleanupIncoming: true });
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => void listener(req, res));
+  server.keepAliveTimeout = 5000;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections become idle as their last response finishes: close each one then.
+      server.closeIdleConnections();
+      const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+      const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      await drained;
+      clearInterval(sweeper);
+      clearTimeout(timer);
+      await services.close();
+    })());
+
+  return { url: config.publicUrl, port, services, bootstrap: boot, close };
+}

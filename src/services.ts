@@ -1,0 +1,61 @@
+// Opens everything a process needs (database, migrations, module services) once, for the server and the CLI alike.
+import type { Config } from './config/config.ts';
+import { ensureDataDir, loadOrCreateSecret } from './config/secret.ts';
+import { openStore, type Store } from './store/store.ts';
+import { migrateToLatest } from './store/migrate.ts';
+import { allMigrations } from './migrations.ts';
+import { accountsModule, type Accounts, type Workspace } from './accounts/index.ts';
+import type { Logger } from './util/logger.ts';
+
+export type WorkspaceHook = (workspace: Workspace) => Promise<void>;
+
+export interface Services {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Key material for encryption at rest (TOLLGATE_SECRET or the generated secret file). */
+  readonly secret: string;
+  readonly accounts: Accounts;
+  /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
+  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
+  /** Module hooks run for each new workspace, and for the demo workspace its sample data. */
+  readonly workspaceHooks: WorkspaceHook[];
+  readonly demoSeeders: WorkspaceHook[];
+  close(): Promise<void>;
+}
+
+export interface OpenServicesOptions {
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+}
+
+export async function openServices(config: Config, logger: Logger, options: OpenServicesOptions = {}): Promise<Services> {
+  const usesDataDir = config.databaseUrl.startsWith('sqlite:') || !config.secret;
+  if (usesDataDir) ensureDataDir(config.dataDir);
+  const secret = loadOrCreateSecret(config);
+  const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize });
+  try {
+    if (options.migrate !== false) await migrateToLatest(store, allMigrations);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const accounts = accountsModule(store, config);
+  const workspaceHooks: WorkspaceHook[] = [];
+  const demoSeeders: WorkspaceHook[] = [];
+  return {
+    config,
+    store,
+    logger,
+    secret,
+    accounts,
+    workspaceHooks,
+    demoSeeders,
+    async createWorkspace(input) {
+      const ws = await accounts.workspaces.createWorkspace(input);
+      for (const hook of workspaceHooks) await hook(ws);
+      return ws;
+    },
+    close: () => store.close(),
+  };
+}
