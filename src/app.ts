@@ -4,6 +4,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from './http/env.ts';
 import { errorHandler, limitBody, notFound, requestContext, securityHeaders } from './http/middleware.ts';
 import type { Services } from './services.ts';
+import { mountOAuth } from './oauth/routes.ts';
+import { mountWeb } from './web/routes.ts';
 
 export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, services: Services) => void): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -13,12 +15,6 @@ export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, ser
   app.onError(errorHandler(services.logger));
   app.notFound(notFound);
 
-  app.get('/', (c) =>
-    c.html(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Tollgate</title></head>` +
-        `<body><h1>Tollgate</h1><p>OAuth-protected, credit-metered MCP servers.</p><p><a href="/login">Sign in</a></p></body></html>`,
-    ),
-  );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     try {
@@ -28,6 +24,8 @@ export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, ser
       return c.json({ status: 'unavailable', error: 'database unreachable', request_id: c.get('requestId') }, 503);
     }
   });
+  mountOAuth(app, services);
+  mountWeb(app, services);
   configure?.(app, services);
   return app;
 }

@@ -1,5 +1,7 @@
-// Every module's migrations, in one ordered list. Names are globally sorted (`NNNN_module_what`).
+// Every module's migrations, in one ordered list. Names sort globally: `NNNN_module_what`, with a number range per
+// module (accounts 0001–0099, oauth 0100–0199, mcp 0200–0299, credits 0300–0399, web 0400–0499).
 import { accountsMigrations } from './accounts/migrations.ts';
+import { oauthMigrations } from './oauth/migrations.ts';
 import type { Migration } from './store/migrate.ts';
 
-export const allMigrations: Migration[] = [...accountsMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: Migration[] = [...accountsMigrations, ...oauthMigrations].sort((a, b) => a.name.localeCompare(b.name));

@@ -6,6 +6,8 @@ import { migrateToLatest } from './store/migrate.ts';
 import { allMigrations } from './migrations.ts';
 import { accountsModule, type Accounts, type Workspace } from './accounts/index.ts';
 import type { Logger } from './util/logger.ts';
+import { UserFacingError } from './util/errors.ts';
+import { oauthModule, type OAuth } from './oauth/index.ts';
 
 export type WorkspaceHook = (workspace: Workspace) => Promise<void>;
 
@@ -16,6 +18,7 @@ export interface Services {
   /** Key material for encryption at rest (TOLLGATE_SECRET or the generated secret file). */
   readonly secret: string;
   readonly accounts: Accounts;
+  readonly oauth: OAuth;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Module hooks run for each new workspace, and for the demo workspace its sample data. */
@@ -41,6 +44,13 @@ export async function openServices(config: Config, logger: Logger, options: Open
     throw err;
   }
   const accounts = accountsModule(store, config);
+  const oauth = oauthModule(store, config, secret);
+  try {
+    await oauth.keys.ensureKey();
+  } catch (err) {
+    await store.close();
+    throw new UserFacingError((err as Error).message);
+  }
   const workspaceHooks: WorkspaceHook[] = [];
   const demoSeeders: WorkspaceHook[] = [];
   return {
@@ -49,6 +59,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     logger,
     secret,
     accounts,
+    oauth,
     workspaceHooks,
     demoSeeders,
     async createWorkspace(input) {
