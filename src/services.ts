@@ -8,6 +8,8 @@ import { accountsModule, type Accounts, type Workspace } from './accounts/index.
 import type { Logger } from './util/logger.ts';
 import { UserFacingError } from './util/errors.ts';
 import { oauthModule, type OAuth } from './oauth/index.ts';
+import { freeMetering, type Metering } from './mcp/metering.ts';
+import type { ToolDefinition } from './mcp/tool-types.ts';
 
 export type WorkspaceHook = (workspace: Workspace) => Promise<void>;
 
@@ -19,6 +21,10 @@ export interface Services {
   readonly secret: string;
   readonly accounts: Accounts;
   readonly oauth: OAuth;
+  /** Every MCP tool, registered by the modules at start (the MCP module indexes them once). */
+  readonly tools: ToolDefinition[];
+  /** Rate limits and credits around each tool call; the credits module installs its implementation. */
+  metering: Metering;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Module hooks run for each new workspace, and for the demo workspace its sample data. */
@@ -60,6 +66,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
     secret,
     accounts,
     oauth,
+    tools: [],
+    metering: freeMetering,
     workspaceHooks,
     demoSeeders,
     async createWorkspace(input) {

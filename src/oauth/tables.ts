@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 // The OAuth module's tables. Tokens, codes and secrets are stored only as SHA-256 hashes.
 export interface SigningKeysTable {
   kid: string;
@@ -27,7 +29,18 @@ export interface GrantsTable {
   revoked_reason: string | null;
 }
 
+export interface ClientEventsTable {
+  id: number;
+  client_id: string;
+  workspace_id: string | null;
+  kind: string;
+  request_id: string | null;
+  detail: string;
+  created_at: number;
+}
+
 export interface OAuthTables {
   oauth_signing_keys: SigningKeysTable;
   oauth_grants: GrantsTable;
+  oauth_client_events: Omit<ClientEventsTable, 'id'> & { id: Generated<number> };
 }
