@@ -2,7 +2,7 @@
 // so a user can see why a client failed to connect (shown on the dashboard).
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
-import type { ClientEventsTable, OAuthTables } from './tables.ts';
+import type { OAuthTables } from './tables.ts';
 
 export type ClientEventKind =
   | 'registered'
