@@ -2,6 +2,9 @@
 // module (accounts 0001–0099, oauth 0100–0199, mcp 0200–0299, credits 0300–0399, web 0400–0499).
 import { accountsMigrations } from './accounts/migrations.ts';
 import { oauthMigrations } from './oauth/migrations.ts';
+import { creditsMigrations } from './credits/migrations.ts';
+import { crmMigrations } from './mcp/crm/index.ts';
+import { webMigrations } from './web/migrations.ts';
 import type { Migration } from './store/migrate.ts';
 
-export const allMigrations: Migration[] = [...accountsMigrations, ...oauthMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: Migration[] = [...accountsMigrations, ...oauthMigrations, ...crmMigrations, ...creditsMigrations, ...webMigrations].sort((a, b) => a.name.localeCompare(b.name));

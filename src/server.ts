@@ -7,9 +7,10 @@ import type { Hono } from 'hono';
 import type { AppEnv } from './http/env.ts';
 import type { Config } from './config/config.ts';
 import { bootstrap, type BootstrapResult } from './accounts/bootstrap.ts';
-import { buildApp } from './app.ts';
+import { buildApp, nodeFastPathOf } from './app.ts';
 import { openServices, type Services } from './services.ts';
 import type { Logger } from './util/logger.ts';
+import type { ToolDefinition } from './mcp/tool-types.ts';
 import { UserFacingError } from './util/errors.ts';
 
 export interface RunningServer {
@@ -50,6 +51,10 @@ function listen(config: Config): Promise<Server> {
 export interface StartOptions {
   /** Adds routes to the app before it starts answering (embedding; tests). */
   configureApp?: (app: Hono<AppEnv>, services: Services) => void;
+  /** MCP tools registered besides the modules' own, before the registry is built (embedding; test fixtures). */
+  extraTools?: ToolDefinition[];
+  /** Replaces the final tool list before the registry is built (benchmarks that need an exact number of tools). */
+  selectTools?: (tools: readonly ToolDefinition[]) => ToolDefinition[];
 }
 
 export async function startServer(initial: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
@@ -80,10 +85,17 @@ export async function startServer(initial: Config, logger: Logger, options: Star
     throw err;
   }
 
+  if (options.extraTools) services.tools.push(...options.extraTools);
+  if (options.selectTools) services.tools.splice(0, services.tools.length, ...options.selectTools(services.tools));
   const app = buildApp(services, options.configureApp);
   const listener = getRequestListener(app.fetch, { autoCleanupIncoming: true });
+  // The hot path (a POST to an MCP endpoint) is answered straight from node:http; everything else goes to Hono.
+  const fastPath = nodeFastPathOf(app);
   server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => void listener(req, res));
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (fastPath?.(req, res)) return;
+    void listener(req, res);
+  });
   server.keepAliveTimeout = 5000;
 
   let closing: Promise<void> | undefined;

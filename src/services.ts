@@ -8,8 +8,10 @@ import { accountsModule, type Accounts, type Workspace } from './accounts/index.
 import type { Logger } from './util/logger.ts';
 import { UserFacingError } from './util/errors.ts';
 import { oauthModule, type OAuth } from './oauth/index.ts';
-import { freeMetering, type Metering } from './mcp/metering.ts';
+import type { Metering } from './mcp/metering.ts';
 import type { ToolDefinition } from './mcp/tool-types.ts';
+import { creditsModule, type Credits } from './credits/index.ts';
+import { crmModule } from './mcp/crm/index.ts';
 
 export type WorkspaceHook = (workspace: Workspace) => Promise<void>;
 
@@ -21,6 +23,8 @@ export interface Services {
   readonly secret: string;
   readonly accounts: Accounts;
   readonly oauth: OAuth;
+  /** Balances, ledger, rate limits and usage analytics. */
+  readonly credits: Credits;
   /** Every MCP tool, registered by the modules at start (the MCP module indexes them once). */
   readonly tools: ToolDefinition[];
   /** Rate limits and credits around each tool call; the credits module installs its implementation. */
@@ -50,15 +54,23 @@ export async function openServices(config: Config, logger: Logger, options: Open
     throw err;
   }
   const accounts = accountsModule(store, config);
-  const oauth = oauthModule(store, config, secret);
+  const oauth = oauthModule(store, config, secret, logger);
   try {
     await oauth.keys.ensureKey();
   } catch (err) {
     await store.close();
     throw new UserFacingError((err as Error).message);
   }
-  const workspaceHooks: WorkspaceHook[] = [];
-  const demoSeeders: WorkspaceHook[] = [];
+  let credits: Credits;
+  try {
+    credits = creditsModule(store, config, logger);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const workspaceHooks: WorkspaceHook[] = [credits.onWorkspaceCreated];
+  const crm = crmModule(store);
+  const demoSeeders: WorkspaceHook[] = [crm.seedDemo];
   return {
     config,
     store,
@@ -66,8 +78,9 @@ export async function openServices(config: Config, logger: Logger, options: Open
     secret,
     accounts,
     oauth,
-    tools: [],
-    metering: freeMetering,
+    credits,
+    tools: [...credits.tools, ...crm.tools],
+    metering: credits.metering,
     workspaceHooks,
     demoSeeders,
     async createWorkspace(input) {
@@ -75,6 +88,9 @@ export async function openServices(config: Config, logger: Logger, options: Open
       for (const hook of workspaceHooks) await hook(ws);
       return ws;
     },
-    close: () => store.close(),
+    async close() {
+      await credits.close();
+      await store.close();
+    },
   };
 }

@@ -2,5 +2,9 @@
 import type { Command } from './command.ts';
 import { migrateCommand, serveCommand } from './serve.ts';
 import { accountCommands } from './admin-accounts.ts';
+import { oauthCommands } from './admin-oauth.ts';
+import { creditCommands } from './admin-credits.ts';
+import { mcpCommands } from './mcp.ts';
+import { doctorCommand } from './doctor.ts';
 
-export const commands: Command[] = [serveCommand, migrateCommand, ...accountCommands];
+export const commands: Command[] = [serveCommand, migrateCommand, ...accountCommands, ...oauthCommands, ...creditCommands, ...mcpCommands, doctorCommand];

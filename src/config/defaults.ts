@@ -63,6 +63,7 @@ export const settings = {
   initialCredits: s({ env: 'TOLLGATE_INITIAL_CREDITS', type: 'integer', default: 1000, min: 0, max: 1000000000, description: 'Credits granted to a new workspace.' }),
   refundOnError: s({ env: 'TOLLGATE_REFUND_ON_ERROR', type: 'boolean', default: true, description: 'Refund a tool call\'s credits when its handler fails.' }),
   rateLimitPerMinute: s({ env: 'TOLLGATE_RATE_LIMIT_PER_MINUTE', type: 'integer', default: 60, min: 1, max: 10000000, description: 'Default plan: tool calls per minute, per workspace and per grant.' }),
+  ratePlans: s({ env: 'TOLLGATE_RATE_PLANS', type: 'string', default: '', description: 'More plans besides `default`, comma-separated `name:perMinute` or `name:workspacePerMinute/grantPerMinute` (e.g. `pro:600,scale:6000/600`); assign one with `tollgate admin credits plan`.' }),
   rateLimitBackend: s({ env: 'TOLLGATE_RATE_LIMIT_BACKEND', type: 'enum', values: ['auto', 'memory', 'database', 'redis'], default: 'auto', description: '`auto`: in-process on SQLite, shared in the database on PostgreSQL, Redis when `redisUrl` is set.' }),
   redisUrl: s({ env: 'TOLLGATE_REDIS_URL', type: 'string', default: null, description: 'Redis for shared rate-limit counters (optional).' }),
   webhookSecret: s({ env: 'TOLLGATE_WEBHOOK_SECRET', type: 'string', default: null, secret: true, description: 'Shared secret for the payment webhook (`POST /api/webhooks/credits`); unset disables it.' }),

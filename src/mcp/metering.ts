@@ -3,12 +3,19 @@
 // when configured). The MCP module owns this interface; the credits module implements it.
 import type { ToolContext, ToolDefinition } from './tool-types.ts';
 
-/** IETF RateLimit headers state (draft-ietf-httpapi-ratelimit-headers). */
+/**
+ * IETF RateLimit headers state (draft-ietf-httpapi-ratelimit-headers). The dispatcher renders it as
+ * `RateLimit-Policy: "<policy>";q=<limit>[;w=<windowSeconds>]` and `RateLimit: "<policy>";r=<remaining>;t=<resetSeconds>`
+ * (on 429 answers and on successful calls), plus `Retry-After` on 429.
+ */
 export interface RateLimitState {
+  /** A short policy name (a token, e.g. `workspace`); rendered as a quoted string. */
   policy: string;
   limit: number;
   remaining: number;
   resetSeconds: number;
+  /** The policy's window, when it has one. */
+  windowSeconds?: number;
 }
 
 export type MeteringDecision =
@@ -22,6 +29,13 @@ export interface Charge {
   readonly cost: number;
 }
 
+/**
+ * How the dispatcher (src/mcp/tool-call.ts) uses it: `begin` runs once per `tools/call`, after the token's scope and
+ * the arguments have been checked (a refused or invalid call is never metered), and is read from `services.metering`
+ * on every call. `rate_limited` becomes HTTP 429; `insufficient_credits` an in-band tool error; `ok` runs the handler
+ * and then awaits `finish` exactly once (`ok: false` when the handler threw or returned `isError`). A `begin` that
+ * throws is answered with JSON-RPC -32603 and nothing runs; a `finish` that throws is logged, the answer still sent.
+ */
 export interface Metering {
   begin(tool: ToolDefinition, ctx: ToolContext): Promise<MeteringDecision>;
   finish(charge: Charge, tool: ToolDefinition, ctx: ToolContext, outcome: { ok: boolean; durationMs: number }): Promise<void>;

@@ -41,3 +41,17 @@ export interface ToolDefinition {
   annotations?: ToolAnnotations;
   handler(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult>;
 }
+
+/**
+ * Thrown by a handler for a failure the caller should read (not found, duplicate, bad state): the dispatcher answers
+ * a tool result with `isError: true` and this message, and the call counts as failed (refunded when configured).
+ * Any other exception is answered with a generic message and logged.
+ */
+export class ToolError extends Error {
+  readonly structuredContent?: Record<string, unknown>;
+  constructor(message: string, structuredContent?: Record<string, unknown>) {
+    super(message);
+    this.name = 'ToolError';
+    this.structuredContent = structuredContent;
+  }
+}

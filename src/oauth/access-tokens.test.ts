@@ -70,13 +70,13 @@ forEachDialect('access tokens', (dialect) => {
     const live = { ...input, grantId: grant.id };
     const { accessToken: before } = await oauth.accessTokens.issueAccessToken(live);
     const { kid, retired } = await oauth.keys.rotate();
-    assert.equal(retired.length, 1);
+    assert.equal(retired.length, 2); // the ES256 and the RS256 key
     const { accessToken: afterRotation } = await oauth.accessTokens.issueAccessToken(live);
     assert.equal(decodeJwt(afterRotation)!.header.kid, kid);
     assert.ok((await oauth.accessTokens.verifyAccessToken(before, `${base}/acme/mcp`)).ok);
     assert.ok((await oauth.accessTokens.verifyAccessToken(afterRotation, `${base}/acme/mcp`)).ok);
     const jwks = await oauth.keys.jwks();
-    assert.equal(jwks.keys.length, 2);
+    assert.equal(jwks.keys.length, 4);
     assert.ok(jwks.keys.every((k) => !('d' in k)));
     const rows = await store.db.selectFrom('oauth_signing_keys').select('private_sealed').execute();
     assert.ok(rows.every((r: { private_sealed: string }) => r.private_sealed.startsWith('v1.') && !r.private_sealed.includes('"d"')));

@@ -16,6 +16,8 @@ export interface AccessTokenInput {
   /** Canonical resource URL: becomes `aud`. */
   resource: string;
   scopes: string[];
+  /** Every resource the token is for, when more than one (`resource` first); `aud` is then an array. */
+  audience?: string[];
 }
 
 export interface VerifiedAccessToken {
@@ -44,7 +46,7 @@ export function accessTokensService(config: Pick<Config, 'publicUrl' | 'issuerMo
       const payload = {
         iss: issuerFor(config, target?.kind === 'workspace' ? target.slug : undefined),
         sub: input.userId,
-        aud: input.resource,
+        aud: input.audience && input.audience.length > 1 ? input.audience : input.resource,
         client_id: input.clientId,
         scope: input.scopes.join(' '),
         iat: now,
@@ -102,3 +104,15 @@ export function accessTokensService(config: Pick<Config, 'publicUrl' | 'issuerMo
 }
 
 export type AccessTokens = ReturnType<typeof accessTokensService>;
+
+/**
+ * Verifies one of Tollgate's access tokens whatever resource it was issued for (introspection, revocation,
+ * userinfo): the signature, issuer, expiry and grant are checked as for the resource named in its own `aud`.
+ */
+export async function verifyAnyAccessToken(accessTokens: AccessTokens, token: string): Promise<VerifyResult> {
+  const decoded = decodeJwt(token);
+  const aud = decoded?.payload.aud;
+  const first = Array.isArray(aud) ? aud[0] : aud;
+  if (typeof first !== 'string') return fail('malformed token');
+  return accessTokens.verifyAccessToken(token, first);
+}

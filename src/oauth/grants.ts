@@ -1,6 +1,6 @@
 // A grant is one user's authorization of one client for one resource and workspace. Its access tokens carry its
 // id; revoking it ends them on the very next request, in every process (the check reads the database).
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { newId } from '../util/ids.ts';
 import type { GrantsTable, OAuthTables } from './tables.ts';
@@ -16,9 +16,13 @@ export interface Grant {
   lastUsedAt: number | null;
   revokedAt: number | null;
   revokedReason: string | null;
+  /** The client sent no `resource`: its tokens also work at the shared endpoint (see resource.ts). */
+  resourceImplicit: boolean;
 }
 
-const toGrant = (r: GrantsTable): Grant => ({
+type GrantRow = Omit<GrantsTable, 'resource_implicit'> & { resource_implicit: number };
+
+const toGrant = (r: GrantRow): Grant => ({
   id: r.id,
   clientId: r.client_id,
   userId: r.user_id,
@@ -29,6 +33,7 @@ const toGrant = (r: GrantsTable): Grant => ({
   lastUsedAt: r.last_used_at,
   revokedAt: r.revoked_at,
   revokedReason: r.revoked_reason,
+  resourceImplicit: r.resource_implicit === 1,
 });
 
 /** `last_used_at` is written at most this often per grant, so MCP calls don't each write it. */
@@ -37,10 +42,15 @@ const TOUCH_INTERVAL_MS = 60_000;
 export function grantsService(store: Store) {
   const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
   const touched = new Map<string, number>();
+  // Compiled once: the check runs on every MCP request (the statement itself is then cached by the driver).
+  const grantRevokedAt = db.selectFrom('oauth_grants').select('revoked_at').where('id', '=', '').compile();
 
   return {
-    async createGrant(input: { clientId: string; userId: string; workspaceId: string; resource: string; scopes: string[] }, trx: Kysely<OAuthTables> = db): Promise<Grant> {
-      const row: GrantsTable = {
+    async createGrant(
+      input: { clientId: string; userId: string; workspaceId: string; resource: string; scopes: string[]; resourceImplicit?: boolean },
+      trx: Kysely<OAuthTables> = db,
+    ): Promise<Grant> {
+      const row: GrantRow = {
         id: newId(),
         client_id: input.clientId,
         user_id: input.userId,
@@ -51,9 +61,38 @@ export function grantsService(store: Store) {
         last_used_at: null,
         revoked_at: null,
         revoked_reason: null,
+        resource_implicit: input.resourceImplicit ? 1 : 0,
       };
       await trx.insertInto('oauth_grants').values(row).execute();
       return toGrant(row);
+    },
+
+    /**
+     * Inserts `count` live grants of one template in set-based SQL (no per-row round trips), with random UUID ids:
+     * how the bench seeds a million grants in seconds. Returns how many were inserted.
+     */
+    async bulkCreateGrants(input: { count: number; clientId: string; userId: string; workspaceId: string; resource: string; scopes: string[] }): Promise<number> {
+      const count = Math.max(0, Math.floor(input.count));
+      if (!count) return 0;
+      const at = Date.now();
+      const scope = input.scopes.join(' ');
+      const batch = 100_000;
+      for (let done = 0; done < count; done += batch) {
+        const n = Math.min(batch, count - done);
+        const uuid =
+          store.dialect === 'postgres'
+            ? sql`gen_random_uuid()::text`
+            : sql`lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;
+        const series =
+          store.dialect === 'postgres'
+            ? sql`generate_series(1, ${n}) as g(x)`
+            : sql`(with recursive g(x) as (select 1 union all select x + 1 from g where x < ${n}) select x from g) as g`;
+        await db.transaction().execute((trx) =>
+          sql`insert into oauth_grants (id, client_id, user_id, workspace_id, resource, scope, created_at, last_used_at, revoked_at, revoked_reason, resource_implicit)
+            select ${uuid}, ${input.clientId}, ${input.userId}, ${input.workspaceId}, ${input.resource}, ${scope}, cast(${at} as bigint), null, null, null, 0 from ${series}`.execute(trx),
+        );
+      }
+      return count;
     },
 
     async getGrant(id: string): Promise<Grant | undefined> {
@@ -63,8 +102,8 @@ export function grantsService(store: Store) {
 
     /** The hot-path check behind every MCP request: does this grant still stand? */
     async isGrantActive(id: string): Promise<boolean> {
-      const r = await db.selectFrom('oauth_grants').select('revoked_at').where('id', '=', id).executeTakeFirst();
-      return r !== undefined && r.revoked_at === null;
+      const { rows } = await db.executeQuery<{ revoked_at: number | null }>({ ...grantRevokedAt, parameters: [id] });
+      return rows.length > 0 && rows[0].revoked_at === null;
     },
 
     /** Records use, throttled per grant and process. Never blocks the caller on failure. */

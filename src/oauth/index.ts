@@ -1,21 +1,80 @@
 // The OAuth module's public face: other modules call these, never the tables.
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
+import type { Logger } from '../util/logger.ts';
 import { SecretBox } from '../util/crypto-box.ts';
 import { accessTokensService } from './access-tokens.ts';
 import { grantsService } from './grants.ts';
 import { signingKeysService } from './keys.ts';
 import { clientEventsService } from './client-events.ts';
+import { clientsService, type OAuthClient } from './clients.ts';
+import { cimdService, looksLikeCimdUrl } from './cimd.ts';
+import { codesService } from './codes.ts';
+import { refreshTokensService } from './refresh-tokens.ts';
+import { throttleService } from './throttle.ts';
+import { directoryService } from './directory.ts';
 
 export type { Grant } from './grants.ts';
 export type { VerifiedAccessToken, VerifyResult } from './access-tokens.ts';
+export type { OAuthClient } from './clients.ts';
+export type { ClientEvent, ClientEventKind } from './client-events.ts';
+export type { WorkspaceGrant } from './directory.ts';
 
-export function oauthModule(store: Store, config: Config, secret: string) {
+/** Housekeeping runs at most this often per process, piggy-backed on registrations and token requests. */
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+export function oauthModule(store: Store, config: Config, secret: string, logger?: Logger) {
   const keys = signingKeysService(store, new SecretBox(secret, 'signing-keys'), config);
   const grants = grantsService(store);
   const accessTokens = accessTokensService(config, keys, grants);
   const clientEvents = clientEventsService(store);
-  return { keys, grants, accessTokens, clientEvents };
+  const clients = clientsService(store, config);
+  const cimd = cimdService(store, config, logger);
+  const codes = codesService(store, config);
+  const refreshTokens = refreshTokensService(store, secret, config);
+  const throttle = throttleService(store);
+
+  /** A client by id: a registered one, or the client a metadata document URL describes (may fetch it). */
+  async function resolveClient(clientId: string): Promise<OAuthClient | undefined> {
+    if (looksLikeCimdUrl(clientId, config.cimdAllowHttp)) return cimd.resolve(clientId);
+    return clients.getClient(clientId);
+  }
+
+  let lastMaintenance = 0;
+  /** Deletes what is no longer needed: unused self-registered clients, old codes, tokens, counters, documents. */
+  async function runMaintenance(force = false): Promise<void> {
+    if (!force && Date.now() - lastMaintenance < MAINTENANCE_INTERVAL_MS) return;
+    lastMaintenance = Date.now();
+    try {
+      const removed = await clients.deleteUnusedDynamicClients(config.unusedClientTtlSeconds);
+      if (removed) logger?.info({ removed }, 'removed self-registered clients that never completed a grant');
+      await codes.deleteOld();
+      await refreshTokens.deleteOld();
+      await throttle.deleteOld(86_400_000);
+      await cimd.deleteStale();
+    } catch (err) {
+      logger?.warn({ err: { message: (err as Error).message } }, 'OAuth housekeeping failed');
+    }
+  }
+
+  return {
+    keys,
+    grants,
+    accessTokens,
+    clientEvents,
+    clients,
+    cimd,
+    codes,
+    refreshTokens,
+    throttle,
+    resolveClient,
+    verifySecret: clients.verifySecret,
+    runMaintenance,
+    /** Lookups for the dashboard and the CLI: clients, secrets, a workspace's connected apps. */
+    directory: directoryService(store, { clients, grants, cimd }),
+    /** Seals authorization requests between /authorize and the consent decision. */
+    requestBox: new SecretBox(secret, 'authorization-request'),
+  };
 }
 
 export type OAuth = ReturnType<typeof oauthModule>;

@@ -1,14 +1,16 @@
-// Compact JWS with ES256 (RFC 7515, RFC 7518 §3.4: the signature is the raw 64-byte r||s, not DER).
+// Compact JWS with ES256 (RFC 7515, RFC 7518 §3.4: the signature is the raw 64-byte r||s, not DER) and, for OpenID
+// Connect id tokens, RS256 (RFC 7518 §3.3).
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 
-export type JwtHeader = { alg: 'ES256'; typ?: string; kid: string };
+export type JwtAlg = 'ES256' | 'RS256';
+export type JwtHeader = { alg: JwtAlg; typ?: string; kid: string };
 export type JwtPayload = Record<string, unknown>;
 
 const b64json = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 export function signJwt(header: JwtHeader, payload: JwtPayload, privateKey: KeyObject): string {
   const input = `${b64json(header)}.${b64json(payload)}`;
-  const sig = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const sig = sign('sha256', Buffer.from(input), header.alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey);
   return `${input}.${sig.toString('base64url')}`;
 }
 
@@ -36,8 +38,14 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
 
 /** True when the ES256 signature verifies with the public key. */
 export function verifyEs256(decoded: DecodedJwt, publicKey: KeyObject): boolean {
-  if (decoded.header.alg !== 'ES256' || decoded.signature.length !== 64) return false;
+  if (decoded.header.alg !== 'ES256' || decoded.signature.length !== 64 || publicKey.asymmetricKeyType !== 'ec') return false;
   return verify('sha256', Buffer.from(decoded.signingInput), { key: publicKey, dsaEncoding: 'ieee-p1363' }, decoded.signature);
+}
+
+/** True when an RS256 signature verifies with the public key. */
+export function verifyRs256(decoded: DecodedJwt, publicKey: KeyObject): boolean {
+  if (decoded.header.alg !== 'RS256' || publicKey.asymmetricKeyType !== 'rsa') return false;
+  return verify('sha256', Buffer.from(decoded.signingInput), publicKey, decoded.signature);
 }
 
 export const publicKeyFromJwk = (jwk: Record<string, unknown>): KeyObject => createPublicKey({ key: jwk as never, format: 'jwk' });

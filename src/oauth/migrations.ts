@@ -43,4 +43,74 @@ export const oauthMigrations: Migration[] = [
       await db.schema.createIndex('oauth_client_events_client_idx').on('oauth_client_events').columns(['client_id', 'id']).execute();
     },
   },
+  {
+    name: '0101_oauth_clients_codes_tokens',
+    async up(db) {
+      await db.schema.alterTable('oauth_grants').addColumn('resource_implicit', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .createTable('oauth_clients')
+        .addColumn('client_id', 'varchar(255)', (c) => c.primaryKey())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('client_name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('redirect_uris', 'text', (c) => c.notNull())
+        .addColumn('token_endpoint_auth_method', 'varchar(32)', (c) => c.notNull())
+        .addColumn('application_type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('grant_types', 'varchar(200)', (c) => c.notNull())
+        .addColumn('scope', 'varchar(1024)')
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'varchar(64)')
+        .addColumn('previous_secret_hash', 'varchar(64)')
+        .addColumn('previous_secret_expires_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('first_grant_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('oauth_clients_unused_idx').on('oauth_clients').columns(['kind', 'first_grant_at', 'created_at']).execute();
+      await db.schema
+        .createTable('oauth_codes')
+        .addColumn('code_hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('client_id', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('redirect_uri', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('redirect_uri_sent', 'integer', (c) => c.notNull())
+        .addColumn('code_challenge', 'varchar(128)', (c) => c.notNull())
+        .addColumn('resource', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('resource_implicit', 'integer', (c) => c.notNull())
+        .addColumn('scope', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('workspace_id', 'varchar(64)', (c) => c.notNull().references('workspaces.id').onDelete('cascade'))
+        .addColumn('issuer', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('nonce', 'varchar(512)')
+        .addColumn('auth_time', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addColumn('grant_id', 'varchar(64)')
+        .execute();
+      await db.schema.createIndex('oauth_codes_expires_idx').on('oauth_codes').column('expires_at').execute();
+      await db.schema
+        .createTable('oauth_refresh_tokens')
+        .addColumn('token_hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('grant_id', 'varchar(64)', (c) => c.notNull().references('oauth_grants.id').onDelete('cascade'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('rotated_at', 'bigint')
+        .addColumn('successor_hash', 'varchar(64)')
+        .execute();
+      await db.schema.createIndex('oauth_refresh_tokens_grant_idx').on('oauth_refresh_tokens').column('grant_id').execute();
+      await db.schema.createIndex('oauth_refresh_tokens_expires_idx').on('oauth_refresh_tokens').column('expires_at').execute();
+      await db.schema
+        .createTable('oauth_cimd_documents')
+        .addColumn('url', 'varchar(2048)', (c) => c.primaryKey())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('fetched_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('oauth_throttle')
+        .addColumn('key', 'varchar(300)', (c) => c.notNull())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('hits', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('oauth_throttle_pk', ['key', 'window_start'])
+        .execute();
+    },
+  },
 ];

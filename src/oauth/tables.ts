@@ -3,6 +3,7 @@ import type { Generated } from 'kysely';
 // The OAuth module's tables. Tokens, codes and secrets are stored only as SHA-256 hashes.
 export interface SigningKeysTable {
   kid: string;
+  /** `ES256` (access tokens, and id tokens for clients that ask for it) or `RS256` (OpenID Connect's default). */
   alg: string;
   /** The public JWK, JSON. */
   public_jwk: string;
@@ -27,6 +28,11 @@ export interface GrantsTable {
   last_used_at: number | null;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /**
+   * 1 when the client sent no `resource`: its tokens are then valid at the workspace endpoint and at the shared
+   * endpoint, since either may be where the client came from.
+   */
+  resource_implicit: Generated<number>;
 }
 
 export interface ClientEventsTable {
@@ -39,8 +45,87 @@ export interface ClientEventsTable {
   created_at: number;
 }
 
+export type ClientKind = 'dynamic' | 'static';
+
+export interface ClientsTable {
+  client_id: string;
+  /** `dynamic`: self-registered (RFC 7591); `static`: created by an operator. */
+  kind: ClientKind;
+  client_name: string;
+  /** JSON array of accepted redirect URIs. */
+  redirect_uris: string;
+  token_endpoint_auth_method: string;
+  application_type: string;
+  /** JSON array. */
+  grant_types: string;
+  /** Space-separated scopes the client registered (informational), or null. */
+  scope: string | null;
+  /** JSON object of the other registered metadata returned to the client (client_uri, logo_uri, …). */
+  metadata: string;
+  secret_hash: string | null;
+  /** After a rotation, the previous secret keeps working until `previous_secret_expires_at`. */
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: number | null;
+  created_at: number;
+  /** Null until a grant is completed; self-registered clients that never get one are garbage-collected. */
+  first_grant_at: number | null;
+}
+
+export interface CodesTable {
+  code_hash: string;
+  client_id: string;
+  /** The redirect URI the code is bound to, and whether the authorization request carried it (RFC 6749 §4.1.3). */
+  redirect_uri: string;
+  redirect_uri_sent: number;
+  code_challenge: string;
+  /** Canonical resource; for an implicit one, the workspace endpoint chosen at consent. */
+  resource: string;
+  resource_implicit: number;
+  scope: string;
+  user_id: string;
+  workspace_id: string;
+  /** The issuer that issued the code: only that issuer's token endpoint redeems it. */
+  issuer: string;
+  nonce: string | null;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  /** The grant its redemption created: revoked if the code is presented again. */
+  grant_id: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  grant_id: string;
+  created_at: number;
+  expires_at: number;
+  rotated_at: number | null;
+  successor_hash: string | null;
+}
+
+export interface CimdDocumentsTable {
+  url: string;
+  /** The validated document, JSON. */
+  document: string;
+  fetched_at: number;
+  /** Fresh until then; afterwards refetched, and served stale if the refetch fails. */
+  expires_at: number;
+}
+
+export interface ThrottleTable {
+  key: string;
+  window_start: number;
+  hits: number;
+}
+
 export interface OAuthTables {
   oauth_signing_keys: SigningKeysTable;
   oauth_grants: GrantsTable;
   oauth_client_events: Omit<ClientEventsTable, 'id'> & { id: Generated<number> };
+  oauth_clients: ClientsTable;
+  oauth_codes: CodesTable;
+  oauth_refresh_tokens: RefreshTokensTable;
+  oauth_cimd_documents: CimdDocumentsTable;
+  oauth_throttle: ThrottleTable;
 }

@@ -20,6 +20,9 @@ export async function migrateToLatest(store: Store, migrations: readonly Migrati
     provider: { getMigrations: async () => byName },
     migrationTableName: 'tollgate_migrations',
     migrationLockTableName: 'tollgate_migrations_lock',
+    // Each module numbers its own range (accounts 0001–, oauth 0100–, …), so a module's next migration can sort
+    // before another module's applied one: apply it rather than refuse to start.
+    allowUnorderedMigrations: true,
   });
   let attempt = 0;
   for (;;) {

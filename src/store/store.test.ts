@@ -24,6 +24,16 @@ forEachDialect('store', (dialect) => {
     await store.close();
   });
 
+  test('a module\'s new migration that sorts before another module\'s applied one still applies', async () => {
+    const fresh = await createTestDatabase(dialect);
+    const store = await openStore(fresh.url);
+    const mk = (name: string) => ({ name, up: async (db: import('kysely').Kysely<any>) => void (await db.schema.createTable(`t_${name}`).addColumn('x', 'integer').execute()) });
+    await migrateToLatest(store, [mk('9001_a'), mk('9300_c')]);
+    assert.deepEqual(await migrateToLatest(store, [mk('9001_a'), mk('9101_b'), mk('9300_c')]), ['9101_b']);
+    await store.close();
+    await fresh.drop();
+  });
+
   test('a transaction that throws leaves nothing behind', async () => {
     const store = await openStore(tdb.url);
     await assert.rejects(

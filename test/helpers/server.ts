@@ -26,6 +26,8 @@ export interface TestServerOptions {
   /** Extra TOLLGATE_* variables. */
   env?: Record<string, string>;
   configureApp?: StartOptions['configureApp'];
+  /** Test-only MCP tools (fixtures), registered next to the built-in ones. */
+  extraTools?: StartOptions['extraTools'];
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -49,7 +51,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       cb();
     },
   });
-  const running = await startServer(config, createLogger(config.logLevel, sink), { configureApp: options.configureApp });
+  const running = await startServer(config, createLogger(config.logLevel, sink), { configureApp: options.configureApp, extraTools: options.extraTools });
   return Object.assign(running, {
     config: running.services.config,
     logs,

@@ -1,0 +1,64 @@
+// Starting bench servers as child processes, pinned to their own core where the machine has two or more.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { READY_PREFIX, type ReadyInfo } from './protocol.ts';
+
+const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+export const CORES = availableParallelism();
+/** Servers run on the last core, the load generator on core 0, when there are at least two. */
+export const canPin = hasTaskset && CORES >= 2;
+export const SERVER_CORE = String(CORES - 1);
+export const LOAD_CORE = '0';
+
+export function pinned(core: string, cmd: string, args: string[]): [string, string[]] {
+  return canPin ? ['taskset', ['-c', core, cmd, ...args]] : [cmd, args];
+}
+
+export interface BenchServer {
+  name: string;
+  ready: ReadyInfo;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node <script>` on the server core and waits for its BENCH_READY line. */
+export function startBenchServer(name: string, script: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<BenchServer> {
+  // BENCH_SERVER_NODE_ARGS: extra Node flags for the servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const [cmd, args] = pinned(SERVER_CORE, process.execPath, [...nodeArgs, script]);
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not become ready:\n${err}`));
+    }, timeoutMs);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith(READY_PREFIX));
+      if (!line) return;
+      clearTimeout(timer);
+      out = '';
+      child.stdout!.removeAllListeners('data');
+      child.stdout!.resume();
+      resolve({
+        name,
+        ready: JSON.parse(line.slice(READY_PREFIX.length)),
+        child,
+        stop: () =>
+          new Promise<void>((r) => {
+            if (child.exitCode !== null) return r();
+            child.once('exit', () => r());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          }),
+      });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before ready:\n${err}`));
+    });
+  });
+}

@@ -1,0 +1,243 @@
+// A Streamable HTTP MCP client (MCP 2025-03-26 … 2025-11-25 transport): POSTs JSON-RPC messages, reads JSON or
+// SSE answers, keeps the session id and negotiated protocol version, and lets an OAuthSession answer 401 and
+// 403 challenges (refresh, sign-in, step-up) before retrying.
+import { bearerChallenge, type BearerChallenge } from './www-authenticate.ts';
+import { readSse } from './sse.ts';
+import { CLIENT_PROTOCOL_VERSION, ClientError, displayUrl, httpFetch } from './http.ts';
+
+export type JsonRpcId = string | number;
+export interface JsonRpcMessage {
+  jsonrpc: '2.0';
+  id?: JsonRpcId | null;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+export const isRequest = (m: JsonRpcMessage): boolean => typeof m.method === 'string' && m.id !== undefined && m.id !== null;
+export const isNotification = (m: JsonRpcMessage): boolean => typeof m.method === 'string' && (m.id === undefined || m.id === null);
+export const isResponse = (m: JsonRpcMessage): boolean => m.method === undefined && ('result' in m || 'error' in m);
+
+/** What the client needs from the OAuth side (an OAuthSession). */
+export interface AuthHandler {
+  accessToken(): Promise<string | undefined>;
+  handleUnauthorized(challenge: BearerChallenge | undefined, staleToken: string | undefined): Promise<boolean>;
+  handleInsufficientScope(challenge: BearerChallenge | undefined): Promise<boolean>;
+}
+
+export class McpRpcError extends ClientError {
+  readonly code: number;
+  readonly data: unknown;
+  constructor(code: number, message: string, data?: unknown) {
+    super(message);
+    this.code = code;
+    this.data = data;
+  }
+}
+
+/** An HTTP answer that is not MCP: its status and a short reason. */
+export class McpHttpError extends ClientError {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export interface McpClientOptions {
+  auth?: AuthHandler;
+  /** Per-request timeout (a tool call can take long). */
+  timeoutMs?: number;
+  /** Client info sent in `initialize`. */
+  clientInfo?: { name: string; version: string };
+}
+
+export class McpHttpClient {
+  readonly url: string;
+  sessionId: string | undefined;
+  protocolVersion: string | undefined;
+  serverInfo: { name?: string; version?: string } | undefined;
+  private readonly options: McpClientOptions;
+  private nextId = 1;
+
+  constructor(url: string, options: McpClientOptions = {}) {
+    this.url = url;
+    this.options = options;
+  }
+
+  private headers(token: string | undefined, extra?: Record<string, string>): Headers {
+    const h = new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra });
+    if (token) h.set('authorization', `Bearer ${token}`);
+    if (this.sessionId) h.set('mcp-session-id', this.sessionId);
+    if (this.protocolVersion) h.set('mcp-protocol-version', this.protocolVersion);
+    return h;
+  }
+
+  /**
+   * POSTs one message (or a batch) and hands every message of the answer to `onMessage`, in order, as it
+   * arrives. Resolves when the answer is complete (202 Accepted for notifications and responses).
+   */
+  async post(message: JsonRpcMessage | JsonRpcMessage[], onMessage: (m: JsonRpcMessage) => void, signal?: AbortSignal): Promise<void> {
+    const auth = this.options.auth;
+    const body = JSON.stringify(message);
+    for (let attempt = 0; ; attempt++) {
+      const token = await auth?.accessToken();
+      const res = await httpFetch(this.url, {
+        method: 'POST',
+        headers: this.headers(token),
+        body,
+        signal,
+        timeoutMs: this.options.timeoutMs ?? 300_000,
+      });
+      if ((res.status === 401 || res.status === 403) && attempt < 3) {
+        const challenge = bearerChallenge(res.headers.get('www-authenticate'));
+        await res.body?.cancel().catch(() => {});
+        if (!auth) throw new McpHttpError(res.status, `${displayUrl(this.url)} requires authorization`);
+        // RFC 6750 §3.1: 403 insufficient_scope asks for a token with more scope; any other 401/403 for a new one.
+        const retry = res.status === 403 && challenge?.error === 'insufficient_scope' ? await auth.handleInsufficientScope(challenge) : res.status === 401 ? await auth.handleUnauthorized(challenge, token) : false;
+        if (retry) continue;
+        throw new McpHttpError(res.status, res.status === 403 ? `${displayUrl(this.url)} refused the request (403${challenge?.error ? ` ${challenge.error}` : ''}${challenge?.scope ? `, needs scope "${challenge.scope}"` : ''})` : `${displayUrl(this.url)} refused the token (401)`);
+      }
+      const sid = res.headers.get('mcp-session-id');
+      if (sid) this.sessionId = sid;
+      if (res.status === 202 || res.status === 204) {
+        await res.body?.cancel().catch(() => {});
+        return;
+      }
+      const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      if (type === 'text/event-stream' && res.ok && res.body) {
+        for await (const ev of readSse(res.body)) {
+          if (ev.event !== 'message' || !ev.data.trim()) continue;
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(ev.data);
+          } catch {
+            continue;
+          }
+          for (const m of Array.isArray(parsed) ? parsed : [parsed]) onMessage(m as JsonRpcMessage);
+        }
+        return;
+      }
+      const text = await res.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      const messages = (Array.isArray(parsed) ? parsed : parsed ? [parsed] : []).filter((m): m is JsonRpcMessage => !!m && typeof m === 'object' && (m as JsonRpcMessage).jsonrpc === '2.0');
+      if (messages.length) {
+        messages.forEach(onMessage);
+        return;
+      }
+      if (res.status === 404 && this.sessionId) throw new McpHttpError(404, 'The MCP session has ended (404); reconnect');
+      if (res.status === 429) throw new McpHttpError(429, `${displayUrl(this.url)} is rate limiting requests${res.headers.get('retry-after') ? `; retry after ${res.headers.get('retry-after')} s` : ''}`);
+      throw new McpHttpError(res.status, `${displayUrl(this.url)} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+    }
+  }
+
+  /** Sends a request and returns its result; server notifications and requests on the way go to the handlers. */
+  async request<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>, handlers: { onNotification?: (m: JsonRpcMessage) => void; signal?: AbortSignal } = {}): Promise<T> {
+    const id = this.nextId++;
+    let response: JsonRpcMessage | undefined;
+    await this.post(
+      { jsonrpc: '2.0', id, method, ...(params ? { params } : {}) },
+      (m) => {
+        if (isResponse(m) && m.id === id) response = m;
+        else if (isRequest(m)) void this.answerServerRequest(m);
+        else if (isNotification(m)) handlers.onNotification?.(m);
+      },
+      handlers.signal,
+    );
+    if (!response) throw new ClientError(`${displayUrl(this.url)} sent no answer to ${method}`);
+    if (response.error) throw new McpRpcError(response.error.code, response.error.message, response.error.data);
+    return response.result as T;
+  }
+
+  /** This client offers no sampling, elicitation or roots: such requests get "method not found"; ping is answered. */
+  private async answerServerRequest(m: JsonRpcMessage): Promise<void> {
+    const answer: JsonRpcMessage =
+      m.method === 'ping' ? { jsonrpc: '2.0', id: m.id, result: {} } : { jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `tollgate does not support ${m.method}` } };
+    await this.post(answer, () => {}).catch(() => {});
+  }
+
+  async notify(method: string, params?: Record<string, unknown>): Promise<void> {
+    await this.post({ jsonrpc: '2.0', method, ...(params ? { params } : {}) }, () => {});
+  }
+
+  async initialize(): Promise<Record<string, unknown>> {
+    const result = await this.request('initialize', {
+      protocolVersion: CLIENT_PROTOCOL_VERSION,
+      capabilities: {},
+      clientInfo: this.options.clientInfo ?? { name: 'tollgate', version: '0.1.0' },
+    });
+    this.protocolVersion = typeof result.protocolVersion === 'string' ? result.protocolVersion : CLIENT_PROTOCOL_VERSION;
+    this.serverInfo = (result.serverInfo as McpHttpClient['serverInfo']) ?? undefined;
+    await this.notify('notifications/initialized');
+    return result;
+  }
+
+  /** Every tool, following pagination. */
+  async listTools(): Promise<Tool[]> {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.request<{ tools?: Tool[]; nextCursor?: string }>('tools/list', cursor ? { cursor } : undefined);
+      tools.push(...(page.tools ?? []));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return tools;
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, onProgress?: (p: { progress: number; total?: number; message?: string }) => void): Promise<ToolResult> {
+    const progressToken = `tollgate-${this.nextId}`;
+    return this.request<ToolResult>('tools/call', { name, arguments: args, ...(onProgress ? { _meta: { progressToken } } : {}) }, {
+      onNotification: (m) => {
+        if (m.method === 'notifications/progress' && m.params?.progressToken === progressToken) onProgress?.(m.params as { progress: number; total?: number; message?: string });
+      },
+    });
+  }
+
+  /** Opens the GET stream for server-initiated messages (servers may answer 405: they have none). */
+  async openServerStream(signal: AbortSignal): Promise<Response> {
+    const token = await this.options.auth?.accessToken();
+    const headers = this.headers(token, { accept: 'text/event-stream' });
+    headers.delete('content-type');
+    return httpFetch(this.url, { method: 'GET', headers, signal, timeoutMs: 24 * 3600_000 });
+  }
+
+  /** Ends the session (MCP: DELETE with the session id); best effort. */
+  async close(): Promise<void> {
+    if (!this.sessionId) return;
+    const token = await this.options.auth?.accessToken().catch(() => undefined);
+    await httpFetch(this.url, { method: 'DELETE', headers: this.headers(token), timeoutMs: 5000 })
+      .then((r) => r.body?.cancel())
+      .catch(() => {});
+    this.sessionId = undefined;
+  }
+}
+
+export interface Tool {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema?: { type?: string; properties?: Record<string, JsonSchema>; required?: string[] };
+  annotations?: Record<string, unknown>;
+}
+
+export interface JsonSchema {
+  type?: string | string[];
+  description?: string;
+  enum?: unknown[];
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  default?: unknown;
+}
+
+export interface ToolResult {
+  content?: Array<Record<string, unknown> & { type: string }>;
+  structuredContent?: unknown;
+  isError?: boolean;
+}

@@ -1,0 +1,12 @@
+import { UserFacingError } from '../util/errors.ts';
+
+export type CreditsErrorCode = 'invalid_amount' | 'insufficient_balance' | 'unknown_plan' | 'invalid_range';
+
+export class CreditsError extends UserFacingError {
+  readonly code: CreditsErrorCode;
+  constructor(code: CreditsErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+

@@ -1,0 +1,110 @@
+// The credits module's public face: other modules call these, never the tables.
+import type { Config } from '../config/config.ts';
+import { ConfigError } from '../config/config.ts';
+import type { Workspace } from '../accounts/index.ts';
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../util/logger.ts';
+import type { ToolContext } from '../mcp/tool-types.ts';
+import { analyticsService, resolveRange } from './analytics.ts';
+import { createLedgerWriter } from './ledger-writer.ts';
+import { ledgerService } from './ledger.ts';
+import { creditsMetering } from './metering.ts';
+import { planResolver } from './plan-resolver.ts';
+import { parsePlans, type Plan } from './plans.ts';
+import type { RateLimitBackend } from './rate-limit/backend.ts';
+import { databaseBackend } from './rate-limit/database.ts';
+import { createRateLimiter, type LimitHeadroom } from './rate-limit/limiter.ts';
+import { memoryBackend } from './rate-limit/memory.ts';
+import { redisBackend } from './rate-limit/redis.ts';
+import { creditsTools } from './tools.ts';
+
+export { CreditsError } from './errors.ts';
+export type { LedgerEntry, LedgerPage } from './ledger.ts';
+export type { UsageReport, UsageTotals, SpendSummary } from './analytics.ts';
+export type { Plan } from './plans.ts';
+export type { LimitHeadroom } from './rate-limit/limiter.ts';
+export { seedUsageDataset, type SeedUsageOptions, type SeedUsageResult } from './seed.ts';
+export { mountCredits } from './routes.ts';
+
+export type CreditsConfig = Pick<
+  Config,
+  'initialCredits' | 'refundOnError' | 'rateLimitPerMinute' | 'ratePlans' | 'rateLimitBackend' | 'redisUrl' | 'buyCreditsUrl' | 'publicUrl'
+>;
+
+export interface CreditsModuleOptions {
+  /** Replaces the configured rate-limit backend (tests). */
+  rateLimitBackend?: RateLimitBackend;
+}
+
+/** `auto`: Redis when configured, the shared database on PostgreSQL, process memory on SQLite. */
+export function chooseRateLimitBackend(store: Store, config: CreditsConfig, logger?: Logger): RateLimitBackend {
+  const kind = config.rateLimitBackend === 'auto' ? (config.redisUrl ? 'redis' : store.dialect === 'postgres' ? 'database' : 'memory') : config.rateLimitBackend;
+  if (kind === 'redis') {
+    if (!config.redisUrl) throw new ConfigError('rateLimitBackend (TOLLGATE_RATE_LIMIT_BACKEND)', 'the redis backend needs TOLLGATE_REDIS_URL');
+    return redisBackend(config.redisUrl, { logger });
+  }
+  return kind === 'database' ? databaseBackend(store) : memoryBackend();
+}
+
+export function creditsModule(store: Store, config: CreditsConfig, logger?: Logger, options: CreditsModuleOptions = {}) {
+  const plans = parsePlans(config);
+  const ledger = ledgerService(store);
+  const analytics = analyticsService(store);
+  const writer = createLedgerWriter(store);
+  const limiter = createRateLimiter(options.rateLimitBackend ?? chooseRateLimitBackend(store, config, logger));
+  const resolver = planResolver(plans, ledger);
+  const buyUrlFor = (ctx: Pick<ToolContext, 'workspaceSlug'>) => config.buyCreditsUrl ?? `${config.publicUrl}/dashboard/${encodeURIComponent(ctx.workspaceSlug)}`;
+  const metering = creditsMetering({ writer, limiter, plans: resolver, refundOnError: config.refundOnError, buyUrlFor });
+  const tools = creditsTools({ ledger, analytics, plans: resolver, limiter, buyUrlFor });
+
+  return {
+    metering,
+    tools,
+    ledger,
+    analytics,
+    writer,
+    limiter,
+    buyUrlFor,
+
+    /** Workspace hook: every new workspace starts with `initialCredits`. */
+    async onWorkspaceCreated(workspace: Workspace): Promise<void> {
+      if (config.initialCredits > 0) {
+        await ledger.grantCredits({ workspaceId: workspace.id, amount: config.initialCredits, reason: 'initial', description: 'initial credits' });
+      }
+    },
+
+    // --- for the dashboard and the CLI
+    getAccount: ledger.getAccount,
+    getBalance: (workspaceId: string) => ledger.getBalance(workspaceId),
+    grantCredits: ledger.grantCredits,
+    listLedger: ledger.listLedger,
+    sumLedger: ledger.sumLedger,
+    listPlans: (): Plan[] => [...plans.values()],
+    async planInfo(workspaceId: string): Promise<Plan> {
+      return resolver.planFor(workspaceId);
+    },
+    async setPlan(workspaceId: string, name: string): Promise<Plan> {
+      const plan = resolver.requirePlan(name);
+      await ledger.setPlanName(workspaceId, plan.name);
+      resolver.forget(workspaceId);
+      return plan;
+    },
+    /** Usage per day, tool and client: the last `days` days (default 30), or explicit UTC dates. */
+    usageReport(workspaceId: string, range: { days?: number; from?: string; to?: string } = {}) {
+      return analytics.usageReport(workspaceId, resolveRange(range));
+    },
+    spendSummary: (workspaceId: string) => analytics.spendSummary(workspaceId),
+    /** Rate-limit headroom without counting a call: the workspace's, and a grant's when given. */
+    async rateLimitHeadroom(workspaceId: string, grantId?: string): Promise<LimitHeadroom[]> {
+      return limiter.peekRateLimit(await resolver.planFor(workspaceId), workspaceId, grantId);
+    },
+
+    /** Writes what is queued, then releases the rate-limit backend. */
+    async close(): Promise<void> {
+      await writer.close();
+      await limiter.close();
+    },
+  };
+}
+
+export type Credits = ReturnType<typeof creditsModule>;

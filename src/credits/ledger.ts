@@ -1,0 +1,165 @@
+// Balances and the append-only ledger outside the per-call hot path: grants, purchases, adjustments, reads.
+import type { Kysely } from 'kysely';
+import type { Store } from '../store/store.ts';
+import { CreditsError } from './errors.ts';
+import { DEFAULT_PLAN } from './plans.ts';
+import type { CreditsTables, LedgerReason } from './tables.ts';
+
+export interface LedgerEntry {
+  id: number;
+  amount: number;
+  balanceAfter: number;
+  reason: LedgerReason;
+  description: string;
+  tool: string | null;
+  userId: string | null;
+  clientId: string | null;
+  requestId: string | null;
+  createdAt: number;
+}
+
+export interface LedgerPage {
+  entries: LedgerEntry[];
+  /** Pass back as `before` for the next (older) page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface GrantInput {
+  workspaceId: string;
+  /** Positive adds credits; negative removes them (never below zero). */
+  amount: number;
+  reason: Extract<LedgerReason, 'initial' | 'grant' | 'purchase' | 'adjustment' | 'seed'>;
+  description?: string;
+  userId?: string | null;
+  requestId?: string | null;
+}
+
+export const MAX_GRANT = 1_000_000_000_000;
+
+/**
+ * Adds (or removes) credits and writes the ledger row in the caller's transaction. Throws CreditsError
+ * ('insufficient_balance') when a removal would take the balance below zero.
+ */
+export async function grantCreditsIn(trx: Kysely<CreditsTables>, input: GrantInput): Promise<{ balance: number; ledgerId: number }> {
+  if (!Number.isSafeInteger(input.amount) || input.amount === 0 || Math.abs(input.amount) > MAX_GRANT) {
+    throw new CreditsError('invalid_amount', `The amount must be a non-zero whole number of credits up to ${MAX_GRANT}`);
+  }
+  const at = Date.now();
+  let balance: number;
+  if (input.amount > 0) {
+    // One statement: insert the account or add to it, locking its row until the transaction ends.
+    const row = await trx
+      .insertInto('credits_accounts')
+      .values({ workspace_id: input.workspaceId, balance: input.amount, plan: DEFAULT_PLAN, updated_at: at })
+      .onConflict((oc) => oc.column('workspace_id').doUpdateSet((eb) => ({ balance: eb('credits_accounts.balance', '+', eb.ref('excluded.balance')), updated_at: at })))
+      .returning('balance')
+      .executeTakeFirstOrThrow();
+    balance = Number(row.balance);
+  } else {
+    // Conditional: a removal applies only when the balance covers it, atomically with the check.
+    const row = await trx
+      .updateTable('credits_accounts')
+      .set((eb) => ({ balance: eb('balance', '+', input.amount), updated_at: at }))
+      .where('workspace_id', '=', input.workspaceId)
+      .where('balance', '>=', -input.amount)
+      .returning('balance')
+      .executeTakeFirst();
+    if (!row) throw new CreditsError('insufficient_balance', `Removing ${-input.amount} credits would take the balance below zero`);
+    balance = Number(row.balance);
+  }
+  const inserted = await trx
+    .insertInto('credits_ledger')
+    .values({
+      workspace_id: input.workspaceId,
+      amount: input.amount,
+      balance_after: balance,
+      reason: input.reason,
+      description: (input.description ?? '').slice(0, 500),
+      tool: null,
+      user_id: input.userId ?? null,
+      client_id: null,
+      request_id: input.requestId ?? null,
+      created_at: at,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { balance, ledgerId: Number(inserted.id) };
+}
+
+function encodeCursor(createdAt: number, id: number): string {
+  return Buffer.from(`${createdAt}:${id}`).toString('base64url');
+}
+function decodeCursor(cursor: string): { createdAt: number; id: number } | undefined {
+  const m = /^(\d+):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return m ? { createdAt: Number(m[1]), id: Number(m[2]) } : undefined;
+}
+
+export function ledgerService(store: Store) {
+  const db: Kysely<CreditsTables> = store.typed<CreditsTables>();
+
+  return {
+    /** Adds (or with a negative amount removes) credits; the balance change and its ledger row commit together. */
+    grantCredits(input: GrantInput): Promise<{ balance: number; ledgerId: number }> {
+      return db.transaction().execute((trx) => grantCreditsIn(trx, input));
+    },
+
+    /** The workspace's balance and plan (a workspace never credited has 0 on the default plan). */
+    async getAccount(workspaceId: string): Promise<{ balance: number; plan: string; updatedAt: number | null }> {
+      const row = await db.selectFrom('credits_accounts').select(['balance', 'plan', 'updated_at']).where('workspace_id', '=', workspaceId).executeTakeFirst();
+      return row ? { balance: Number(row.balance), plan: row.plan, updatedAt: Number(row.updated_at) } : { balance: 0, plan: DEFAULT_PLAN, updatedAt: null };
+    },
+
+    async getBalance(workspaceId: string): Promise<number> {
+      return (await this.getAccount(workspaceId)).balance;
+    },
+
+    /** Assigns a plan (the caller checks the name against the configured plans). */
+    async setPlanName(workspaceId: string, plan: string): Promise<void> {
+      const at = Date.now();
+      await db
+        .insertInto('credits_accounts')
+        .values({ workspace_id: workspaceId, balance: 0, plan, updated_at: at })
+        .onConflict((oc) => oc.column('workspace_id').doUpdateSet({ plan, updated_at: at }))
+        .execute();
+    },
+
+    /** Newest first, `limit` per page (1–500); `before` is the previous page's `nextCursor`. */
+    async listLedger(workspaceId: string, options: { limit?: number; before?: string } = {}): Promise<LedgerPage> {
+      const limit = Math.max(1, Math.min(500, Math.floor(options.limit ?? 50)));
+      let q = db.selectFrom('credits_ledger').selectAll().where('workspace_id', '=', workspaceId);
+      const cursor = options.before ? decodeCursor(options.before) : undefined;
+      if (cursor) {
+        q = q.where((eb) => eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]));
+      }
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+      const entries = rows.slice(0, limit).map(
+        (r): LedgerEntry => ({
+          id: Number(r.id),
+          amount: Number(r.amount),
+          balanceAfter: Number(r.balance_after),
+          reason: r.reason,
+          description: r.description,
+          tool: r.tool,
+          userId: r.user_id,
+          clientId: r.client_id,
+          requestId: r.request_id,
+          createdAt: Number(r.created_at),
+        }),
+      );
+      const last = entries.at(-1);
+      return rows.length > limit && last ? { entries, nextCursor: encodeCursor(last.createdAt, last.id) } : { entries };
+    },
+
+    /** The sum of every ledger row: equals the balance, always (the invariant tests and `credits show` check). */
+    async sumLedger(workspaceId: string): Promise<number> {
+      const r = await db
+        .selectFrom('credits_ledger')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), eb.lit(0)).as('total'))
+        .where('workspace_id', '=', workspaceId)
+        .executeTakeFirstOrThrow();
+      return Number(r.total);
+    },
+  };
+}
+
+export type LedgerService = ReturnType<typeof ledgerService>;

@@ -1,0 +1,66 @@
+// The credits module's side of the MCP metering seam: before a handler runs, count the call against the rate
+// limits, then deduct its cost (group-committed, durable before `begin` resolves); after it, book a failure and
+// refund it when configured.
+import type { Charge, Metering, MeteringDecision } from '../mcp/metering.ts';
+import type { ToolContext, ToolDefinition } from '../mcp/tool-types.ts';
+import { randomToken } from '../util/ids.ts';
+import type { LedgerWriter } from './ledger-writer.ts';
+import type { PlanResolver } from './plan-resolver.ts';
+import type { RateLimiter } from './rate-limit/limiter.ts';
+
+/** What `begin` hands the dispatcher; the extra fields let `finish` book a failure against the right call. */
+interface MeteredCharge extends Charge {
+  readonly workspaceId: string;
+  readonly at: number;
+}
+
+export interface CreditsMeteringDeps {
+  writer: LedgerWriter;
+  limiter: RateLimiter;
+  plans: PlanResolver;
+  refundOnError: boolean;
+  buyUrlFor(ctx: Pick<ToolContext, 'workspaceSlug'>): string;
+}
+
+export function creditsMetering(deps: CreditsMeteringDeps): Metering {
+  const idPrefix = randomToken(6);
+  let sequence = 0;
+
+  return {
+    async begin(tool: ToolDefinition, ctx: ToolContext): Promise<MeteringDecision> {
+      const plan = await deps.plans.planFor(ctx.workspaceId);
+      const limit = await deps.limiter.checkRateLimit(plan, ctx.workspaceId, ctx.grantId);
+      if (!limit.allowed) return { kind: 'rate_limited', retryAfterSeconds: limit.retryAfterSeconds, rateLimit: limit.state };
+      const at = Date.now();
+      const cost = Math.max(0, Math.floor(tool.cost));
+      const outcome = await deps.writer.deductCredits({
+        workspaceId: ctx.workspaceId,
+        cost,
+        tool: tool.name,
+        userId: ctx.userId,
+        clientId: ctx.clientId,
+        requestId: ctx.requestId,
+        at,
+      });
+      if (!outcome.ok) return { kind: 'insufficient_credits', balance: outcome.balance, cost, buyUrl: deps.buyUrlFor(ctx) };
+      const charge: MeteredCharge = { id: `${idPrefix}.${++sequence}`, cost, workspaceId: ctx.workspaceId, at };
+      return { kind: 'ok', charge, rateLimit: limit.state };
+    },
+
+    async finish(charge: Charge, tool: ToolDefinition, ctx: ToolContext, outcome: { ok: boolean; durationMs: number }): Promise<void> {
+      // A successful call was fully booked by `begin`: nothing more to write on the hot path.
+      if (outcome.ok) return;
+      const metered = charge as Partial<MeteredCharge>;
+      await deps.writer.recordFailure({
+        workspaceId: metered.workspaceId ?? ctx.workspaceId,
+        refund: deps.refundOnError ? charge.cost : 0,
+        tool: tool.name,
+        userId: ctx.userId,
+        clientId: ctx.clientId,
+        requestId: ctx.requestId,
+        chargedAt: metered.at ?? Date.now(),
+        at: Date.now(),
+      });
+    },
+  };
+}

@@ -1,0 +1,18 @@
+// Fixed-window counters behind one interface; the memory, database and Redis backends run one shared test suite.
+// A window starts at a key's first call and lasts `windowMs`; every call in it (allowed or not) counts.
+
+export interface WindowCount {
+  /** Calls counted in the current window, this one included (for `hit`). */
+  count: number;
+  /** Milliseconds until the window ends (a whole window when none is open). */
+  resetMs: number;
+}
+
+export interface RateLimitBackend {
+  readonly name: 'memory' | 'database' | 'redis';
+  /** Counts one call against each key, atomically per key; returns each key's window. */
+  hit(keys: readonly string[], windowMs: number): Promise<WindowCount[]>;
+  /** Reads each key's window without counting. */
+  peek(keys: readonly string[], windowMs: number): Promise<WindowCount[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,97 @@
+// Usage roll-ups, accumulated in memory for one transaction and written as one upsert per table. Four grains:
+// day × tool × client (the full breakdown), day × tool and day × client (so per-tool and per-client answers read
+// a few hundred rows, not the full product), and hour (for "the last 24 hours").
+import type { Kysely } from 'kysely';
+import { dayOf, hourOf } from './time.ts';
+import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from './prepared.ts';
+
+export interface Usage {
+  calls: number;
+  credits: number;
+  errors: number;
+}
+
+type Row = Record<string, string | number> & Usage;
+
+const TABLES = {
+  credits_usage_daily: ['workspace_id', 'day', 'tool', 'client_id'],
+  credits_usage_daily_tool: ['workspace_id', 'day', 'tool'],
+  credits_usage_daily_client: ['workspace_id', 'day', 'client_id'],
+  credits_usage_hourly: ['workspace_id', 'hour'],
+} as const;
+
+type Table = keyof typeof TABLES;
+const COLUMNS = Object.fromEntries(Object.entries(TABLES).map(([t, keys]) => [t, [...keys, 'calls', 'credits', 'errors']])) as unknown as Record<Table, readonly string[]>;
+
+/** The upsert of `n` rows into `table`, compiled once per dialect (the adapter's class) and shape. */
+const upserts = new Map<unknown, Map<string, PreparedQuery<unknown>>>();
+function upsertFor(trx: Kysely<any>, table: Table, n: number): PreparedQuery<unknown> {
+  const dialect = trx.getExecutor().adapter.constructor;
+  let shapes = upserts.get(dialect);
+  if (!shapes) upserts.set(dialect, (shapes = new Map()));
+  const key = `${table}:${n}`;
+  let q = shapes.get(key);
+  if (!q) {
+    const cols = COLUMNS[table];
+    q = prepareQuery((slot) =>
+      trx
+        .insertInto(table)
+        .values(Array.from({ length: n }, (_, r) => Object.fromEntries(cols.map((c, j) => [c, slot(r * cols.length + j)]))))
+        .onConflict((oc: any) =>
+          oc.columns([...TABLES[table]]).doUpdateSet((eb: any) => ({
+            calls: eb(`${table}.calls`, '+', eb.ref('excluded.calls')),
+            credits: eb(`${table}.credits`, '+', eb.ref('excluded.credits')),
+            errors: eb(`${table}.errors`, '+', eb.ref('excluded.errors')),
+          })),
+        ),
+    );
+    shapes.set(key, q);
+  }
+  return q;
+}
+
+export class UsageRollups {
+  readonly #rows = new Map<Table, Map<string, Row>>(Object.keys(TABLES).map((t) => [t as Table, new Map()]));
+
+  #add(table: Table, key: Record<string, string | number>, u: Usage): void {
+    const rows = this.#rows.get(table)!;
+    const k = TABLES[table].map((c) => key[c]).join('\u0000');
+    let row = rows.get(k);
+    if (!row) rows.set(k, (row = { ...key, calls: 0, credits: 0, errors: 0 } as Row));
+    row.calls += u.calls;
+    row.credits += u.credits;
+    row.errors += u.errors;
+  }
+
+  /** One call's usage, in the day and hour of `at`. */
+  add(workspaceId: string, at: number, tool: string, clientId: string, u: Usage): void {
+    this.addDaily(workspaceId, dayOf(at), tool, clientId, u);
+    this.addHourly(workspaceId, hourOf(at), u);
+  }
+
+  addDaily(workspaceId: string, day: number, tool: string, clientId: string, u: Usage): void {
+    this.#add('credits_usage_daily', { workspace_id: workspaceId, day, tool, client_id: clientId }, u);
+    this.#add('credits_usage_daily_tool', { workspace_id: workspaceId, day, tool }, u);
+    this.#add('credits_usage_daily_client', { workspace_id: workspaceId, day, client_id: clientId }, u);
+  }
+
+  addHourly(workspaceId: string, hour: number, u: Usage): void {
+    this.#add('credits_usage_hourly', { workspace_id: workspaceId, hour }, u);
+  }
+
+  /** Adds everything to the tables. Rows go in key order, so concurrent writers lock rows in the same order. */
+  async write(trx: Kysely<any>): Promise<void> {
+    for (const [table, rows] of this.#rows) {
+      if (!rows.size) continue;
+      const cols = COLUMNS[table];
+      const sorted = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+      let at = 0;
+      for (const n of powerOfTwoChunks(sorted.length)) {
+        const values: unknown[] = [];
+        for (let r = at; r < at + n; r++) for (const c of cols) values.push(sorted[r][c]);
+        await trx.executeQuery(upsertFor(trx, table, n)(values));
+        at += n;
+      }
+    }
+  }
+}

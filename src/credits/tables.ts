@@ -1,0 +1,103 @@
+import type { Generated } from 'kysely';
+
+// The credits module's tables. Balances are integers; `credits_accounts.balance` is always the sum of the
+// workspace's ledger rows, because both change in the same transaction and nothing else writes either.
+
+export interface AccountsTable {
+  workspace_id: string;
+  balance: number;
+  /** A plan name from the configured plans (`default` unless assigned). */
+  plan: string;
+  updated_at: number;
+}
+
+/** Why a ledger row exists. */
+export type LedgerReason = 'initial' | 'grant' | 'purchase' | 'tool_call' | 'refund' | 'adjustment' | 'seed';
+
+export interface LedgerTable {
+  id: number;
+  workspace_id: string;
+  /** Signed: a deduction is negative. */
+  amount: number;
+  /** The balance right after this row (an audit aid; the sum of the ledger is what counts). */
+  balance_after: number;
+  reason: LedgerReason;
+  /** Free text: the operator's reason, the payment reference. */
+  description: string;
+  tool: string | null;
+  user_id: string | null;
+  client_id: string | null;
+  request_id: string | null;
+  created_at: number;
+}
+
+/** Usage roll-up per UTC day × tool × client, updated in the same transaction as the ledger. */
+export interface UsageDailyTable {
+  workspace_id: string;
+  /** Days since the Unix epoch (UTC). */
+  day: number;
+  tool: string;
+  client_id: string;
+  calls: number;
+  credits: number;
+  errors: number;
+}
+
+/** The same usage summed over clients (per-tool answers read these few rows). */
+export interface UsageDailyToolTable {
+  workspace_id: string;
+  day: number;
+  tool: string;
+  calls: number;
+  credits: number;
+  errors: number;
+}
+
+/** The same usage summed over tools (per-client answers read these few rows). */
+export interface UsageDailyClientTable {
+  workspace_id: string;
+  day: number;
+  client_id: string;
+  calls: number;
+  credits: number;
+  errors: number;
+}
+
+/** Usage roll-up per UTC hour (for "spend in the last 24 hours" without scanning the ledger). */
+export interface UsageHourlyTable {
+  workspace_id: string;
+  /** Hours since the Unix epoch. */
+  hour: number;
+  calls: number;
+  credits: number;
+  errors: number;
+}
+
+/** Payment webhooks already applied, by idempotency key: a replay is a no-op. */
+export interface WebhookEventsTable {
+  idempotency_key: string;
+  workspace_id: string;
+  credits: number;
+  /** SHA-256 of the body: the same key with another body is a conflict, not a replay. */
+  body_sha256: string;
+  ledger_id: number;
+  received_at: number;
+}
+
+/** Fixed-window rate-limit counters (the `database` backend); UNLOGGED on PostgreSQL. */
+export interface RateCountersTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+export interface CreditsTables {
+  credits_accounts: AccountsTable;
+  credits_ledger: Omit<LedgerTable, 'id'> & { id: Generated<number> };
+  credits_usage_daily: UsageDailyTable;
+  credits_usage_daily_tool: UsageDailyToolTable;
+  credits_usage_daily_client: UsageDailyClientTable;
+  credits_usage_hourly: UsageHourlyTable;
+  credits_webhook_events: WebhookEventsTable;
+  credits_rate_counters: RateCountersTable;
+}

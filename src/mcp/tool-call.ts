@@ -1,0 +1,154 @@
+// `tools/call`, as a checklist: find the tool, check the token's scope, check the arguments, meter, run, record.
+import type { Metering } from './metering.ts';
+import type { ToolRegistry, RegisteredTool } from './registry.ts';
+import type { ConnectionLog } from './connection-log.ts';
+import { ToolError, type ToolContext, type ToolResult } from './tool-types.ts';
+import { errorMessage, invalidParams, rpcError, type Params } from './jsonrpc.ts';
+import { describeArgumentErrors } from './argument-errors.ts';
+import { bearerChallenge } from './bearer.ts';
+import { decodeHeaderValue, headerValue } from './era.ts';
+import { ErrorCode, META_SERVER_INFO, SERVER_INFO } from './protocol.ts';
+import { rateLimitHeaders, type CallContext, type Outcome } from './outcome.ts';
+
+export interface ToolCallDeps {
+  readonly registry: ToolRegistry;
+  /** Read on every call: the credits module installs its implementation after start-up wiring. */
+  metering(): Metering;
+  readonly connectionLog: ConnectionLog;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const inBand = (error: ReturnType<typeof rpcError>): Outcome => ({ kind: 'error', error, status: 200 });
+
+/** Serialises a tool result; 2026-07-28 results also carry resultType and the server's identity. */
+export function toolResultJson(result: ToolResult, modern: boolean): string {
+  if (!modern) return JSON.stringify(result);
+  const meta = (result as { _meta?: Record<string, unknown> })._meta;
+  return JSON.stringify({ resultType: 'complete', ...result, _meta: { ...meta, [META_SERVER_INFO]: SERVER_INFO } });
+}
+
+const errorResult = (text: string, structuredContent?: Record<string, unknown>): ToolResult =>
+  structuredContent ? { content: [{ type: 'text', text }], structuredContent, isError: true } : { content: [{ type: 'text', text }], isError: true };
+
+function refuseScope(ctx: CallContext, id: string | number, tool: RegisteredTool): Outcome {
+  const needed = tool.def.scope;
+  // Ask for what the token has plus what this tool needs, so a step-up does not lose the scopes already granted.
+  const scope = [...new Set([...ctx.token.scopes.filter((s) => s.startsWith('mcp:')), needed])].join(' ');
+  const description = `The tool ${tool.def.name} needs the ${needed} scope`;
+  return {
+    kind: 'refuse',
+    status: 403,
+    // RFC 6750 §3.1: insufficient_scope → 403, with the scope needed.
+    headers: { 'WWW-Authenticate': bearerChallenge(ctx.metadataUrl, { code: 'insufficient_scope', scope, description }) },
+    body: JSON.stringify({ error: 'insufficient_scope', error_description: description, scope, request_id: ctx.requestId, id }),
+  };
+}
+
+/** SEP-2243: each argument a tool mirrors in an `Mcp-Param-*` header must match it (2026-07-28 requests only). */
+function checkParamHeaders(tool: RegisteredTool, args: Record<string, unknown>, ctx: CallContext): Outcome | undefined {
+  for (const { property, header } of tool.headerParams) {
+    const value = args[property];
+    if (value === undefined || value === null) continue;
+    const expected = typeof value === 'string' ? value : JSON.stringify(value);
+    const raw = headerValue(ctx.header, header);
+    const decoded = raw === undefined ? undefined : decodeHeaderValue(raw);
+    // Numbers compare as numbers (`1.50` mirrors 1.5).
+    const matches = decoded !== undefined && (typeof value === 'number' ? decoded.trim() !== '' && Number(decoded) === value : decoded === expected);
+    if (raw === undefined || !matches) {
+      const why = raw === undefined ? `the ${header} header is required when arguments.${property} is given` : decoded === undefined ? `the ${header} header carries invalid base64` : `the ${header} header does not match arguments.${property}`;
+      return { kind: 'error', status: 400, error: rpcError(ErrorCode.HeaderMismatch, `Header mismatch: ${why}`, { mismatch: { header: raw ?? '(missing)', body: expected.slice(0, 200) } }) };
+    }
+  }
+  return undefined;
+}
+
+export async function callTool(deps: ToolCallDeps, id: string | number, params: Params | undefined, ctx: CallContext, modern: boolean): Promise<Outcome> {
+  // 1. Which tool. MCP: an unknown tool is -32602.
+  const name = params?.name;
+  if (typeof name !== 'string') return inBand(invalidParams('params.name must be the name of a tool'));
+  const tool = deps.registry.get(name);
+  if (!tool) {
+    deps.connectionLog.error(ctx.token, ctx.requestId, `tools/call: unknown tool ${name.slice(0, 100)}`);
+    return inBand(invalidParams(`unknown tool: ${name.slice(0, 128)}`));
+  }
+
+  // 2. Scope: the token must carry the tool's scope.
+  if (!ctx.token.scopes.includes(tool.def.scope)) {
+    deps.connectionLog.error(ctx.token, ctx.requestId, `insufficient_scope: ${name} needs ${tool.def.scope}`);
+    return refuseScope(ctx, id, tool);
+  }
+
+  // 3. Arguments: an object, matching the tool's schema. MCP 2025-11-25: validation failures are tool execution
+  //    errors (isError), so the model can correct itself; nothing is charged.
+  const args = params?.arguments === undefined ? {} : params.arguments;
+  if (!isObject(args)) return inBand(invalidParams('params.arguments must be an object'));
+  if (modern && tool.headerParams.length) {
+    const refused = checkParamHeaders(tool, args, ctx);
+    if (refused) return refused;
+  }
+  if (!tool.validate(args)) {
+    return { kind: 'result', json: toolResultJson(errorResult(`Invalid arguments for ${name}: ${describeArgumentErrors(tool.validate.errors)}`), modern) };
+  }
+
+  // 4. Metering: rate limits and credits, before the handler runs.
+  const toolCtx: ToolContext = {
+    userId: ctx.token.userId,
+    workspaceId: ctx.workspace.id,
+    workspaceSlug: ctx.workspace.slug,
+    clientId: ctx.token.clientId,
+    grantId: ctx.token.grantId,
+    scopes: ctx.token.scopes,
+    requestId: ctx.requestId,
+  };
+  const metering = deps.metering();
+  let decision;
+  try {
+    decision = await metering.begin(tool.def, toolCtx);
+  } catch (err) {
+    ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { message: (err as Error).message, stack: (err as Error).stack } }, 'metering failed');
+    return inBand(rpcError(ErrorCode.InternalError, `Internal error: metering is unavailable; quote request id ${ctx.requestId}`));
+  }
+  if (decision.kind === 'rate_limited') {
+    deps.connectionLog.error(ctx.token, ctx.requestId, `rate limited: ${name}, retry after ${decision.retryAfterSeconds} s`);
+    const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterSeconds)));
+    return {
+      kind: 'refuse',
+      status: 429,
+      headers: { 'Retry-After': retryAfter, ...rateLimitHeaders(decision.rateLimit) },
+      body: errorMessage(id, rpcError(-32000, `Rate limit exceeded: retry after ${retryAfter} s`, { retryAfterSeconds: Number(retryAfter), limit: decision.rateLimit.limit, policy: decision.rateLimit.policy })),
+    };
+  }
+  if (decision.kind === 'insufficient_credits') {
+    // DESIGN: out of credits is answered inside MCP (never 401/403, which make clients re-authorize).
+    deps.connectionLog.error(ctx.token, ctx.requestId, `insufficient credits: ${name} costs ${decision.cost}, balance ${decision.balance}`);
+    const text = `Not enough credits: ${name} costs ${decision.cost} credit${decision.cost === 1 ? '' : 's'} and the workspace "${ctx.workspace.slug}" has ${decision.balance}. Buy more credits at ${decision.buyUrl}`;
+    return { kind: 'result', json: toolResultJson(errorResult(text, { error: 'insufficient_credits', balance: decision.balance, cost: decision.cost }), modern) };
+  }
+
+  // 5. Run the handler.
+  const started = performance.now();
+  let result: ToolResult;
+  let ok: boolean;
+  try {
+    result = await tool.def.handler(args, toolCtx);
+    ok = result.isError !== true;
+  } catch (err) {
+    ok = false;
+    if (err instanceof ToolError) {
+      result = errorResult(err.message, err.structuredContent);
+    } else {
+      ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'tool handler failed');
+      deps.connectionLog.error(ctx.token, ctx.requestId, `tool ${name} failed unexpectedly`);
+      result = errorResult(`The tool ${name} failed unexpectedly; quote request id ${ctx.requestId} when reporting it.`);
+    }
+  }
+
+  // 6. Record the outcome (refunds a failed call when configured). A failure here never loses the answer.
+  try {
+    await metering.finish(decision.charge, tool.def, toolCtx, { ok, durationMs: performance.now() - started });
+  } catch (err) {
+    ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { message: (err as Error).message } }, 'metering finish failed');
+  }
+  return { kind: 'result', json: toolResultJson(result, modern), headers: decision.rateLimit ? rateLimitHeaders(decision.rateLimit) : undefined };
+}

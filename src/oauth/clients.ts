@@ -1,0 +1,162 @@
+// The client registry: self-registered (RFC 7591) and operator-created clients. Client ID metadata documents are
+// resolved by cimd.ts and never stored here. Secrets are stored as SHA-256 hashes and shown once.
+import type { Kysely } from 'kysely';
+import type { Store } from '../store/store.ts';
+import { randomToken, safeEqual, sha256Hex } from '../util/ids.ts';
+import type { ClientMetadata, TokenEndpointAuthMethod } from './client-metadata.ts';
+import type { ClientKind, ClientsTable, OAuthTables } from './tables.ts';
+
+export interface OAuthClient {
+  clientId: string;
+  /** `dynamic`: self-registered; `static`: created by an operator; `cimd`: a client ID metadata document. */
+  kind: ClientKind | 'cimd';
+  name: string;
+  redirectUris: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  applicationType: 'native' | 'web';
+  grantTypes: string[];
+  scope: string | null;
+  extra: Record<string, unknown>;
+  createdAt: number;
+  firstGrantAt: number | null;
+  /** True when the client authenticates with a secret at the token endpoint. */
+  confidential: boolean;
+}
+
+const parseJson = <T,>(text: string, fallback: T): T => {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+};
+
+const toClient = (r: ClientsTable): OAuthClient => ({
+  clientId: r.client_id,
+  kind: r.kind,
+  name: r.client_name,
+  redirectUris: parseJson<string[]>(r.redirect_uris, []),
+  tokenEndpointAuthMethod: r.token_endpoint_auth_method as TokenEndpointAuthMethod,
+  applicationType: r.application_type === 'web' ? 'web' : 'native',
+  grantTypes: parseJson<string[]>(r.grant_types, []),
+  scope: r.scope,
+  extra: parseJson<Record<string, unknown>>(r.metadata, {}),
+  createdAt: r.created_at,
+  firstGrantAt: r.first_grant_at,
+  confidential: r.token_endpoint_auth_method !== 'none',
+});
+
+/** The registered metadata as RFC 7591 §3.2.1 returns it (and `GET` on the client would). */
+export function clientMetadataResponse(client: OAuthClient): Record<string, unknown> {
+  return {
+    client_id: client.clientId,
+    client_id_issued_at: Math.floor(client.createdAt / 1000),
+    client_name: client.name,
+    redirect_uris: client.redirectUris,
+    grant_types: client.grantTypes,
+    response_types: ['code'],
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    application_type: client.applicationType,
+    ...(client.scope ? { scope: client.scope } : {}),
+    ...client.extra,
+  };
+}
+
+export function clientsService(store: Store, options: { secretRotationOverlapSeconds: number }) {
+  const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
+
+  return {
+    /** Creates a client; returns its secret (plain, once) when it is confidential. */
+    async createClient(metadata: ClientMetadata, kind: ClientKind): Promise<{ client: OAuthClient; clientSecret?: string }> {
+      const clientSecret = metadata.tokenEndpointAuthMethod === 'none' ? undefined : randomToken(32);
+      const row: ClientsTable = {
+        client_id: randomToken(18),
+        kind,
+        client_name: metadata.clientName,
+        redirect_uris: JSON.stringify(metadata.redirectUris),
+        token_endpoint_auth_method: metadata.tokenEndpointAuthMethod,
+        application_type: metadata.applicationType,
+        grant_types: JSON.stringify(metadata.grantTypes),
+        scope: metadata.scope,
+        metadata: JSON.stringify(metadata.extra),
+        secret_hash: clientSecret ? sha256Hex(clientSecret) : null,
+        previous_secret_hash: null,
+        previous_secret_expires_at: null,
+        created_at: Date.now(),
+        first_grant_at: null,
+      };
+      await db.insertInto('oauth_clients').values(row).execute();
+      return { client: toClient(row), clientSecret };
+    },
+
+    async getClient(clientId: string): Promise<OAuthClient | undefined> {
+      // A NUL byte can be in no client id, and PostgreSQL refuses it in a query.
+      if (!clientId || clientId.length > 255 || clientId.includes('\u0000')) return undefined;
+      const r = await db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+      return r && toClient(r);
+    },
+
+    async listClients(options: { kind?: ClientKind } = {}): Promise<OAuthClient[]> {
+      let q = db.selectFrom('oauth_clients').selectAll();
+      if (options.kind) q = q.where('kind', '=', options.kind);
+      return (await q.orderBy('created_at', 'desc').execute()).map(toClient);
+    },
+
+    /** Deletes a client and revokes every grant it holds; true when it existed. */
+    async deleteClient(clientId: string): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx.deleteFrom('oauth_clients').where('client_id', '=', clientId).executeTakeFirst();
+        if (!Number(r.numDeletedRows)) return false;
+        await trx.updateTable('oauth_grants').set({ revoked_at: Date.now(), revoked_reason: 'client deleted' }).where('client_id', '=', clientId).where('revoked_at', 'is', null).execute();
+        return true;
+      });
+    },
+
+    /**
+     * Issues a new secret. The previous one keeps working for the overlap window, so deployments can switch
+     * without downtime. Returns undefined for unknown or public clients.
+     */
+    async rotateSecret(clientId: string): Promise<{ clientSecret: string; previousValidUntil: number | null } | undefined> {
+      const client = await db.selectFrom('oauth_clients').select(['secret_hash', 'token_endpoint_auth_method']).where('client_id', '=', clientId).executeTakeFirst();
+      if (!client || client.token_endpoint_auth_method === 'none') return undefined;
+      const clientSecret = randomToken(32);
+      const overlap = options.secretRotationOverlapSeconds * 1000;
+      const previousValidUntil = overlap > 0 && client.secret_hash ? Date.now() + overlap : null;
+      await db
+        .updateTable('oauth_clients')
+        .set({ secret_hash: sha256Hex(clientSecret), previous_secret_hash: previousValidUntil ? client.secret_hash : null, previous_secret_expires_at: previousValidUntil })
+        .where('client_id', '=', clientId)
+        .execute();
+      return { clientSecret, previousValidUntil };
+    },
+
+    /** Constant-time check against the current secret and, within the overlap window, the previous one. */
+    async verifySecret(clientId: string, secret: string): Promise<boolean> {
+      if (!secret || secret.length > 512) return false;
+      const r = await db.selectFrom('oauth_clients').select(['secret_hash', 'previous_secret_hash', 'previous_secret_expires_at']).where('client_id', '=', clientId).executeTakeFirst();
+      if (!r?.secret_hash) return false;
+      const presented = sha256Hex(secret);
+      const current = safeEqual(presented, r.secret_hash);
+      const previous = !!r.previous_secret_hash && (r.previous_secret_expires_at ?? 0) > Date.now() && safeEqual(presented, r.previous_secret_hash);
+      return current || previous;
+    },
+
+    /** Marks that the client completed a grant (so it is never garbage-collected as unused). */
+    async markGranted(clientId: string, trx: Kysely<OAuthTables> = db): Promise<void> {
+      await trx.updateTable('oauth_clients').set({ first_grant_at: Date.now() }).where('client_id', '=', clientId).where('first_grant_at', 'is', null).execute();
+    },
+
+    /** Deletes self-registered clients that never completed a grant within `ttlSeconds` of registering. */
+    async deleteUnusedDynamicClients(ttlSeconds: number): Promise<number> {
+      const r = await db
+        .deleteFrom('oauth_clients')
+        .where('kind', '=', 'dynamic')
+        .where('first_grant_at', 'is', null)
+        .where('created_at', '<', Date.now() - ttlSeconds * 1000)
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+  };
+}
+
+export type ClientsService = ReturnType<typeof clientsService>;

@@ -1,0 +1,28 @@
+import type { Context } from 'hono';
+import { readForm } from '../http/body.ts';
+import { HttpError } from '../http/errors.ts';
+import type { Services } from '../services.ts';
+import { OAuthError } from './errors.ts';
+import { rootIssuer, workspaceIssuer, type IssuerContext } from './issuers.ts';
+
+/** An `application/x-www-form-urlencoded` body (RFC 6749 §3.2); anything else is `invalid_request`. */
+export async function readOAuthForm(c: Context): Promise<Record<string, string>> {
+  try {
+    return await readForm(c);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 400) throw new OAuthError('invalid_request', err.message);
+    throw err;
+  }
+}
+
+/**
+ * The issuer an endpoint path belongs to: the root issuer, or in workspace mode the issuer of an existing
+ * workspace. Undefined means the path is not an endpoint here (404).
+ */
+export async function issuerForPath(services: Services, slug: string | undefined): Promise<IssuerContext | undefined> {
+  if (slug === undefined) return rootIssuer(services.config);
+  if (services.config.issuerMode !== 'workspace') return undefined;
+  return (await services.accounts.workspaces.getWorkspaceBySlug(slug)) ? workspaceIssuer(services.config, slug) : undefined;
+}
+
+export const notFoundError = (c: Context) => new HttpError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);

@@ -1,0 +1,223 @@
+// The token endpoint (RFC 6749 §3.2, OAuth 2.1 §3.2): authorization_code with PKCE, and refresh_token with
+// rotation. Each grant type reads as a checklist of named steps; every response is JSON with no-store.
+import { createHash } from 'node:crypto';
+import type { Context } from 'hono';
+import type { AppEnv } from '../http/env.ts';
+import type { Services } from '../services.ts';
+import type { User } from '../accounts/index.ts';
+import { authenticateClient } from './client-auth.ts';
+import type { OAuthClient } from './clients.ts';
+import { readOAuthForm } from './endpoint-helpers.ts';
+import { NO_STORE, OAuthError } from './errors.ts';
+import type { Grant } from './grants.ts';
+import { issueIdToken } from './id-tokens.ts';
+import { grantAudience, issuerForResource, type IssuerContext } from './issuers.ts';
+import { canonicalizeResource, parseResource } from './resource.ts';
+import { narrowScopes } from './scopes.ts';
+import type { CodesTable, OAuthTables } from './tables.ts';
+
+interface TokenRequest {
+  services: Services;
+  ctx: IssuerContext;
+  client: OAuthClient;
+  form: Record<string, string>;
+  requestId: string;
+}
+
+interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+  id_token?: string;
+}
+
+// RFC 7636 §4.1: code_verifier = 43–128 unreserved characters.
+const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+export async function handleToken(c: Context<AppEnv>, services: Services, ctx: IssuerContext): Promise<Response> {
+  const form = await readOAuthForm(c);
+  const { client } = await authenticateClient(c, form, services.oauth).catch(async (err: unknown) => {
+    // A registered client that fails to authenticate is worth a line in its connection log (unknown ids are not).
+    const known = form.client_id && (await services.oauth.clients.getClient(form.client_id));
+    if (known && err instanceof OAuthError) await services.oauth.clientEvents.record({ clientId: known.clientId, kind: 'token_error', requestId: c.get('requestId'), detail: `${err.error}: ${err.message}` });
+    throw err;
+  });
+  const req: TokenRequest = { services, ctx, client, form, requestId: c.get('requestId') };
+  void services.oauth.runMaintenance();
+  try {
+    let body: TokenResponse;
+    if (form.grant_type === 'authorization_code') body = await exchangeAuthorizationCode(req);
+    else if (form.grant_type === 'refresh_token') body = await exchangeRefreshToken(req);
+    else if (!form.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
+    else throw new OAuthError('unsupported_grant_type', 'Supported grant types: authorization_code, refresh_token');
+    // RFC 6749 §5.1: "Cache-Control: no-store".
+    return c.json(body, 200, NO_STORE);
+  } catch (err) {
+    if (err instanceof OAuthError) {
+      await services.oauth.clientEvents.record({ clientId: client.clientId, kind: 'token_error', requestId: req.requestId, detail: `${err.error}: ${err.message}` });
+    }
+    throw err;
+  }
+}
+
+// --- authorization_code ----------------------------------------------------------------------------------------
+
+async function exchangeAuthorizationCode(req: TokenRequest): Promise<TokenResponse> {
+  const code = await loadCode(req);
+  checkCodeBinding(req, code);
+  checkPkce(req.form.code_verifier, code.code_challenge);
+  const audience = narrowAudience(req, grantAudience(req.services.config, code.resource, code.resource_implicit === 1));
+  const user = await requireMembership(req, code.user_id, code.workspace_id);
+  const issued = await redeemCode(req, code);
+  const scopes = code.scope ? code.scope.split(' ') : [];
+  await req.services.oauth.clientEvents.record({ clientId: req.client.clientId, workspaceId: code.workspace_id, kind: 'token', requestId: req.requestId, detail: 'authorization code exchanged' });
+  return respond(req, issued.grant, audience, scopes, issued.refreshToken, user, { nonce: code.nonce, authTime: code.auth_time });
+}
+
+async function loadCode(req: TokenRequest): Promise<CodesTable> {
+  if (!req.form.code) throw new OAuthError('invalid_request', 'code is required');
+  const code = await req.services.oauth.codes.findCode(req.form.code);
+  if (!code) throw new OAuthError('invalid_grant', 'The authorization code is invalid');
+  // RFC 6749 §4.1.2 / RFC 9700 §4.2.4: a code used twice is a sign of theft: revoke what it issued.
+  if (code.used_at !== null) await revokeForReplayedCode(req, code.code_hash);
+  if (code.expires_at <= Date.now()) throw new OAuthError('invalid_grant', 'The authorization code has expired');
+  return code;
+}
+
+function checkCodeBinding(req: TokenRequest, code: CodesTable): void {
+  if (code.client_id !== req.client.clientId) throw new OAuthError('invalid_grant', 'The authorization code was issued to another client');
+  if (code.issuer !== req.ctx.issuer) throw new OAuthError('invalid_grant', 'The authorization code was issued by another authorization server');
+  // RFC 6749 §4.1.3: redirect_uri must be identical when the authorization request included it.
+  const presented = req.form.redirect_uri;
+  if (code.redirect_uri_sent === 1 && presented === undefined) throw new OAuthError('invalid_grant', 'redirect_uri is required: the authorization request included it');
+  if (presented !== undefined && presented !== code.redirect_uri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
+}
+
+function checkPkce(verifier: string | undefined, challenge: string): void {
+  if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE)');
+  if (!VERIFIER.test(verifier)) throw new OAuthError('invalid_grant', 'code_verifier must be 43–128 unreserved characters');
+  // RFC 7636 §4.6: BASE64URL(SHA256(verifier)) must equal the challenge.
+  if (createHash('sha256').update(verifier).digest('base64url') !== challenge) throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
+}
+
+async function redeemCode(req: TokenRequest, code: CodesTable): Promise<{ grant: Grant; refreshToken: string }> {
+  const { oauth } = req.services;
+  const result = await req.services.store.typed<OAuthTables>().transaction().execute(async (t) => {
+    // Single use, atomically: of two concurrent redemptions exactly one wins; the other is a replay.
+    if (!(await oauth.codes.consumeCode(code.code_hash, t))) return undefined;
+    const grant = await oauth.grants.createGrant(
+      { clientId: code.client_id, userId: code.user_id, workspaceId: code.workspace_id, resource: code.resource, scopes: code.scope ? code.scope.split(' ') : [], resourceImplicit: code.resource_implicit === 1 },
+      t,
+    );
+    const refreshToken = await oauth.refreshTokens.issueRefreshToken(grant.id, t);
+    await oauth.codes.recordGrant(code.code_hash, grant.id, t);
+    await oauth.clients.markGranted(code.client_id, t);
+    return { grant, refreshToken };
+  });
+  if (!result) await revokeForReplayedCode(req, code.code_hash);
+  return result!;
+}
+
+async function revokeForReplayedCode(req: TokenRequest, codeHash: string): Promise<never> {
+  const grantId = await req.services.oauth.codes.grantOf(codeHash);
+  if (grantId) await req.services.oauth.grants.revokeGrant(grantId, 'authorization code replayed');
+  req.services.logger.warn({ requestId: req.requestId, clientId: req.client.clientId, grantId }, 'authorization code replayed; its grant was revoked');
+  throw new OAuthError('invalid_grant', 'The authorization code has already been used; the access it granted has been revoked');
+}
+
+// --- refresh_token ---------------------------------------------------------------------------------------------
+
+async function exchangeRefreshToken(req: TokenRequest): Promise<TokenResponse> {
+  const { oauth } = req.services;
+  const grant = await loadRefreshGrant(req);
+  const scopes = narrowRequestedScopes(req, grant);
+  const audience = narrowAudience(req, grantAudience(req.services.config, grant.resource, grant.resourceImplicit));
+  const user = await requireMembership(req, grant.userId, grant.workspaceId, grant.id);
+  const rotation = await oauth.refreshTokens.rotateRefreshToken(req.form.refresh_token);
+  if (rotation.kind === 'replay') await revokeForReplayedRefresh(req, grant);
+  const successor = (rotation as { successor: string }).successor;
+  await oauth.clientEvents.record({ clientId: req.client.clientId, workspaceId: grant.workspaceId, kind: 'refresh', requestId: req.requestId, detail: rotation.kind === 'grace' ? 'retried within the grace window: same successor' : 'refresh token rotated' });
+  return respond(req, grant, audience, scopes, successor, user, { nonce: null, authTime: grant.createdAt });
+}
+
+async function loadRefreshGrant(req: TokenRequest): Promise<Grant> {
+  const { oauth } = req.services;
+  if (!req.form.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
+  const token = await oauth.refreshTokens.findRefreshToken(req.form.refresh_token);
+  const grant = token && (await oauth.grants.getGrant(token.grant_id));
+  if (!token || !grant) throw new OAuthError('invalid_grant', 'The refresh token is invalid');
+  if (grant.clientId !== req.client.clientId) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client');
+  if (grant.revokedAt !== null) throw new OAuthError('invalid_grant', 'The refresh token has been revoked');
+  if (issuerForResource(req.services.config, grant.resource) !== req.ctx.issuer) throw new OAuthError('invalid_grant', 'The refresh token was issued by another authorization server');
+  if (token.expires_at <= Date.now()) throw new OAuthError('invalid_grant', 'The refresh token has expired');
+  return grant;
+}
+
+function narrowRequestedScopes(req: TokenRequest, grant: Grant): string[] {
+  if (req.form.scope === undefined) return grant.scopes;
+  const narrowed = narrowScopes(req.form.scope, grant.scopes);
+  // RFC 6749 §6: the scope "MUST NOT include any scope not originally granted".
+  if (!narrowed) throw new OAuthError('invalid_scope', 'A refresh may narrow the granted scope, never widen it');
+  return narrowed;
+}
+
+async function revokeForReplayedRefresh(req: TokenRequest, grant: Grant): Promise<never> {
+  // RFC 9700 §4.14.2: a rotated refresh token presented again means one of two parties has a stolen copy.
+  await req.services.oauth.grants.revokeGrant(grant.id, 'refresh token replayed');
+  await req.services.oauth.clientEvents.record({ clientId: req.client.clientId, workspaceId: grant.workspaceId, kind: 'refresh_replay', requestId: req.requestId, detail: 'a used refresh token was presented again after the grace window; the grant was revoked' });
+  req.services.logger.warn({ requestId: req.requestId, clientId: req.client.clientId, clientName: req.client.name, grantId: grant.id }, 'refresh token replayed after the grace window; grant revoked');
+  throw new OAuthError('invalid_grant', 'The refresh token has already been used; the grant has been revoked');
+}
+
+// --- shared steps ----------------------------------------------------------------------------------------------
+
+/** RFC 8707 §2.2: a `resource` at the token endpoint narrows the audience to one of the granted resources. */
+function narrowAudience(req: TokenRequest, audience: string[]): string[] {
+  if (req.form.resource === undefined) return audience;
+  const wanted = canonicalizeResource(req.form.resource);
+  if (!wanted || !audience.includes(wanted)) throw new OAuthError('invalid_target', 'resource is not one this grant was authorized for');
+  return [wanted];
+}
+
+/** The user must still belong to the workspace; otherwise the grant ends. */
+async function requireMembership(req: TokenRequest, userId: string, workspaceId: string, grantId?: string): Promise<User> {
+  const { accounts, oauth } = req.services;
+  const user = await accounts.users.getUser(userId);
+  const role = user && (await accounts.workspaces.getRole(workspaceId, userId));
+  if (user && role) return user;
+  if (grantId) await oauth.grants.revokeGrant(grantId, 'workspace membership ended');
+  throw new OAuthError('invalid_grant', 'The user is no longer a member of the workspace');
+}
+
+async function respond(req: TokenRequest, grant: Grant, audience: string[], scopes: string[], refreshToken: string, user: User, oidc: { nonce: string | null; authTime: number }): Promise<TokenResponse> {
+  const { config, oauth, accounts } = req.services;
+  const target = parseResource(config.publicUrl, grant.resource);
+  const workspaceSlug = target?.kind === 'workspace' ? target.slug : ((await accounts.workspaces.getWorkspace(grant.workspaceId))?.slug ?? '');
+  const { accessToken, expiresIn } = await oauth.accessTokens.issueAccessToken({
+    grantId: grant.id,
+    userId: grant.userId,
+    clientId: grant.clientId,
+    workspaceId: grant.workspaceId,
+    workspaceSlug,
+    resource: audience[0],
+    audience,
+    scopes,
+  });
+  const body: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refreshToken, scope: scopes.join(' ') };
+  if (scopes.includes('openid')) {
+    body.id_token = await issueIdToken(oauth.keys, {
+      issuer: req.ctx.issuer,
+      user,
+      clientId: grant.clientId,
+      scopes,
+      nonce: oidc.nonce,
+      authTime: oidc.authTime,
+      accessToken,
+      alg: req.client.extra.id_token_signed_response_alg === 'ES256' ? 'ES256' : 'RS256',
+      ttlSeconds: config.accessTokenTtlSeconds,
+    });
+  }
+  return body;
+}

@@ -1,0 +1,226 @@
+// The browser side of /authorize: sign-in if needed, then the consent page, then the decision. The validation and
+// the code itself are the OAuth module's (oauth/authorize.ts); this file renders and routes.
+import type { Context, Hono } from 'hono';
+import { html } from 'hono/html';
+import type { AppEnv } from '../http/env.ts';
+import { readForm } from '../http/body.ts';
+import type { Services } from '../services.ts';
+import type { Workspace } from '../accounts/index.ts';
+import type { OAuthClient } from '../oauth/index.ts';
+import {
+  decideAuthorization,
+  errorRedirect,
+  openAuthorizationRequest,
+  sealAuthorizationRequest,
+  validateAuthorizationRequest,
+  type AuthorizationRequest,
+} from '../oauth/authorize.ts';
+import { issuerForPath } from '../oauth/endpoint-helpers.ts';
+import { isLoopbackRedirect, redirectDisplay } from '../oauth/redirect-uris.ts';
+import { describeScope } from '../oauth/scopes.ts';
+import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts';
+import { layout, messagePage, type Html } from './layout.ts';
+import { readSession } from './session.ts';
+import type { WorkspaceClients } from './workspace-clients.ts';
+
+export interface ConsentPageProps {
+  client: Pick<OAuthClient, 'clientId' | 'name' | 'kind' | 'extra'>;
+  /** Set when a workspace created this client on its dashboard (shown instead of "registered by the operator"). */
+  ownerWorkspace?: Pick<Workspace, 'name' | 'slug'>;
+  redirectUri: string;
+  /** The MCP endpoint the app will use; null when it is chosen with the workspace. */
+  resource: string | null;
+  scopes: string[];
+  /** A fixed workspace, or the user's workspaces to pick from. */
+  workspace?: Workspace;
+  choices?: Workspace[];
+  /** Set when the user cannot approve (not a member): only Deny is offered. */
+  blocked?: string;
+  userEmail: string;
+  sealedRequest: string;
+  csrf: string;
+  /** Where "Not you?" sign-out returns to. */
+  returnTo: string;
+  nonce: string;
+  requestId?: string;
+}
+
+/** A logo only for clients someone vouched for: pre-registered by the operator, or described by a metadata document. */
+function logoOf(p: ConsentPageProps): string | undefined {
+  if (p.ownerWorkspace || (p.client.kind !== 'static' && p.client.kind !== 'cimd')) return undefined;
+  const logo = p.client.extra.logo_uri;
+  return typeof logo === 'string' && logo.startsWith('https://') && logo.length <= 2048 ? logo : undefined;
+}
+
+function publisherLine(p: ConsentPageProps): Html | string {
+  if (p.client.kind === 'dynamic') {
+    return html`<p><span class="badge warn">unverified app</span> <span class="muted small">This app registered itself. Tollgate cannot confirm who publishes it, so check the address below before you approve.</span></p>`;
+  }
+  if (p.client.kind === 'cimd') return html`<p class="muted small">Identified by its metadata published at <strong>${redirectDisplay(p.client.clientId)}</strong>.</p>`;
+  if (p.ownerWorkspace) return html`<p><span class="badge info">workspace app</span> <span class="muted small">Registered by the workspace ${p.ownerWorkspace.name} (${p.ownerWorkspace.slug}).</span></p>`;
+  return html`<p><span class="badge ok">pre-registered</span> <span class="muted small">Registered by the people who run this server.</span></p>`;
+}
+
+export function renderConsentPage(p: ConsentPageProps): Html {
+  const logo = logoOf(p);
+  const picker = p.choices
+    ? html`<label for="workspace">Workspace
+          <span class="hint">The app can use only this workspace until you authorize it again.</span></label>
+        <select id="workspace" name="workspace" required>
+          ${p.choices.map((w, i) => html`<option value="${w.slug}" ${i === 0 ? 'selected' : ''}>${w.name} (${w.slug})</option>`)}
+        </select>`
+    : '';
+  return layout({
+    title: 'Authorize access',
+    nonce: p.nonce,
+    requestId: p.requestId,
+    body: html`<div class="app-id">
+        ${logo ? html`<img src="${logo}" alt="" width="48" height="48" referrerpolicy="no-referrer" />` : ''}
+        <h1><strong>${p.client.name}</strong> wants to use your Tollgate account</h1>
+      </div>
+      ${publisherLine(p)}
+      <div class="redirect-box">
+        <p class="muted small">After you decide, you will be sent to</p>
+        <p class="redirect-host">${redirectDisplay(p.redirectUri)}</p>
+      </div>
+      <p>If you approve, it will be able to:</p>
+      <ul class="scopes">${p.scopes.map((s) => html`<li>${describeScope(s)}</li>`)}</ul>
+      <dl class="facts">
+        <dt>MCP server</dt><dd>${p.resource ?? 'the workspace you choose below'}</dd>
+        ${p.workspace ? html`<dt>Workspace</dt><dd>${p.workspace.name} (${p.workspace.slug})</dd>` : ''}
+      </dl>
+      ${p.blocked ? html`<p class="message" role="alert">${p.blocked}</p>` : ''}
+      <form method="post" action="/consent">
+        <input type="hidden" name="${CSRF_FIELD}" value="${p.csrf}" />
+        <input type="hidden" name="request" value="${p.sealedRequest}" />
+        ${p.blocked ? '' : picker}
+        <div class="actions">
+          <button type="submit" name="decision" value="deny">Deny</button>
+          ${p.blocked ? '' : html`<button class="primary" type="submit" name="decision" value="approve">Approve</button>`}
+        </div>
+      </form>
+      <form method="post" action="/logout" class="signed-in-as muted">
+        <input type="hidden" name="${CSRF_FIELD}" value="${p.csrf}" />
+        <input type="hidden" name="next" value="${p.returnTo}" />
+        Signed in as <strong>${p.userEmail}</strong>. Not you? <button type="submit" class="link">Sign out</button>
+      </form>`,
+  });
+}
+
+/**
+ * After a decision for an app on this device (a loopback or private-use redirect URI), a page that sends the
+ * browser on to the app (`Refresh`, and a link in case the browser asks first) and says the rest happens there.
+ */
+export function renderReturnToAppPage(p: { clientName: string; location: string; approved: boolean; nonce: string; requestId?: string }): Html {
+  return layout({
+    title: p.approved ? 'Return to your app' : 'Access denied',
+    nonce: p.nonce,
+    requestId: p.requestId,
+    body: html`<h1>${p.approved ? html`You can return to ${p.clientName}` : html`You denied ${p.clientName} access`}</h1>
+      <p role="status">${p.approved ? 'Access approved. Your app is finishing the connection; you can close this tab.' : 'Your app has been told. You can close this tab.'}</p>
+      <p class="muted small">If nothing happens, <a id="return-link" href="${p.location}">open ${p.clientName}</a>.</p>`,
+  });
+}
+
+const showMessage = (c: Context<AppEnv>, status: 400 | 401 | 403 | 404, title: string, message: string) =>
+  c.html(messagePage({ title, message, nonce: c.get('cspNonce'), requestId: c.get('requestId') }), status);
+
+async function readFormParams(c: Context): Promise<URLSearchParams | undefined> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') return undefined;
+  return new URLSearchParams(await c.req.text());
+}
+
+/** Redirect URIs that lead back to an app on this device: loopback (RFC 8252 §7.3) and private-use schemes (§7.1). */
+export function returnsToLocalApp(redirectUri: string): boolean {
+  return isLoopbackRedirect(redirectUri) || !/^https?:/i.test(redirectUri);
+}
+
+export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceClients: WorkspaceClients): void {
+  const events = services.oauth.clientEvents;
+
+  async function authorize(c: Context<AppEnv>, slug?: string) {
+    const ctx = await issuerForPath(services, slug);
+    if (!ctx) return showMessage(c, 404, 'Not found', slug ? `There is no authorization server for "${slug.slice(0, 40)}" here.` : 'Not found.');
+    const url = new URL(c.req.url);
+    // RFC 6749 §3.1 and OpenID Connect Core §3.1.2.1: GET, and POST with a form body, carry the same parameters.
+    const params = c.req.method === 'POST' ? await readFormParams(c) : url.searchParams;
+    if (!params) return showMessage(c, 400, 'Invalid request', 'The authorization request must be sent as a form.');
+    const outcome = await validateAuthorizationRequest(services, ctx, params);
+    if (outcome.kind === 'page') return showMessage(c, outcome.status, outcome.title, outcome.message);
+    if (outcome.kind === 'redirect') {
+      const clientId = params.get('client_id');
+      if (clientId) await events.record({ clientId, kind: 'authorize_error', requestId: c.get('requestId'), detail: `${outcome.error}: ${outcome.description}` });
+      return c.redirect(outcome.location, 302);
+    }
+    const { request, client } = outcome;
+    const session = await readSession(c, services);
+    // OpenID Connect Core §3.1.2.1: prompt=none must not show any page; Tollgate always asks for consent.
+    if (request.prompt === 'none') {
+      return c.redirect(errorRedirect(request, session ? 'consent_required' : 'login_required', session ? 'Consent is required' : 'The user is not signed in'), 302);
+    }
+    const returnTo = `${url.pathname}?${params.toString()}`;
+    if (!session) return c.redirect(`/login?next=${encodeURIComponent(returnTo)}`, 302);
+    await events.record({ clientId: client.clientId, kind: 'authorize', requestId: c.get('requestId'), detail: `resource ${request.resource.resource ?? '(chosen at consent)'}` });
+    return c.html(await consentPage(c, request, client, session.user.id, session.user.email, returnTo));
+  }
+
+  async function consentPage(c: Context<AppEnv>, request: AuthorizationRequest, client: OAuthClient, userId: string, userEmail: string, returnTo: string): Promise<Html> {
+    let workspace: Workspace | undefined;
+    let choices: Workspace[] | undefined;
+    let blocked: string | undefined;
+    if (request.resource.kind === 'workspace') {
+      workspace = await services.accounts.workspaces.getWorkspaceBySlug(request.resource.slug);
+      if (!workspace || !(await services.accounts.workspaces.getRole(workspace.id, userId))) blocked = `You are not a member of the workspace "${request.resource.slug}", so you cannot give this app access to it.`;
+    } else {
+      choices = await services.accounts.workspaces.listWorkspacesForUser(userId);
+      if (choices.length === 0) blocked = 'You are not a member of any workspace yet, so there is nothing to give this app access to.';
+    }
+    const ownerId = client.kind === 'static' ? await workspaceClients.ownerOf(client.clientId) : undefined;
+    const ownerWorkspace = ownerId ? await services.accounts.workspaces.getWorkspace(ownerId) : undefined;
+    return renderConsentPage({
+      client,
+      ownerWorkspace,
+      redirectUri: request.redirectUri,
+      resource: request.resource.resource,
+      scopes: request.scopes,
+      workspace,
+      choices,
+      blocked,
+      userEmail,
+      sealedRequest: sealAuthorizationRequest(services, request, userId),
+      csrf: csrfToken(c, services, true),
+      returnTo,
+      nonce: c.get('cspNonce'),
+      requestId: c.get('requestId'),
+    });
+  }
+
+  app.on(['GET', 'POST'], '/authorize', (c) => authorize(c));
+  app.on(['GET', 'POST'], '/:ws/authorize', (c) => authorize(c, c.req.param('ws')));
+
+  // The decision. Re-entrant: a reload of the consent page or a second submit simply issues another code.
+  app.post('/consent', async (c) => {
+    const form = await readForm(c);
+    const session = await readSession(c, services);
+    if (!session) return showMessage(c, 401, 'Signed out', 'Your session has ended. Return to the app and connect again.');
+    if (!verifyCsrf(c, services, form[CSRF_FIELD], true)) return showMessage(c, 403, 'Form expired', 'This form has expired or did not come from this page. Go back, reload and try again.');
+    const request = openAuthorizationRequest(services, form.request ?? '', session.user.id);
+    if (request === 'invalid') return showMessage(c, 400, 'Invalid request', 'This authorization request is not valid. Return to the app and connect again.');
+    if (request === 'expired') return showMessage(c, 400, 'Request expired', 'This authorization request has expired. Return to the app and connect again.');
+    if (form.decision !== 'approve' && form.decision !== 'deny') return showMessage(c, 400, 'Invalid request', 'Choose Approve or Deny.');
+    // eslint-disable-next-line no-control-regex
+    if (form.workspace !== undefined && (form.workspace.length > 40 || /[\u0000-\u001f\u007f]/.test(form.workspace))) {
+      return showMessage(c, 400, 'Choose a workspace', 'Choose one of the workspaces on the page.');
+    }
+    const decision = form.decision === 'approve' ? { approve: true as const, workspaceSlug: form.workspace } : { approve: false as const };
+    const authTime = session.expiresAt - services.config.sessionTtlSeconds * 1000;
+    const outcome = await decideAuthorization(services, request, session.user, decision, { requestId: c.get('requestId'), authTime });
+    if (outcome.kind === 'page') return showMessage(c, outcome.status, outcome.title, outcome.message);
+    if (!returnsToLocalApp(request.redirectUri)) return c.redirect(outcome.location, 303);
+    // An app on this device: say so, and let the page hand the browser over (a custom scheme may first ask).
+    const { name } = await services.oauth.directory.describeClient(request.clientId);
+    c.header('Refresh', `0; url=${outcome.location}`);
+    return c.html(renderReturnToAppPage({ clientName: name, location: outcome.location, approved: decision.approve, nonce: c.get('cspNonce'), requestId: c.get('requestId') }));
+  });
+}

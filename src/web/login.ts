@@ -1,0 +1,97 @@
+// Sign-in and sign-out. One generic message for any failed sign-in (no hint whether the account exists), and a
+// throttle on repeated failures per account and per IP that holds across processes (oauth/throttle).
+import type { Context, Hono } from 'hono';
+import { html } from 'hono/html';
+import type { AppEnv } from '../http/env.ts';
+import { readForm } from '../http/body.ts';
+import type { Services } from '../services.ts';
+import { normalizeEmail } from '../accounts/users.ts';
+import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts';
+import { layout, messagePage, type Html } from './layout.ts';
+import { endSession, readSession, startSession } from './session.ts';
+import { clientIp } from '../oauth/client-ip.ts';
+
+export const GENERIC_LOGIN_ERROR = 'The email or password is incorrect.';
+const IP_FACTOR = 5;
+
+/** Only a path on this site: `/x?y`, never `//host`, `/\\host` or a scheme (no open redirect after sign-in). */
+export function safeNextPath(next: string | undefined): string {
+  if (!next || next.length > 8192 || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(next)) return '/';
+  return next;
+}
+
+export function renderLoginPage(props: { csrf: string; next: string; email?: string; error?: string; nonce: string; requestId?: string }): Html {
+  const focusPassword = !!props.email;
+  return layout({
+    title: 'Sign in',
+    nonce: props.nonce,
+    requestId: props.requestId,
+    body: html`<h1>Sign in</h1>
+      ${props.error ? html`<p class="message" role="alert" id="login-error">${props.error}</p>` : ''}
+      <form method="post" action="/login">
+        <input type="hidden" name="${CSRF_FIELD}" value="${props.csrf}" />
+        <input type="hidden" name="next" value="${props.next}" />
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" autocomplete="username" required maxlength="320" value="${props.email ?? ''}" ${focusPassword ? '' : 'autofocus'} ${props.error ? html`aria-describedby="login-error"` : ''} />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024" ${focusPassword ? 'autofocus' : ''} />
+        <div class="actions"><button class="primary" type="submit">Sign in</button></div>
+      </form>
+      <p class="muted small">Forgot your password? Ask the person who runs this server to reset it.</p>`,
+  });
+}
+
+export function mountLogin(app: Hono<AppEnv>, services: Services): void {
+  const { loginMaxFailures: max, loginWindowSeconds: window } = services.config;
+  const throttle = services.oauth.throttle;
+
+  const show = (c: Context<AppEnv>, next: string, status: 200 | 400 | 401 | 429, extra: { email?: string; error?: string } = {}) =>
+    c.html(renderLoginPage({ csrf: csrfToken(c, services, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), ...extra }), status);
+
+  app.get('/login', async (c) => {
+    const next = safeNextPath(c.req.query('next'));
+    if (await readSession(c, services)) return c.redirect(next, 303);
+    return show(c, next, 200);
+  });
+
+  app.post('/login', async (c) => {
+    const form = await readForm(c);
+    const next = safeNextPath(form.next);
+    const email = (form.email ?? '').slice(0, 320);
+    if (!verifyCsrf(c, services, form[CSRF_FIELD], false)) return show(c, next, 400, { email, error: 'Your sign-in form expired. Please try again.' });
+
+    // Control characters (NUL included) are in no address; the database must never see them.
+    // eslint-disable-next-line no-control-regex
+    const plainEmail = email.replace(/[\u0000-\u001f\u007f]/g, '');
+    const accountKey = `login:acct:${normalizeEmail(plainEmail)}`;
+    const ipKey = `login:ip:${clientIp(c)}`;
+    if ((await throttle.count(accountKey, window)) >= max || (await throttle.count(ipKey, window)) >= max * IP_FACTOR) {
+      const retryAfter = throttle.retryAfter(window);
+      c.header('Retry-After', String(retryAfter));
+      const wait = retryAfter < 90 ? `${retryAfter} seconds` : `${Math.ceil(retryAfter / 60)} minutes`;
+      return show(c, next, 429, { email, error: `Too many failed sign-in attempts. Try again in ${wait}.` });
+    }
+    const user = email && email === plainEmail && form.password ? await services.accounts.users.authenticate(email, form.password.slice(0, 1024)) : undefined;
+    if (!user) {
+      await throttle.hit(accountKey, window);
+      await throttle.hit(ipKey, window);
+      c.get('log').info({ event: 'login_failed' }, 'sign-in failed');
+      return show(c, next, 401, { email, error: GENERIC_LOGIN_ERROR });
+    }
+    await throttle.clear(accountKey);
+    await startSession(c, services, user.id);
+    return c.redirect(next, 303);
+  });
+
+  app.post('/logout', async (c) => {
+    const form = await readForm(c);
+    const session = await readSession(c, services);
+    if (session && !verifyCsrf(c, services, form[CSRF_FIELD], true)) {
+      return c.html(messagePage({ title: 'Sign-out failed', message: 'The form expired. Reload the page and try again.', nonce: c.get('cspNonce'), requestId: c.get('requestId') }), 400);
+    }
+    await endSession(c, services);
+    return c.redirect(safeNextPath(form.next) === '/' ? '/login' : safeNextPath(form.next), 303);
+  });
+}

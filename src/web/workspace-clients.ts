@@ -1,0 +1,36 @@
+// Ownership of OAuth clients created on a workspace's dashboard. The OAuth module keeps the clients; this table only
+// says which workspace may manage which of them. A client deleted elsewhere (the CLI) simply drops out of the list.
+import type { Kysely } from 'kysely';
+import type { Store } from '../store/store.ts';
+
+interface WebTables {
+  web_workspace_clients: { client_id: string; workspace_id: string; created_by: string | null; created_at: number };
+}
+
+export function workspaceClientsService(store: Store) {
+  const db: Kysely<WebTables> = store.typed<WebTables>();
+  return {
+    async record(clientId: string, workspaceId: string, userId: string): Promise<void> {
+      await db.insertInto('web_workspace_clients').values({ client_id: clientId, workspace_id: workspaceId, created_by: userId, created_at: Date.now() }).execute();
+    },
+
+    /** The client ids a workspace owns, newest first. */
+    async list(workspaceId: string): Promise<string[]> {
+      const rows = await db.selectFrom('web_workspace_clients').select('client_id').where('workspace_id', '=', workspaceId).orderBy('created_at', 'desc').execute();
+      return rows.map((r) => r.client_id);
+    },
+
+    /** The workspace id that owns a client, if any. */
+    async ownerOf(clientId: string): Promise<string | undefined> {
+      if (!clientId || clientId.length > 255) return undefined;
+      const r = await db.selectFrom('web_workspace_clients').select('workspace_id').where('client_id', '=', clientId).executeTakeFirst();
+      return r?.workspace_id;
+    },
+
+    async forget(clientId: string): Promise<void> {
+      await db.deleteFrom('web_workspace_clients').where('client_id', '=', clientId).execute();
+    },
+  };
+}
+
+export type WorkspaceClients = ReturnType<typeof workspaceClientsService>;
