@@ -1,12 +1,9 @@
 import { CommandError, type Command } from './command.ts';
 import { withServices } from './context.ts';
+import { table } from './format.ts';
 import { generatePassword } from '../accounts/password.ts';
 import type { Role } from '../accounts/index.ts';
 
-const table = (rows: string[][]): string => {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
-};
 
 export const accountCommands: Command[] = [
   {

@@ -1,13 +1,10 @@
 // `tollgate admin client …` and `tollgate admin keys rotate`: pre-registered OAuth clients and signing keys.
 import { CommandError, UsageError, type Command } from './command.ts';
 import { withServices } from './context.ts';
+import { table } from './format.ts';
 import { validateClientMetadata } from '../oauth/client-metadata.ts';
 import { OAuthError } from '../oauth/errors.ts';
 
-const table = (rows: string[][]): string => {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
-};
 
 export const oauthCommands: Command[] = [
   {
