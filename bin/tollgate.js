@@ -2,6 +2,7 @@
 // Runs the TypeScript CLI on a Node that strips types itself (22.18+, 23.6+); on an older Node, re-runs it on
 // the Node 24 that npm installed as a dev dependency.
 import { spawn } from 'node:child_process';
+import module from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -12,6 +13,8 @@ const [major, minor] = process.versions.node.split('.').map(Number);
 const stripsTypes = major >= 24 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18);
 
 if (stripsTypes) {
+  // Reuse compiled code across runs (in the OS temp dir): a CLI call starts in about half the time.
+  module.enableCompileCache?.();
   await (await import(main)).main();
 } else {
   const pinned = path.join(root, 'node_modules', 'node', 'bin', 'node');

@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestServer, type TestServer } from './helpers/server.ts';
-import { runCli } from './helpers/cli.ts';
+import { runCli as run } from './helpers/cli.ts';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+// Node's compile cache (stripped TypeScript and bytecode) shortens each CLI start.
+// A loaded machine can make one run take long; the default 30 s kill would read as a failure.
+const runCli = (args: string[]) => run(args, { env: { NODE_COMPILE_CACHE: path.join(tmpdir(), 'tollgate-test-compile-cache') }, timeoutMs: 120_000 });
 
 let tollgate: TestServer;
 let broken: Server;
@@ -86,7 +92,8 @@ function outcomes(report: string): Map<string, { ok: boolean; divergence?: strin
 
 test('against Tollgate every client sequence passes (per-workspace and shared endpoints)', async () => {
   for (const url of [`${tollgate.url}/demo/mcp`, `${tollgate.url}/mcp`]) {
-    const r = await runCli(['doctor', url]);
+    // A generous per-request timeout: a loaded test machine must not read as a slow server.
+    const r = await runCli(['doctor', url, '--timeout', '60']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const o = outcomes(r.stdout);
     assert.deepEqual([...o.keys()], ['MCP SDKs (TypeScript, Python) and the spec', 'Claude Code', 'claude.ai and Claude Desktop connectors', 'VS Code', 'Cursor', 'mcp-remote', 'MCP Inspector (browser)', 'Every client: endpoint hygiene']);

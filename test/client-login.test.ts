@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { startTestServer, ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from './helpers/server.ts';
-import { runCli, CLI, ROOT } from './helpers/cli.ts';
+import { runCli as run, CLI, ROOT } from './helpers/cli.ts';
 import { approveAuthorization } from './helpers/oauth-flow.ts';
 import { CredentialStore, type Credentials } from '../src/client/credential-store.ts';
 
@@ -22,7 +22,7 @@ before(async () => {
   srv = await startTestServer();
   dir = mkdtempSync(path.join(tmpdir(), 'tollgate-client-'));
   // No display here; TOLLGATE_BROWSER=none makes sure no browser is ever started.
-  env = { TOLLGATE_CLIENT_DIR: dir, TOLLGATE_BROWSER: 'none' };
+  env = { TOLLGATE_CLIENT_DIR: dir, TOLLGATE_BROWSER: 'none', NODE_COMPILE_CACHE: path.join(tmpdir(), 'tollgate-test-compile-cache') };
   mcpUrl = `${srv.url}/demo/mcp`;
 });
 after(async () => {
@@ -30,6 +30,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// A loaded machine can make one CLI run take long; the default 30 s kill would read as a failure.
+const runCli = (args: string[], options: { env: Record<string, string>; input?: string }) => run(args, { ...options, timeoutMs: 90_000 });
 const store = () => new CredentialStore(dir);
 const creds = async (): Promise<Credentials> => {
   const c = await store().readCredentials(mcpUrl);
@@ -52,7 +54,7 @@ async function login(name: string, answer: (authorizeUrl: string) => Promise<str
   let stderr = '';
   let answered = false;
   child.stdout.on('data', (d) => (stdout += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
   child.stderr.on('data', (d) => {
     stderr += d;
     const m = /^\s+(http\S+\/authorize\?\S+)$/m.exec(stderr);

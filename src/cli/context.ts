@@ -1,7 +1,7 @@
-// Shared by the commands that act on the configured database.
+// Shared by the commands that act on the configured database. The server stack is imported only when a command
+// runs, so `tollgate --help` and the client commands start quickly.
 import { loadConfig, type Config } from '../config/config.ts';
-import { openServices, type Services } from '../services.ts';
-import { createLogger } from '../util/logger.ts';
+import type { Services } from '../services.ts';
 import type { CommandIO } from './command.ts';
 
 export function configFrom(io: CommandIO): Config {
@@ -10,6 +10,7 @@ export function configFrom(io: CommandIO): Config {
 
 /** Opens the configured database (migrated), runs `fn`, and always closes it. */
 export async function withServices<T>(io: CommandIO, fn: (services: Services) => Promise<T>): Promise<T> {
+  const [{ openServices }, { createLogger }] = await Promise.all([import('../services.ts'), import('../util/logger.ts')]);
   const services = await openServices(configFrom(io), createLogger('silent'));
   try {
     return await fn(services);

@@ -1,6 +1,7 @@
 // What `tollgate mcp …` does (loaded only when one of those commands runs; see mcp.ts for the command table).
 import { createInterface } from 'node:readline';
 import { CommandError, UsageError, type Command, type CommandIO } from './command.ts';
+import { table } from './format.ts';
 import { CredentialStore, normalizeServerUrl, validateServerName, type Credentials, type ServerEntry } from '../client/credential-store.ts';
 import { OAuthSession, tokenIsFresh, type ServerTarget, type SignInMode } from '../client/oauth-session.ts';
 import type { SignInPrompt } from '../client/authorization-flow.ts';
@@ -91,11 +92,6 @@ function describeExpiry(c: Credentials | undefined): string {
   const mins = Math.round((t.expiresAt - Date.now()) / 60_000);
   if (tokenIsFresh(t)) return `signed in (token valid ${mins >= 60 ? `${Math.round(mins / 60)} h` : `${Math.max(mins, 1)} min`})`;
   return t.refreshToken ? 'signed in (token expired; refreshes on next use)' : 'sign-in expired';
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
 
 async function readSecretFromStdin(): Promise<string> {

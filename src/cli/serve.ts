@@ -1,10 +1,13 @@
 import { loadConfig } from '../config/config.ts';
-import { startServer } from '../server.ts';
-import { createLogger } from '../util/logger.ts';
 import { withServices } from './context.ts';
 import type { Command, CommandIO } from './command.ts';
 import type { BootstrapResult } from '../accounts/bootstrap.ts';
-import { redactUrl } from '../store/store.ts';
+
+/** The server stack, loaded when a command needs it rather than when the CLI starts. */
+const serverStack = async () => {
+  const [{ startServer }, { createLogger }, { redactUrl }] = await Promise.all([import('../server.ts'), import('../util/logger.ts'), import('../store/store.ts')]);
+  return { startServer, createLogger, redactUrl };
+};
 
 export function signInBanner(url: string, boot: BootstrapResult, database: string): string {
   const lines = [
@@ -31,6 +34,7 @@ export const serveCommand: Command = {
   summary: 'Run the Tollgate server (migrates and bootstraps on first start).',
   async run(_input, io: CommandIO) {
     const config = loadConfig({ env: io.env });
+    const { startServer, createLogger, redactUrl } = await serverStack();
     const logger = createLogger(config.logLevel);
     const running = await startServer(config, logger);
     io.err(signInBanner(running.url, running.bootstrap, redactUrl(config.databaseUrl)));
@@ -52,6 +56,7 @@ export const migrateCommand: Command = {
   path: ['migrate'],
   summary: 'Apply pending database migrations and exit.',
   async run(_input, io) {
+    const { redactUrl } = await serverStack();
     await withServices(io, async (s) => {
       io.out(`Database ${redactUrl(s.config.databaseUrl)} is up to date.`);
     });
