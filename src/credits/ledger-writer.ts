@@ -1,13 +1,12 @@
 // Group commit for the per-call hot path. Every tool call's deduction, its ledger row and its usage roll-ups are
-// written in ONE transaction, shared with whatever other calls arrived in the same event-loop turn; each caller's
-// promise resolves only after that transaction is durable (PostgreSQL: committed; SQLite: the WAL fsynced, see
-// durable-commit.ts), so no call is ever acknowledged before its ledger row is on disk, and one fsync serves the
-// whole batch.
+// written in ONE transaction, shared with every other call that arrived while the previous batch was committing;
+// each caller's promise resolves only after that transaction is durable (PostgreSQL: committed; SQLite: the WAL
+// synced, see src/store/sqlite-dialect.ts), so no call is ever acknowledged before its ledger row is on disk, and
+// one commit and one sync serve the whole batch.
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import type { CreditsTables, LedgerTable } from './tables.ts';
 import { UsageRollups, type Usage } from './rollups.ts';
-import { durableCommitter } from './durable-commit.ts';
 import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from './prepared.ts';
 
 export interface ChargeRequest {
@@ -69,8 +68,6 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
   const maxInFlight = options.maxInFlight ?? 1;
   let scheduled = false;
   let inFlight = 0;
-  let pendingDurability = 0;
-  const committer = durableCommitter(store);
 
   // The batch's statements, compiled once per shape (see prepared.ts).
   const db = store.typed<CreditsTables>();
@@ -110,6 +107,9 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
   }
 
   function schedule(): void {
+    // A new transaction starts only once the previous batch is durable: the calls that arrive while the disk syncs
+    // would wait for that sync anyway (a sync covers only what was committed before it began), so they lose nothing
+    // by sharing one transaction after it — and one transaction per sync writes far fewer pages than many small ones.
     if (scheduled || !queue.length || inFlight >= maxInFlight) return;
     scheduled = true;
     // setImmediate, not a microtask: every request the poll phase has read joins this batch.
@@ -120,7 +120,7 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
         inFlight++;
         commitBatch(batch).finally(() => {
           inFlight--;
-          if (!queue.length && !inFlight && !pendingDurability) idle.splice(0).forEach((f) => f());
+          if (!queue.length && !inFlight) idle.splice(0).forEach((f) => f());
           schedule();
         });
       }
@@ -138,22 +138,11 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
         for (const op of batch) await commitBatch([op]);
         return;
       }
-      batch[0].reject(err);
+      for (const op of batch) op.reject(err);
       return;
     }
-    // Acknowledged only once durable. This waits outside the in-flight count, so the next batch's transaction
-    // runs while the disk syncs this one (durable-commit.ts).
-    pendingDurability++;
-    committer
-      .durable()
-      .then(
-        () => batch.forEach((op, i) => op.resolve(outcomes[i])),
-        (err) => batch.forEach((op) => op.reject(err)),
-      )
-      .finally(() => {
-        pendingDurability--;
-        if (!queue.length && !inFlight && !pendingDurability) idle.splice(0).forEach((f) => f());
-      });
+    // The commit has returned, so the batch is durable: acknowledge it.
+    batch.forEach((op, i) => op.resolve(outcomes[i]));
   }
 
   async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
@@ -170,7 +159,7 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
 
   /** The whole batch in one transaction: lock the balances, decide each call in order, write everything. */
   function applyBatch(batch: Op[]): Promise<ChargeOutcome[]> {
-    return committer.transaction(async (trx: Kysely<CreditsTables>) => {
+    return db.transaction().execute(async (trx: Kysely<CreditsTables>) => {
       const at = Date.now();
       const workspaceIds = [...new Set(batch.map((op) => (op.kind === 'charge' ? op.req.workspaceId : op.rec.workspaceId)))].sort();
       const balances = new Map<string, number>();
@@ -253,12 +242,11 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
     },
     /** Resolves when everything queued so far has been written. */
     async flush(): Promise<void> {
-      while (queue.length || inFlight || scheduled || pendingDurability) await new Promise<void>((r) => (inFlight || pendingDurability ? idle.push(r) : setImmediate(r)));
+      while (queue.length || inFlight || scheduled) await new Promise<void>((r) => (inFlight ? idle.push(r) : setImmediate(r)));
     },
     async close(): Promise<void> {
       await this.flush();
       closed = true;
-      committer.close();
     },
   };
 }

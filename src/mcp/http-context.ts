@@ -98,9 +98,9 @@ function headerReader(raw: string[]): (name: string) => string | undefined {
 
 class ClientGone extends Error {}
 
-function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<string | typeof TOO_LARGE> {
+function readNodeBody(req: IncomingMessage, contentLength: number, maxBytes: number): Promise<string | typeof TOO_LARGE> {
   // The fast path only takes requests whose Content-Length is within the limit (node never delivers more).
-  if (Number(req.headers['content-length']) > maxBytes) return Promise.resolve(TOO_LARGE);
+  if (contentLength > maxBytes) return Promise.resolve(TOO_LARGE);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -135,13 +135,13 @@ export function nodeFastPath(
     if (path.includes('%')) return false;
     const m = match(path);
     if (!m) return false;
-    const length = req.headers['content-length'];
-    if (length === undefined || req.headers['transfer-encoding'] !== undefined || Number(length) > options.bodyLimitBytes) return false;
+    const header = headerReader(req.rawHeaders);
+    const length = header('content-length');
+    if (length === undefined || header('transfer-encoding') !== undefined || Number(length) > options.bodyLimitBytes) return false;
 
     const started = performance.now();
-    const header = headerReader(req.rawHeaders);
     const requestId = requestIdFrom(header('x-request-id'));
-    const request: EndpointRequest = { method: 'POST', url, path, requestId, header, readBody: (max) => readNodeBody(req, max) };
+    const request: EndpointRequest = { method: 'POST', url, path, requestId, header, readBody: (max) => readNodeBody(req, Number(length), max) };
     const finish = (r: EndpointResponse) => {
       const body = r.body ?? '';
       const headers: Record<string, string | number> = { ...r.headers, 'x-request-id': requestId, ...SECURITY_HEADERS, 'Content-Length': Buffer.byteLength(body) };

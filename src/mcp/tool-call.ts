@@ -2,7 +2,7 @@
 import type { Metering } from './metering.ts';
 import type { ToolRegistry, RegisteredTool } from './registry.ts';
 import type { ConnectionLog } from './connection-log.ts';
-import { ToolError, type ToolContext, type ToolResult } from './tool-types.ts';
+import { structuredJsonOf, ToolError, type ToolContext, type ToolResult } from './tool-types.ts';
 import { errorMessage, invalidParams, rpcError, type Params } from './jsonrpc.ts';
 import { describeArgumentErrors } from './argument-errors.ts';
 import { bearerChallenge } from './bearer.ts';
@@ -23,10 +23,18 @@ const inBand = (error: ReturnType<typeof rpcError>): Outcome => ({ kind: 'error'
 
 /** Serialises a tool result; 2026-07-28 results also carry resultType and the server's identity. */
 export function toolResultJson(result: ToolResult, modern: boolean): string {
+  const structured = structuredJsonOf(result);
+  if (structured !== undefined) {
+    // Byte for byte what JSON.stringify gives below, with the structured content serialised once (tool-types.ts).
+    const body = `"content":[{"type":"text","text":${JSON.stringify(structured)}}],"structuredContent":${structured}`;
+    return modern ? `{"resultType":"complete",${body},"_meta":${SERVER_INFO_META}}` : `{${body}}`;
+  }
   if (!modern) return JSON.stringify(result);
   const meta = (result as { _meta?: Record<string, unknown> })._meta;
   return JSON.stringify({ resultType: 'complete', ...result, _meta: { ...meta, [META_SERVER_INFO]: SERVER_INFO } });
 }
+
+const SERVER_INFO_META = JSON.stringify({ [META_SERVER_INFO]: SERVER_INFO });
 
 const errorResult = (text: string, structuredContent?: Record<string, unknown>): ToolResult =>
   structuredContent ? { content: [{ type: 'text', text }], structuredContent, isError: true } : { content: [{ type: 'text', text }], isError: true };

@@ -19,6 +19,30 @@ export interface ToolResult {
   isError?: boolean;
 }
 
+const STRUCTURED_JSON = Symbol('tollgate.structuredJson');
+
+/**
+ * The common result shape — one text item holding the structured content as JSON, plus that structured content —
+ * with the JSON made once: the dispatcher reuses it rather than serialising the same content a second time. (The
+ * result must not be changed afterwards.)
+ */
+export function structuredResult(structuredContent: Record<string, unknown>): ToolResult {
+  const text = JSON.stringify(structuredContent);
+  const result: ToolResult = { content: [{ type: 'text', text }], structuredContent };
+  Object.defineProperty(result, STRUCTURED_JSON, { value: text });
+  return result;
+}
+
+/** The JSON of a `structuredResult`'s content, when `result` is one and still has exactly that shape. */
+export function structuredJsonOf(result: ToolResult): string | undefined {
+  const text = (result as { [STRUCTURED_JSON]?: string })[STRUCTURED_JSON];
+  if (text === undefined) return undefined;
+  const keys = Object.keys(result);
+  const item = result.content[0] as { type: string; text?: string };
+  const intact = keys.length === 2 && keys[0] === 'content' && keys[1] === 'structuredContent' && result.content.length === 1 && item.text === text && Object.keys(item).length === 2;
+  return intact ? text : undefined;
+}
+
 export interface ToolAnnotations {
   title?: string;
   readOnlyHint?: boolean;

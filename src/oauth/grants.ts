@@ -44,6 +44,7 @@ export function grantsService(store: Store) {
   const touched = new Map<string, number>();
   // Compiled once: the check runs on every MCP request (the statement itself is then cached by the driver).
   const grantRevokedAt = db.selectFrom('oauth_grants').select('revoked_at').where('id', '=', '').compile();
+  const grantById = db.selectFrom('oauth_grants').selectAll().where('id', '=', '').compile();
 
   return {
     async createGrant(
@@ -96,8 +97,8 @@ export function grantsService(store: Store) {
     },
 
     async getGrant(id: string): Promise<Grant | undefined> {
-      const r = await db.selectFrom('oauth_grants').selectAll().where('id', '=', id).executeTakeFirst();
-      return r && toGrant(r);
+      const { rows } = await db.executeQuery<GrantRow>({ ...grantById, parameters: [id] });
+      return rows.length ? toGrant(rows[0]) : undefined;
     },
 
     /** The hot-path check behind every MCP request: does this grant still stand? */

@@ -1,4 +1,14 @@
 // A Kysely dialect for the built-in `node:sqlite` module: no native addon to build, nothing to download.
+//
+// Durable commits that never stall the event loop. node:sqlite is synchronous, so with synchronous=FULL every
+// commit would fsync on the event loop (milliseconds in which no other request moves). Instead, in WAL mode the
+// connection runs with synchronous=NORMAL (commits append to the WAL without syncing it), and every commit that wrote
+// something — an autocommit write, a COMMIT, the RELEASE of an outermost savepoint — resolves only after the WAL file
+// has been fdatasync'ed on the thread pool: nobody hears "committed" before the data is on disk, exactly as with FULL.
+// Meanwhile the connection is free for other statements, and commits that land while a sync runs share the next one
+// (group commit: one sync for all of them). WAL with NORMAL is crash-safe; the sync after each commit makes it
+// durable too.
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import {
   CompiledQuery,
@@ -17,15 +27,74 @@ import {
 
 const STATEMENT_CACHE_SIZE = 256;
 
-class NodeSqliteConnection implements DatabaseConnection {
-  readonly db: DatabaseSync;
-  readonly #statements = new Map<string, { stmt: StatementSync; reader: boolean }>();
+// Statements that never write by themselves (anything else is assumed to: a needless sync costs only time).
+const READS_ONLY = /^\s*(select|pragma|explain|begin|commit|end|rollback|savepoint|release)\b/i;
+const WITH_WRITE = /\b(insert|update|delete|replace)\b/i;
+const ROLLBACK = /^\s*rollback\b/i;
+const mayWrite = (sql: string): boolean => (/^\s*with\b/i.test(sql) ? WITH_WRITE.test(sql) : !READS_ONLY.test(sql));
 
-  constructor(db: DatabaseSync) {
+/** Coalescing fdatasync of one file on the thread pool: callers that arrive while one runs share the next one. */
+export function fileSyncer(path: string) {
+  let fd: number | undefined;
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const once = () =>
+    new Promise<void>((resolve, reject) => {
+      try {
+        fd ??= openSync(path, 'r');
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      // fdatasync, as SQLite itself syncs on Linux: the file's bytes (and its size when it grew) reach the disk.
+      fdatasync(fd, (err) => (err ? reject(err) : resolve()));
+    });
+  function sync(): Promise<void> {
+    if (!running) {
+      running = once().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    // A sync that is already running may have started before the caller's commit: wait for the next one.
+    next ??= running.catch(() => {}).then(() => {
+      next = undefined;
+      return sync();
+    });
+    return next;
+  }
+  return {
+    sync,
+    /** Waits for the syncs in progress, then closes the file. */
+    async close(): Promise<void> {
+      while (running || next) await (next ?? running)!.catch(() => {});
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+type FileSyncer = ReturnType<typeof fileSyncer>;
+
+interface CachedStatement {
+  stmt: StatementSync;
+  reader: boolean;
+  writes: boolean;
+}
+
+class NodeSqliteConnection {
+  readonly db: DatabaseSync;
+  /** Present in WAL mode: commits are made durable by syncing the WAL file (see the top of this file). */
+  readonly wal: FileSyncer | undefined;
+  readonly #statements = new Map<string, CachedStatement>();
+  #uncommittedWrites = false;
+
+  constructor(db: DatabaseSync, wal: FileSyncer | undefined) {
     this.db = db;
+    this.wal = wal;
   }
 
-  #prepare(sql: string): { stmt: StatementSync; reader: boolean } {
+  #prepare(sql: string): CachedStatement {
     let entry = this.#statements.get(sql);
     if (entry) {
       // Refresh recency: Map iteration order is insertion order, so the first key is the least recently used.
@@ -34,7 +103,7 @@ class NodeSqliteConnection implements DatabaseConnection {
       return entry;
     }
     const stmt = this.db.prepare(sql);
-    entry = { stmt, reader: stmt.columns().length > 0 };
+    entry = { stmt, reader: stmt.columns().length > 0, writes: mayWrite(sql) };
     this.#statements.set(sql, entry);
     if (this.#statements.size > STATEMENT_CACHE_SIZE) {
       const oldest = this.#statements.keys().next().value as string;
@@ -43,21 +112,28 @@ class NodeSqliteConnection implements DatabaseConnection {
     return entry;
   }
 
-  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const { stmt, reader } = this.#prepare(compiled.sql);
+  /** Runs one statement; `committed` is called when it committed writes that must reach the disk before it resolves. */
+  run<R>(compiled: CompiledQuery, committed: () => Promise<void>): Promise<QueryResult<R>> {
+    const { stmt, reader, writes } = this.#prepare(compiled.sql);
     const params = compiled.parameters.map(toSqlite);
-    if (reader) return Promise.resolve({ rows: stmt.all(...params) as R[] });
-    const { changes, lastInsertRowid } = stmt.run(...params);
-    return Promise.resolve({
-      numAffectedRows: BigInt(changes),
-      insertId: lastInsertRowid === undefined ? undefined : BigInt(lastInsertRowid),
-      rows: [],
-    });
+    let result: QueryResult<R>;
+    if (reader) {
+      result = { rows: stmt.all(...params) as R[] };
+    } else {
+      const { changes, lastInsertRowid } = stmt.run(...params);
+      result = { numAffectedRows: BigInt(changes), insertId: lastInsertRowid === undefined ? undefined : BigInt(lastInsertRowid), rows: [] };
+    }
+    if (writes) this.#uncommittedWrites = true;
+    if (!this.#uncommittedWrites || this.db.isTransaction) return Promise.resolve(result);
+    // Out of any transaction after writes: they were just committed (or rolled back).
+    this.#uncommittedWrites = false;
+    if (!this.wal || ROLLBACK.test(compiled.sql)) return Promise.resolve(result);
+    return committed().then(() => result);
   }
 
-  async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+  *iterate<R>(compiled: CompiledQuery): IterableIterator<R> {
     const { stmt } = this.#prepare(compiled.sql);
-    for (const row of stmt.iterate(...compiled.parameters.map(toSqlite))) yield { rows: [row as R] };
+    yield* stmt.iterate(...compiled.parameters.map(toSqlite)) as IterableIterator<R>;
   }
 }
 
@@ -68,6 +144,51 @@ function toSqlite(value: unknown): SQLInputValue {
   return value as SQLInputValue;
 }
 
+/**
+ * One holder's use of the connection (what Kysely acquires and releases). A commit hands the connection on as soon
+ * as it has run, before its sync completes; should the holder run another statement after that, it queues for the
+ * connection again.
+ */
+class Lease implements DatabaseConnection {
+  readonly #driver: NodeSqliteDriver;
+  readonly #connection: NodeSqliteConnection;
+  released = false;
+  /** Between Kysely's acquire and its release (leases are reused: Kysely keeps every connection object it sees). */
+  inUse = false;
+
+  constructor(driver: NodeSqliteDriver, connection: NodeSqliteConnection) {
+    this.#driver = driver;
+    this.#connection = connection;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.#driver.handOver();
+  }
+
+  #committed = (): Promise<void> => {
+    this.release();
+    return this.#connection.wal!.sync();
+  };
+
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (!this.released) return this.#connection.run<R>(compiled, this.#committed);
+    return this.#driver.waitForConnection().then(() => {
+      this.released = false;
+      return this.#connection.run<R>(compiled, this.#committed);
+    });
+  }
+
+  async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (this.released) {
+      await this.#driver.waitForConnection();
+      this.released = false;
+    }
+    for (const row of this.#connection.iterate<R>(compiled)) yield { rows: [row] };
+  }
+}
+
 /** One connection per process, guarded by a mutex; write transactions take the write lock up front. */
 class NodeSqliteDriver implements Driver {
   readonly #path: string;
@@ -76,7 +197,9 @@ class NodeSqliteDriver implements Driver {
   // The mutex: taken without a promise hop when free (the common case: every statement runs synchronously), and
   // handed over to the next waiter in arrival order.
   #busy = false;
-  readonly #waiters: ((c: NodeSqliteConnection) => void)[] = [];
+  readonly #waiters: (() => void)[] = [];
+  // As many as there have ever been holders at once (Kysely remembers every connection object it is handed).
+  readonly #freeLeases: Lease[] = [];
 
   constructor(path: string, busyTimeoutMs: number) {
     this.#path = path;
@@ -85,24 +208,53 @@ class NodeSqliteDriver implements Driver {
 
   async init(): Promise<void> {
     const db = new DatabaseSync(this.#path, { timeout: this.#busyTimeoutMs });
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = FULL');
+    const mode = (db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: string } | undefined)?.journal_mode;
+    const wal = mode === 'wal';
+    // In WAL mode the sync after each commit is ours (see the top of this file); otherwise SQLite's own, in line.
+    db.exec(wal ? 'PRAGMA synchronous = NORMAL' : 'PRAGMA synchronous = FULL');
     db.exec('PRAGMA foreign_keys = ON');
-    this.#connection = new NodeSqliteConnection(db);
+    // A 32 MiB page cache (the default is 2 MiB): lookups in large tables (a million grants) stay in memory instead of
+    // going to the file for every random page. Allocated only as pages are read.
+    db.exec('PRAGMA cache_size = -32768');
+    this.#connection = new NodeSqliteConnection(db, wal ? fileSyncer(`${this.#path}-wal`) : undefined);
+  }
+
+  /** Resolves when the caller holds the connection. */
+  waitForConnection(): Promise<void> {
+    if (!this.#busy) {
+      this.#busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  handOver(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#busy = false;
+  }
+
+  #lease(): Lease {
+    const lease = this.#freeLeases.pop() ?? new Lease(this, this.#connection!);
+    lease.released = false;
+    lease.inUse = true;
+    return lease;
   }
 
   acquireConnection(): Promise<DatabaseConnection> {
     if (!this.#busy) {
       this.#busy = true;
-      return Promise.resolve(this.#connection!);
+      return Promise.resolve(this.#lease());
     }
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.waitForConnection().then(() => this.#lease());
   }
 
-  async releaseConnection(): Promise<void> {
-    const next = this.#waiters.shift();
-    if (next) next(this.#connection!);
-    else this.#busy = false;
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as Lease;
+    lease.release();
+    if (!lease.inUse) return;
+    lease.inUse = false;
+    this.#freeLeases.push(lease);
   }
 
   // BEGIN IMMEDIATE: a deferred transaction that later writes can fail with SQLITE_BUSY when another process
@@ -119,6 +271,7 @@ class NodeSqliteDriver implements Driver {
   async destroy(): Promise<void> {
     const c = this.#connection;
     this.#connection = undefined;
+    await c?.wal?.close();
     if (c?.db.isOpen) c.db.close();
   }
 }

@@ -40,4 +40,12 @@ export const crmMigrations: Migration[] = [
       await db.schema.createIndex('crm_deals_ws_contact_idx').on('crm_deals').columns(['workspace_id', 'contact_id']).execute();
     },
   },
+  {
+    // A contact's deals in the order get_contact lists them, straight from the index: no sort per call.
+    name: '0201_mcp_crm_deals_by_contact',
+    async up(db) {
+      await db.schema.createIndex('crm_deals_ws_contact_updated_idx').on('crm_deals').columns(['workspace_id', 'contact_id', 'updated_at desc', 'id']).execute();
+      await db.schema.dropIndex('crm_deals_ws_contact_idx').execute();
+    },
+  },
 ];

@@ -1,0 +1,127 @@
+// The node:sqlite dialect's durable commits: in WAL mode a commit resolves only after the WAL is synced, the sync runs
+// off the event loop and leaves the connection to others meanwhile, and commits that land during a sync share the next.
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { sql } from 'kysely';
+import { createTestStore } from '../../test/helpers/databases.ts';
+import type { Store } from './store.ts';
+
+// fdatasync, held until the test lets each one finish.
+const realFdatasync = fs.fdatasync;
+const pending: (() => void)[] = [];
+let syncs = 0;
+let hold = false;
+
+let store: Store & { drop(): Promise<void> };
+before(async () => {
+  (fs as { fdatasync: unknown }).fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    syncs++;
+    const finish = () => realFdatasync(fd, cb);
+    if (hold) pending.push(finish);
+    else finish();
+  };
+  syncBuiltinESMExports();
+  store = await createTestStore('sqlite');
+  await sql`create table probe (x integer)`.execute(store.db);
+});
+after(async () => {
+  hold = false;
+  pending.splice(0).forEach((f) => f());
+  await store.drop();
+  (fs as { fdatasync: unknown }).fdatasync = realFdatasync;
+  syncBuiltinESMExports();
+});
+beforeEach(() => {
+  syncs = 0;
+});
+
+const tick = () => new Promise((r) => setImmediate(r));
+const count = async () => Number((await sql<{ n: number }>`select count(*) as n from probe`.execute(store.db)).rows[0].n);
+
+test('WAL mode with synchronous=NORMAL: the sync after each commit is the dialect\'s own', async () => {
+  assert.equal((await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.db)).rows[0].journal_mode, 'wal');
+  assert.equal(Number((await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db)).rows[0].synchronous), 1);
+});
+
+test('a write resolves only after the WAL is synced, and the connection serves others meanwhile', async () => {
+  hold = true;
+  let done = false;
+  const write = sql`insert into probe values (1)`.execute(store.db).then(() => (done = true));
+  await tick();
+  assert.equal(done, false, 'not acknowledged before the sync');
+  assert.equal(syncs, 1);
+  assert.equal(await count(), 1, 'a read runs while the sync is pending');
+  const trx = store.db.transaction().execute(async (t) => {
+    await sql`insert into probe values (2)`.execute(t);
+  });
+  await tick();
+  assert.equal(pending.length, 1, 'the second commit waits for the next sync, which starts after the running one');
+  hold = false;
+  pending.splice(0).forEach((f) => f());
+  await write;
+  await trx;
+  assert.equal(done, true);
+  assert.equal(syncs, 2);
+});
+
+test('commits that land during a sync share the next one; reads and rollbacks sync nothing', async () => {
+  hold = true;
+  const first = sql`insert into probe values (10)`.execute(store.db);
+  await tick();
+  const many = Promise.all(Array.from({ length: 20 }, (_, i) => store.db.transaction().execute((t) => sql`insert into probe values (${100 + i})`.execute(t))));
+  await tick();
+  hold = false;
+  pending.splice(0).forEach((f) => f());
+  await first;
+  await many;
+  assert.equal(syncs, 2, 'one sync for the first write, one shared by the 20 transactions');
+  syncs = 0;
+  await count();
+  await assert.rejects(
+    store.db.transaction().execute(async (t) => {
+      await sql`insert into probe values (999)`.execute(t);
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  assert.equal(syncs, 0);
+  assert.equal(Number((await sql<{ n: number }>`select count(*) as n from probe where x = 999`.execute(store.db)).rows[0].n), 0);
+});
+
+test('a holder that keeps using the connection after a commit queues for it again (no statement lands in another\'s transaction)', async () => {
+  hold = true;
+  let scopedDone = false;
+  const scoped = store.db
+    .connection()
+    .execute(async (conn) => {
+      await sql`insert into probe values (500)`.execute(conn);
+      // The connection was handed on at that commit; a transaction of its own must wait for it, not nest in another.
+      await sql`begin immediate`.execute(conn);
+      await sql`insert into probe values (503)`.execute(conn);
+      await sql`commit`.execute(conn);
+    })
+    .then(() => (scopedDone = true));
+  await tick();
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const other = store.db.transaction().execute(async (t) => {
+    await sql`insert into probe values (501)`.execute(t);
+    await gate;
+    await sql`insert into probe values (502)`.execute(t);
+  });
+  await tick();
+  pending.shift()!(); // the sync of 500: `scoped` goes on while `other` is inside its transaction
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(scopedDone, false);
+  open();
+  hold = false;
+  while (pending.length) {
+    pending.splice(0).forEach((f) => f());
+    await tick();
+  }
+  await other;
+  await scoped;
+  assert.equal(Number((await sql<{ n: number }>`select count(*) as n from probe where x between 500 and 503`.execute(store.db)).rows[0].n), 4);
+});
