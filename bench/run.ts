@@ -1,26 +1,38 @@
 // `npm run bench`: starts the baseline servers and Tollgate on loopback in one run, drives each with the same
 // bounded load, interleaved over several rounds, and prints req/s, p50, p99 and the ratios T/L and T/P (median of
-// per-round ratios), then the other targets. Writes bench/results/<time>.json and bench/results/latest.md.
-// Options: --rounds N (3), --seconds N (5), --connections N (50), --only throughput|extras.
+// per-round ratios), then every other target of issue 8, each as met or not met. Writes bench/results/<time>.json
+// (gitignored) and bench/results/latest.md (the table the README shows; latest-quick.md for --quick).
+//
+// Options: --quick (short rounds, smaller scaling sizes: for development, not for the README), --rounds N (3),
+// --seconds N (5), --connections N (50), --only throughput,scaling,refresh,analytics,coldstart, and for scaling
+// --cases tools,workspaces,workspaces-spread,grants.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { median, runLoad, type LoadResult } from './lib/load.ts';
-import { canPin, CORES, startBenchServer, type BenchServer } from './lib/processes.ts';
-import { extraMeasurements, type Measurement } from './extras.ts';
+import { assertClean, median, runLoad, type LoadResult } from './lib/load.ts';
+import { canPin, CORES, LOAD_CORE, SERVER_CORE, startBenchServer, type BenchServer } from './lib/processes.ts';
+import { EXTRA_SECTIONS, extraMeasurements, type ExtraSection, type Measurement } from './extras.ts';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '5' },
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
+    cases: { type: 'string' },
   },
 });
-const rounds = Math.max(1, Number(values.rounds));
-const seconds = Math.max(1, Number(values.seconds));
+const quick = values.quick;
+const rounds = Math.max(1, Number(values.rounds ?? 3));
+const seconds = Math.max(1, Number(values.seconds ?? (quick ? 2 : 5)));
 const connections = Math.max(1, Number(values.connections));
+const SECTIONS = ['throughput', ...EXTRA_SECTIONS] as const;
+const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
+for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
 const here = import.meta.dirname;
+const PG = process.env.TOLLGATE_TEST_PG_URL;
 
 interface Target {
   key: string;
@@ -34,28 +46,27 @@ const targets: Target[] = [
   { key: 'P', label: 'P: official SDK stateless server + requireBearerAuth', script: path.join(here, 'servers', 'sdk.ts') },
   { key: 'T', label: 'T: Tollgate (JWT, demo CRM tool, metering, usage) on SQLite', script: path.join(here, 'servers', 'tollgate.ts') },
 ];
-if (process.env.TOLLGATE_TEST_PG_URL) {
-  targets.push({ key: 'T_pg', label: 'T on PostgreSQL', script: path.join(here, 'servers', 'tollgate.ts'), env: { BENCH_DATABASE: 'postgres' } });
-}
+if (PG) targets.push({ key: 'T_pg', label: 'T on PostgreSQL', script: path.join(here, 'servers', 'tollgate.ts'), env: { BENCH_DATABASE: 'postgres' } });
 
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function throughput() {
-  process.stdout.write(`\nThroughput: ${rounds} rounds × ${seconds} s, ${connections} connections, tools/call; ${canPin ? `servers pinned to core ${CORES - 1}, load to core 0` : 'no CPU pinning (one core or no taskset)'}\n`);
+  say(`\nThroughput: ${rounds} rounds × ${seconds} s, ${connections} connections, tools/call get_contact; ${canPin ? `servers pinned to core ${SERVER_CORE}, load generator to core ${LOAD_CORE}` : 'no CPU pinning (one core or no taskset)'}`);
   const servers = new Map<string, BenchServer>();
-  for (const t of targets) servers.set(t.key, await startBenchServer(t.key, t.script, t.env));
   const perRound: Record<string, LoadResult>[] = [];
   try {
-    for (const s of servers.values()) await runLoad(s.ready, { connections, seconds: 1 }); // warm-up
+    for (const t of targets) servers.set(t.key, await startBenchServer(t.key, t.script, t.env));
+    for (const s of servers.values()) assertClean(s.name, await runLoad(s.ready, { connections, seconds: 2 })); // warm-up
     for (let r = 0; r < rounds; r++) {
       const row: Record<string, LoadResult> = {};
-      for (const t of targets) {
+      // Interleaved, and in a different order each round, so that a change in the machine's load hits all alike.
+      const order = targets.map((_, i) => targets[(i + r) % targets.length]);
+      for (const t of order) {
         const res = await runLoad(servers.get(t.key)!.ready, { connections, seconds });
-        if (res.non2xx || res.errors) throw new Error(`${t.key}: ${res.non2xx} non-2xx responses and ${res.errors} errors: the run is invalid`);
+        assertClean(t.key, res);
         row[t.key] = res;
-        process.stdout.write(`  round ${r + 1} ${t.key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms\n`);
+        say(`  round ${r + 1} ${t.key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms`);
       }
       perRound.push(row);
     }
@@ -65,44 +76,58 @@ async function throughput() {
   const summary = Object.fromEntries(
     targets.map((t) => [t.key, { label: t.label, rps: median(perRound.map((r) => r[t.key].rps)), p50: median(perRound.map((r) => r[t.key].p50)), p99: median(perRound.map((r) => r[t.key].p99)) }]),
   );
-  const ratio = (a: string, b: string) => median(perRound.map((r) => r[a].rps / r[b].rps));
-  const ratios = { 'T/L': ratio('T', 'L'), 'T/P': ratio('T', 'P'), 'P/L': ratio('P', 'L'), ...(summary.T_pg ? { 'T_pg/L': ratio('T_pg', 'L') } : {}) };
+  const ratio = (a: string, b: string, k: 'rps' | 'p99' = 'rps') => median(perRound.map((r) => r[a][k] / Math.max(1, r[b][k])));
+  const ratios: Record<string, number> = { 'T/L': ratio('T', 'L'), 'T/P': ratio('T', 'P'), 'P/L': ratio('P', 'L') };
+  if (PG) Object.assign(ratios, { 'T_pg/L': ratio('T_pg', 'L'), 'T_pg/P': ratio('T_pg', 'P') });
+  const p99Ratio = ratio('T', 'L', 'p99');
   const checks: Measurement[] = [
     { name: 'authenticated, metered tools/call: T/L', value: ratios['T/L'], unit: '×', target: '≥ 0.5', met: ratios['T/L'] >= 0.5 },
     { name: 'authenticated, metered tools/call: T/P', value: ratios['T/P'], unit: '×', target: '≥ 6', met: ratios['T/P'] >= 6 },
-    { name: 'p99 at 50 connections: T p99 / L p99', value: summary.T.p99 / Math.max(1, summary.L.p99), unit: '×', target: '≤ 3', met: summary.T.p99 <= 3 * Math.max(1, summary.L.p99) },
+    { name: `p99 at ${connections} connections: T p99 / L p99`, value: p99Ratio, unit: '×', target: '≤ 3', met: p99Ratio <= 3 },
   ];
   return { summary, ratios, perRound, checks };
 }
 
 const started = new Date();
-const result: Record<string, unknown> = { started: started.toISOString(), node: process.version, cores: CORES, pinned: canPin, rounds, seconds, connections };
+const loadBefore = loadavg();
+const result: Record<string, unknown> = { started: started.toISOString(), node: process.version, cores: CORES, pinned: canPin, quick, rounds, seconds, connections, loadavgBefore: loadBefore };
 const md: string[] = [];
 let checks: Measurement[] = [];
 
-if (values.only !== 'extras') {
+if (only.includes('throughput')) {
   const t = await throughput();
   result.throughput = t;
   checks = checks.concat(t.checks);
   md.push('| server | req/s | p50 ms | p99 ms |', '|---|---:|---:|---:|');
-  for (const [, s] of Object.entries(t.summary)) md.push(`| ${s.label} | ${fmt(s.rps)} | ${s.p50} | ${s.p99} |`);
-  md.push('', Object.entries(t.ratios).map(([k, v]) => `${k} = ${fmt(v, 2)}`).join(' · '), '');
+  for (const s of Object.values(t.summary)) md.push(`| ${s.label} | ${fmt(s.rps)} | ${s.p50} | ${s.p99} |`);
+  md.push('', Object.entries(t.ratios).map(([k, v]) => `${k} = ${fmt(v, 2)}`).join(' · ') + ' (medians of per-round ratios)', '');
 }
-if (values.only !== 'throughput') {
-  process.stdout.write('\nOther targets:\n');
-  const extras = await extraMeasurements((line) => process.stdout.write(`  ${line}\n`));
+const extraSections = only.filter((s): s is ExtraSection => (EXTRA_SECTIONS as readonly string[]).includes(s));
+if (extraSections.length) {
+  say('\nOther targets:');
+  const cases = values.cases?.split(',').map((c) => c.trim());
+  const extras = await extraMeasurements({ rounds, seconds: quick ? 2 : Math.min(seconds, 4), connections, quick, cases, log: (line) => say(`  ${line}`) }, extraSections);
   result.extras = extras;
   checks = checks.concat(extras);
 }
 
+const loadAfter = loadavg();
+result.loadavgAfter = loadAfter;
+const digits = (c: Measurement) => (c.unit === '×' ? 2 : c.unit === 'ms' && c.value < 100 ? 1 : c.unit === 'MB' ? 1 : 0);
 md.push('| target | measured | goal | |', '|---|---:|---|---|');
-for (const c of checks) md.push(`| ${c.name} | ${fmt(c.value, c.unit === '×' ? 2 : c.unit === 'ms' ? 1 : 0)} ${c.unit} | ${c.target} | ${c.met ? 'met' : '**not met**'} |`);
-const header = `Measured ${started.toISOString().slice(0, 10)} on ${CORES} cores, Node ${process.version}; ${rounds} rounds × ${seconds} s at ${connections} connections.`;
+for (const c of checks) md.push(`| ${c.name} | ${fmt(c.value, digits(c))} ${c.unit} | ${c.target} | ${c.met === null ? '(info)' : c.met ? 'met' : '**not met**'} |`);
+const minutes = (Date.now() - started.getTime()) / 60_000;
+const header =
+  `Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${quick ? ' (--quick: short rounds, smaller sizes)' : ''} on ${CORES} cores, Node ${process.version}; ` +
+  `${rounds} interleaved rounds × ${seconds} s at ${connections} connections; ${canPin ? `servers on core ${SERVER_CORE}, load generator on core ${LOAD_CORE}` : 'no CPU pinning'}; ` +
+  `load average ${loadBefore.map((x) => x.toFixed(1)).join(' / ')} before, ${loadAfter.map((x) => x.toFixed(1)).join(' / ')} after (1/5/15 min); ${fmt(minutes, 1)} min.`;
 const table = [header, '', ...md].join('\n');
 
-process.stdout.write(`\n${table}\n`);
+say(`\n${table}`);
 const dir = path.join(here, 'results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ ...result, checks }, null, 2));
-writeFileSync(path.join(dir, 'latest.md'), table + '\n');
-process.stdout.write(`\nResults written to bench/results/ (latest.md and a JSON file).\n`);
+// A --quick run never replaces the full run's table (the one the README shows).
+const mdFile = quick ? 'latest-quick.md' : 'latest.md';
+writeFileSync(path.join(dir, mdFile), table + '\n');
+say(`\nResults written to bench/results/ (${mdFile} and a JSON file).`);

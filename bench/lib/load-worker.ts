@@ -24,6 +24,7 @@ if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') throw new Error('l
 type Req = { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer };
 let request: Record<string, unknown> = { method: 'POST', path: u.pathname, headers: spec.headers, body: spec.body };
 let refreshErrors = 0;
+let refreshPool: string[] | undefined;
 
 if (spec.variantsFile) {
   const variants = (JSON.parse(readFileSync(spec.variantsFile, 'utf8')) as { path: string; authorization: string; body: string }[]).map((v) => ({
@@ -43,7 +44,7 @@ if (spec.variantsFile) {
 
 if (spec.refreshFile) {
   const r = JSON.parse(readFileSync(spec.refreshFile, 'utf8')) as { tokenUrl: string; clientId: string; refreshTokens: string[] };
-  const pool = [...r.refreshTokens];
+  const pool = (refreshPool = [...r.refreshTokens]);
   const tokenPath = new URL(r.tokenUrl).pathname;
   const headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   request = {
@@ -80,5 +81,7 @@ process.stdout.write(
     requests: result.requests.total,
     non2xx: result.non2xx ?? 0,
     errors: (result.errors ?? 0) + (result.timeouts ?? 0) + refreshErrors,
+    // Never presented: the next run may use them (a token sent when the run stopped may have been rotated).
+    ...(refreshPool ? { refreshTokens: refreshPool } : {}),
   }),
 );

@@ -1,5 +1,6 @@
 // One bounded load run with autocannon, in its own process on the load core, against a loopback URL.
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LOAD_CORE, pinned } from './processes.ts';
 import type { ReadyInfo } from './protocol.ts';
@@ -45,7 +46,14 @@ export function runLoad(target: ReadyInfo, options: LoadOptions): Promise<LoadRe
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`the load generator failed (${code}): ${err.slice(-800)}`));
-      resolve(JSON.parse(out) as LoadResult);
+      const result = JSON.parse(out) as LoadResult & { refreshTokens?: string[] };
+      if (spec.refreshFile && result.refreshTokens) {
+        // Refresh tokens are single-use: the next run starts from the ones this run never presented.
+        const file = JSON.parse(readFileSync(spec.refreshFile, 'utf8')) as Record<string, unknown>;
+        writeFileSync(spec.refreshFile, JSON.stringify({ ...file, refreshTokens: result.refreshTokens }));
+        delete result.refreshTokens;
+      }
+      resolve(result);
     });
   });
 }

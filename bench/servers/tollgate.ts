@@ -13,6 +13,8 @@
 //   BENCH_TRAFFIC_GRANTS grants (tokens) the traffic goes round-robin over (default 1)
 //   BENCH_GRANTS         live grants in total, at least BENCH_TRAFFIC_GRANTS (the rest are bulk-seeded)
 //   BENCH_REFRESH        refresh tokens to issue for a registered public client (the refresh measurement)
+//   BENCH_LOG_LEVEL      the request log's level (default info, as `tollgate serve`)
+//   BENCH_EXP            experiments: `free` (no metering), `const` (a get_contact that reads nothing), comma-separated
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,8 +163,13 @@ async function main(): Promise<void> {
   const seeded = await seed(config);
 
   // The measured server: as `tollgate serve` runs it, JSON request log on stdout included.
-  running = await startServer(config, createLogger(config.logLevel), { selectTools });
+  // Experiments, to see what a part of the path costs (never used by `npm run bench`).
+  const exp = (env.BENCH_EXP ?? '').split(',');
+  const constTool = (tools: readonly ToolDefinition[]) =>
+    (selectTools?.(tools) ?? [...tools]).map((t) => (t.name === 'get_contact' ? { ...t, handler: async () => ({ content: [{ type: 'text' as const, text: '{"contact":{}}' }], structuredContent: { contact: {} } }) } : t));
+  running = await startServer(config, createLogger(config.logLevel), { selectTools: exp.includes('const') ? constTool : selectTools });
   const s = running.services;
+  if (exp.includes('free')) s.metering = { begin: async (tool) => ({ kind: 'ok', charge: { id: '', cost: tool.cost } }), finish: async () => {} };
   const user = (await s.accounts.users.findUserByEmail(ADMIN_EMAIL))!;
   const variants: Variant[] = [];
   for (const p of seeded.pairs) {
