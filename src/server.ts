@@ -44,10 +44,6 @@ function listen(config: Config): Promise<Server> {
   });
 }
 
-/**
- * Listens first (so that port 0 resolves to a real port before the issuer URL is fixed), then opens the
- * database, migrates, bootstraps and starts answering.
- */
 export interface StartOptions {
   /** Adds routes to the app before it starts answering (embedding; tests). */
   configureApp?: (app: Hono<AppEnv>, services: Services) => void;
@@ -57,37 +53,41 @@ export interface StartOptions {
   selectTools?: (tools: readonly ToolDefinition[]) => ToolDefinition[];
 }
 
+/**
+ * Listens first (so that port 0 resolves to a real port before the issuer URL is fixed), then opens the
+ * database, migrates, bootstraps and starts answering. A failure at any step closes what was opened.
+ */
 export async function startServer(initial: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   const server = await listen(initial);
   const port = (server.address() as AddressInfo).port;
   const config: Config = initial.port === 0 && /:0$/.test(initial.publicUrl) ? { ...initial, port, publicUrl: initial.publicUrl.replace(/:0$/, `:${port}`) } : initial;
 
-  let services: Services;
+  let services: Services | undefined;
   let boot: BootstrapResult;
+  let app: Hono<AppEnv>;
   try {
     services = await openServices(config, logger);
-    try {
-      boot = await bootstrap(services.accounts, {
-        adminEmail: config.adminEmail,
-        adminPassword: config.adminPassword,
-        seedDemo: config.seedDemo,
-        createWorkspace: services.createWorkspace,
-        seedWorkspace: async (ws) => {
-          for (const seed of services.demoSeeders) await seed(ws);
-        },
-      });
-    } catch (err) {
-      await services.close();
-      throw err;
-    }
+    const opened = services;
+    boot = await bootstrap(opened.accounts, {
+      adminEmail: config.adminEmail,
+      adminPassword: config.adminPassword,
+      seedDemo: config.seedDemo,
+      createWorkspace: opened.createWorkspace,
+      seedWorkspace: async (ws) => {
+        for (const seed of opened.demoSeeders) await seed(ws);
+      },
+    });
+    if (options.extraTools) opened.tools.push(...options.extraTools);
+    if (options.selectTools) opened.tools.splice(0, opened.tools.length, ...options.selectTools(opened.tools));
+    // Building the app compiles every tool's schemas: a bad tool definition fails here.
+    app = buildApp(opened, options.configureApp);
   } catch (err) {
+    await services?.close().catch(() => {});
     server.close();
     throw err;
   }
+  const running = services;
 
-  if (options.extraTools) services.tools.push(...options.extraTools);
-  if (options.selectTools) services.tools.splice(0, services.tools.length, ...options.selectTools(services.tools));
-  const app = buildApp(services, options.configureApp);
   const listener = getRequestListener(app.fetch, { autoCleanupIncoming: true });
   // The hot path (a POST to an MCP endpoint) is answered straight from node:http; everything else goes to Hono.
   const fastPath = nodeFastPathOf(app);
@@ -109,8 +109,8 @@ export async function startServer(initial: Config, logger: Logger, options: Star
       await drained;
       clearInterval(sweeper);
       clearTimeout(timer);
-      await services.close();
+      await running.close();
     })());
 
-  return { url: config.publicUrl, port, services, bootstrap: boot, close };
+  return { url: config.publicUrl, port, services: running, bootstrap: boot, close };
 }
