@@ -7,22 +7,24 @@ import type { Services } from './services.ts';
 import { mountOAuth } from './oauth/routes.ts';
 import { mountWeb } from './web/routes.ts';
 import { mountCredits } from './credits/routes.ts';
-import { mountMcp, type McpRuntime } from './mcp/routes.ts';
+import { mountMcp } from './mcp/routes.ts';
+import { tokenFastPath } from './oauth/token-fast-path.ts';
+import { firstOf, type NodeHandler } from './http/fast-path.ts';
 
-const nodeFastPaths = new WeakMap<Hono<AppEnv>, McpRuntime['handleNodeRequest']>();
+const nodeFastPaths = new WeakMap<Hono<AppEnv>, NodeHandler>();
 
 /**
- * The MCP endpoints' node:http fast path for an app built here (see src/mcp/http-context.ts): a node:http server
- * offers each request to it first, and passes the request to `app.fetch` when it returns false.
+ * The node:http fast paths of an app built here (src/http/fast-path.ts: the MCP endpoints, the token endpoint): a
+ * node:http server offers each request to them first, and passes the request to `app.fetch` when they return false.
  */
-export function nodeFastPathOf(app: Hono<AppEnv>): McpRuntime['handleNodeRequest'] | undefined {
+export function nodeFastPathOf(app: Hono<AppEnv>): NodeHandler | undefined {
   return nodeFastPaths.get(app);
 }
 
 export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, services: Services) => void): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   // The MCP routes come first: they are the hot path and bring their own lean request context (src/mcp/http-context.ts).
-  nodeFastPaths.set(app, mountMcp(app, services).handleNodeRequest);
+  nodeFastPaths.set(app, firstOf(mountMcp(app, services).handleNodeRequest, tokenFastPath(services)));
   app.use('*', requestContext(services.logger));
   app.use('*', securityHeaders());
   app.use('*', limitBody(services.config.bodyLimitBytes));

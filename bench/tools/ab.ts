@@ -1,12 +1,15 @@
 // A/B of two bench servers (e.g. Tollgate from a snapshot of the tree before a change, and from the tree now),
 // interleaved round by round, with each server's CPU time per request (from /proc, so less sensitive to other load
 // on the machine than req/s). Usage:
-//   node bench/tools/ab.ts <serverA.ts> <serverB.ts> [rounds=5] [seconds=4] [envJSON]
+//   node bench/tools/ab.ts <serverA.ts> <serverB.ts> [rounds=5] [seconds=4] [envJSON] [refresh]
+// With `refresh`, both drive the refresh_token grant at /token instead of tools/call (give them tokens with
+// envJSON, e.g. '{"BENCH_REFRESH":"6000"}').
 import { readFileSync } from 'node:fs';
 import { startBenchServer } from '../lib/processes.ts';
 import { median, runLoad } from '../lib/load.ts';
 
-const [a, b, roundsArg, secondsArg, envArg] = process.argv.slice(2);
+const [a, b, roundsArg, secondsArg, envArg, mode] = process.argv.slice(2);
+const refresh = mode === 'refresh';
 const rounds = Number(roundsArg ?? 5);
 const seconds = Number(secondsArg ?? 4);
 const env = JSON.parse(envArg ?? '{}') as Record<string, string>;
@@ -17,12 +20,12 @@ const cpuMs = (pid: number) => {
 };
 const rows: { rps: number[]; cpu: number[] }[] = servers.map(() => ({ rps: [], cpu: [] }));
 try {
-  for (const s of servers) await runLoad(s.ready, { connections: 50, seconds: 2 });
+  for (const s of servers) await runLoad(s.ready, { connections: 50, seconds: 2, refresh });
   for (let r = 0; r < rounds; r++) {
     for (const [i, s] of servers.entries()) {
       const pid = Number(s.ready.meta?.pid ?? s.child.pid);
       const c0 = cpuMs(pid);
-      const res = await runLoad(s.ready, { connections: 50, seconds });
+      const res = await runLoad(s.ready, { connections: 50, seconds, refresh });
       const cpu = ((cpuMs(pid) - c0) * 1000) / res.requests;
       rows[i].rps.push(res.rps);
       rows[i].cpu.push(cpu);

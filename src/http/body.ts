@@ -25,11 +25,21 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
  * (RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once").
  */
 export async function readForm(c: Context): Promise<Record<string, string>> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  checkFormType(c.req.header('content-type'));
+  return singleValues(new URLSearchParams(await c.req.text()));
+}
+
+/** `readForm` for a body already read (as `Request.text()` decodes it), e.g. on a node:http fast path. */
+export function parseForm(contentType: string | undefined, text: string): Record<string, string> {
+  checkFormType(contentType);
+  return singleValues(new URLSearchParams(text));
+}
+
+function checkFormType(contentType: string | undefined): void {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
     throw new HttpError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
   }
-  return singleValues(new URLSearchParams(await c.req.text()));
 }
 
 export function singleValues(params: URLSearchParams): Record<string, string> {

@@ -31,8 +31,13 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
   }
 }
 
+/** What client authentication reads of a request: its headers (a Hono Context is one). */
+export interface RequestHeaders {
+  req: { header(name: string): string | undefined };
+}
+
 /** Throws OAuthError(invalid_client, 401) or OAuthError(invalid_request) when the client is not who it says. */
-export async function authenticateClient(c: Context, form: Record<string, string>, resolver: ClientResolver): Promise<AuthenticatedClient> {
+export async function authenticateClient(c: Context | RequestHeaders, form: Record<string, string>, resolver: ClientResolver): Promise<AuthenticatedClient> {
   const header = c.req.header('authorization');
   let basic: { id: string; secret: string } | undefined;
   if (header && /^Basic\s/i.test(header)) {

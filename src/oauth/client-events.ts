@@ -28,42 +28,58 @@ export interface ClientEvent {
   createdAt: number;
 }
 
+export interface ClientEventInput {
+  clientId: string;
+  workspaceId?: string | null;
+  kind: ClientEventKind;
+  requestId?: string | null;
+  detail?: string;
+}
+
 /** Events kept per client; older ones are pruned as new ones arrive. */
 const KEEP_PER_CLIENT = 200;
 
 export function clientEventsService(store: Store) {
   const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
   let writes = 0;
+  // Compiled once (token requests record an event each); the placeholder row only fixes the parameters' order.
+  const insertEvent = db.insertInto('oauth_client_events').values({ client_id: '', workspace_id: null, kind: '', request_id: null, detail: '', created_at: 0 }).compile();
+
+  async function prune(clientId: string, trx: Kysely<OAuthTables> = db): Promise<void> {
+    const cutoff = await trx.selectFrom('oauth_client_events').select('id').where('client_id', '=', clientId).orderBy('id', 'desc').offset(KEEP_PER_CLIENT).limit(1).executeTakeFirst();
+    if (cutoff) await trx.deleteFrom('oauth_client_events').where('client_id', '=', clientId).where('id', '<=', cutoff.id).execute();
+  }
+
+  /**
+   * Appends an event, in `trx` when given (so that it commits with what it describes). Unlike `record` it throws, so
+   * that a transaction can be rolled back; callers that pass a transaction decide what a failure means.
+   */
+  async function append(event: ClientEventInput, trx: Kysely<OAuthTables> = db): Promise<void> {
+    await trx.executeQuery({
+      ...insertEvent,
+      parameters: [event.clientId.slice(0, 2048), event.workspaceId ?? null, event.kind, event.requestId ?? null, (event.detail ?? '').slice(0, 500), Date.now()],
+    });
+    if (++writes % 50 === 0) await prune(event.clientId, trx);
+  }
+
   return {
     /** Appends an event; never throws (the log must not break the flow it describes). */
-    async record(event: { clientId: string; workspaceId?: string | null; kind: ClientEventKind; requestId?: string | null; detail?: string }): Promise<void> {
+    async record(event: ClientEventInput): Promise<void> {
       try {
-        await db
-          .insertInto('oauth_client_events')
-          .values({
-            client_id: event.clientId.slice(0, 2048),
-            workspace_id: event.workspaceId ?? null,
-            kind: event.kind,
-            request_id: event.requestId ?? null,
-            detail: (event.detail ?? '').slice(0, 500),
-            created_at: Date.now(),
-          })
-          .execute();
-        if (++writes % 50 === 0) await this.prune(event.clientId);
+        await append(event);
       } catch {
         // swallowed on purpose: see above
       }
     },
+
+    append,
 
     async list(clientId: string, limit = 50): Promise<ClientEvent[]> {
       const rows = await db.selectFrom('oauth_client_events').selectAll().where('client_id', '=', clientId).orderBy('id', 'desc').limit(Math.min(limit, KEEP_PER_CLIENT)).execute();
       return rows.map((r) => ({ id: r.id, clientId: r.client_id, workspaceId: r.workspace_id, kind: r.kind as ClientEventKind, requestId: r.request_id, detail: r.detail, createdAt: r.created_at }));
     },
 
-    async prune(clientId: string): Promise<void> {
-      const cutoff = await db.selectFrom('oauth_client_events').select('id').where('client_id', '=', clientId).orderBy('id', 'desc').offset(KEEP_PER_CLIENT).limit(1).executeTakeFirst();
-      if (cutoff) await db.deleteFrom('oauth_client_events').where('client_id', '=', clientId).where('id', '<=', cutoff.id).execute();
-    },
+    prune,
   };
 }
 

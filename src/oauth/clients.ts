@@ -64,6 +64,8 @@ export function clientMetadataResponse(client: OAuthClient): Record<string, unkn
 
 export function clientsService(store: Store, options: { secretRotationOverlapSeconds: number }) {
   const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
+  // Compiled once: every token, revocation and introspection request looks its client up.
+  const clientById = db.selectFrom('oauth_clients').selectAll().where('client_id', '=', '').compile();
 
   return {
     /** Creates a client; returns its secret (plain, once) when it is confidential. */
@@ -92,8 +94,8 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
     async getClient(clientId: string): Promise<OAuthClient | undefined> {
       // A NUL byte can be in no client id, and PostgreSQL refuses it in a query.
       if (!clientId || clientId.length > 255 || clientId.includes('\u0000')) return undefined;
-      const r = await db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
-      return r && toClient(r);
+      const { rows } = await db.executeQuery<ClientsTable>({ ...clientById, parameters: [clientId] });
+      return rows.length ? toClient(rows[0]) : undefined;
     },
 
     async listClients(options: { kind?: ClientKind } = {}): Promise<OAuthClient[]> {

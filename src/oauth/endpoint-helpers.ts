@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { readForm } from '../http/body.ts';
+import { parseForm, readForm } from '../http/body.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { OAuthError } from './errors.ts';
@@ -9,6 +9,16 @@ import { rootIssuer, workspaceIssuer, type IssuerContext } from './issuers.ts';
 export async function readOAuthForm(c: Context): Promise<Record<string, string>> {
   try {
     return await readForm(c);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 400) throw new OAuthError('invalid_request', err.message);
+    throw err;
+  }
+}
+
+/** `readOAuthForm` for a body already read (the token endpoint's node:http fast path). */
+export function parseOAuthForm(contentType: string | undefined, text: string): Record<string, string> {
+  try {
+    return parseForm(contentType, text);
   } catch (err) {
     if (err instanceof HttpError && err.status === 400) throw new OAuthError('invalid_request', err.message);
     throw err;

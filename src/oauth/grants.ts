@@ -20,9 +20,9 @@ export interface Grant {
   resourceImplicit: boolean;
 }
 
-type GrantRow = Omit<GrantsTable, 'resource_implicit'> & { resource_implicit: number };
+export type GrantRow = Omit<GrantsTable, 'resource_implicit'> & { resource_implicit: number };
 
-const toGrant = (r: GrantRow): Grant => ({
+export const toGrant = (r: GrantRow): Grant => ({
   id: r.id,
   clientId: r.client_id,
   userId: r.user_id,

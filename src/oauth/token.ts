@@ -24,7 +24,7 @@ interface TokenRequest {
   requestId: string;
 }
 
-interface TokenResponse {
+export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
@@ -38,25 +38,38 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 export async function handleToken(c: Context<AppEnv>, services: Services, ctx: IssuerContext): Promise<Response> {
   const form = await readOAuthForm(c);
-  const { client } = await authenticateClient(c, form, services.oauth).catch(async (err: unknown) => {
+  const body = await exchangeToken(services, ctx, { form, header: (name) => c.req.header(name), requestId: c.get('requestId') });
+  // RFC 6749 §5.1: "Cache-Control: no-store".
+  return c.json(body, 200, NO_STORE);
+}
+
+/** A token request as the endpoint sees it, whichever HTTP layer carried it (Hono, or the node:http fast path). */
+export interface TokenEndpointRequest {
+  form: Record<string, string>;
+  /** Request headers by lower-case name. */
+  header(name: string): string | undefined;
+  requestId: string;
+}
+
+/** Authenticates the client and runs its grant; throws OAuthError for an RFC 6749 §5.2 error response. */
+export async function exchangeToken(services: Services, ctx: IssuerContext, request: TokenEndpointRequest): Promise<TokenResponse> {
+  const { form, requestId } = request;
+  const { client } = await authenticateClient({ req: { header: request.header } }, form, services.oauth).catch(async (err: unknown) => {
     // A registered client that fails to authenticate is worth a line in its connection log (unknown ids are not).
     const known = form.client_id && (await services.oauth.clients.getClient(form.client_id));
-    if (known && err instanceof OAuthError) await services.oauth.clientEvents.record({ clientId: known.clientId, kind: 'token_error', requestId: c.get('requestId'), detail: `${err.error}: ${err.message}` });
+    if (known && err instanceof OAuthError) await services.oauth.clientEvents.record({ clientId: known.clientId, kind: 'token_error', requestId, detail: `${err.error}: ${err.message}` });
     throw err;
   });
-  const req: TokenRequest = { services, ctx, client, form, requestId: c.get('requestId') };
+  const req: TokenRequest = { services, ctx, client, form, requestId };
   void services.oauth.runMaintenance();
   try {
-    let body: TokenResponse;
-    if (form.grant_type === 'authorization_code') body = await exchangeAuthorizationCode(req);
-    else if (form.grant_type === 'refresh_token') body = await exchangeRefreshToken(req);
-    else if (!form.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
-    else throw new OAuthError('unsupported_grant_type', 'Supported grant types: authorization_code, refresh_token');
-    // RFC 6749 §5.1: "Cache-Control: no-store".
-    return c.json(body, 200, NO_STORE);
+    if (form.grant_type === 'authorization_code') return await exchangeAuthorizationCode(req);
+    if (form.grant_type === 'refresh_token') return await exchangeRefreshToken(req);
+    if (!form.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
+    throw new OAuthError('unsupported_grant_type', 'Supported grant types: authorization_code, refresh_token');
   } catch (err) {
     if (err instanceof OAuthError) {
-      await services.oauth.clientEvents.record({ clientId: client.clientId, kind: 'token_error', requestId: req.requestId, detail: `${err.error}: ${err.message}` });
+      await services.oauth.clientEvents.record({ clientId: client.clientId, kind: 'token_error', requestId, detail: `${err.error}: ${err.message}` });
     }
     throw err;
   }
@@ -135,19 +148,23 @@ async function exchangeRefreshToken(req: TokenRequest): Promise<TokenResponse> {
   const scopes = narrowRequestedScopes(req, grant);
   const audience = narrowAudience(req, grantAudience(req.services.config, grant.resource, grant.resourceImplicit));
   const user = await requireMembership(req, grant.userId, grant.workspaceId, grant.id);
-  const rotation = await oauth.refreshTokens.rotateRefreshToken(req.form.refresh_token);
+  const event = (detail: string) => ({ clientId: req.client.clientId, workspaceId: grant.workspaceId, kind: 'refresh' as const, requestId: req.requestId, detail });
+  const rotation = await oauth.refreshTokens.rotateRefreshToken(req.form.refresh_token, {
+    // The connection-log line commits with the rotation: one transaction, one disk sync.
+    alsoOnRotation: (trx) => oauth.clientEvents.append(event('refresh token rotated'), trx),
+  });
   if (rotation.kind === 'replay') await revokeForReplayedRefresh(req, grant);
+  if (rotation.kind === 'grace') await oauth.clientEvents.record(event('retried within the grace window: same successor'));
   const successor = (rotation as { successor: string }).successor;
-  await oauth.clientEvents.record({ clientId: req.client.clientId, workspaceId: grant.workspaceId, kind: 'refresh', requestId: req.requestId, detail: rotation.kind === 'grace' ? 'retried within the grace window: same successor' : 'refresh token rotated' });
   return respond(req, grant, audience, scopes, successor, user, { nonce: null, authTime: grant.createdAt });
 }
 
 async function loadRefreshGrant(req: TokenRequest): Promise<Grant> {
   const { oauth } = req.services;
   if (!req.form.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
-  const token = await oauth.refreshTokens.findRefreshToken(req.form.refresh_token);
-  const grant = token && (await oauth.grants.getGrant(token.grant_id));
-  if (!token || !grant) throw new OAuthError('invalid_grant', 'The refresh token is invalid');
+  const found = await oauth.refreshTokens.findRefreshTokenWithGrant(req.form.refresh_token);
+  if (!found) throw new OAuthError('invalid_grant', 'The refresh token is invalid');
+  const { token, grant } = found;
   if (grant.clientId !== req.client.clientId) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client');
   if (grant.revokedAt !== null) throw new OAuthError('invalid_grant', 'The refresh token has been revoked');
   if (issuerForResource(req.services.config, grant.resource) !== req.ctx.issuer) throw new OAuthError('invalid_grant', 'The refresh token was issued by another authorization server');
