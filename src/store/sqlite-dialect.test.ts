@@ -4,6 +4,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
+import { DatabaseSync } from 'node:sqlite';
 import { sql } from 'kysely';
 import { createTestStore } from '../../test/helpers/databases.ts';
 import type { Store } from './store.ts';
@@ -124,4 +125,33 @@ test('a holder that keeps using the connection after a commit queues for it agai
   await other;
   await scoped;
   assert.equal(Number((await sql<{ n: number }>`select count(*) as n from probe where x between 500 and 503`.execute(store.db)).rows[0].n), 4);
+});
+
+test('the reads of one turn of the event loop share a snapshot; a write, a transaction and the next turn end it', async () => {
+  const file = (await sql<{ file: string }>`pragma database_list`.execute(store.db)).rows[0].file;
+  const other = new DatabaseSync(file, { timeout: 2000 });
+  try {
+    await count(); // opens this turn's snapshot
+    other.exec('insert into probe values (700)');
+    const inTurn = Number((await sql<{ n: number }>`select count(*) as n from probe where x = 700`.execute(store.db)).rows[0].n);
+    assert.equal(inTurn, 0, 'another connection\'s commit is not seen within the turn');
+    await tick();
+    assert.equal(Number((await sql<{ n: number }>`select count(*) as n from probe where x = 700`.execute(store.db)).rows[0].n), 1, 'it is seen from the next turn on');
+
+    // Within one turn: a read, then a write on this connection (which ends the snapshot first), then a read that sees it.
+    await count();
+    await sql`insert into probe values (701)`.execute(store.db);
+    assert.equal(Number((await sql<{ n: number }>`select count(*) as n from probe where x = 701`.execute(store.db)).rows[0].n), 1);
+    await store.db.transaction().execute((t) => sql`insert into probe values (702)`.execute(t));
+    assert.equal(Number((await sql<{ n: number }>`select count(*) as n from probe where x = 702`.execute(store.db)).rows[0].n), 1);
+
+    // No snapshot is left open to hold back another process's writes or checkpoints past the turn.
+    await count();
+    await tick();
+    other.exec('pragma wal_checkpoint(truncate)');
+    assert.equal((other.prepare('pragma wal_checkpoint(passive)').get() as { busy: number }).busy, 0);
+    other.exec('begin immediate; insert into probe values (703); commit');
+  } finally {
+    other.close();
+  }
 });
