@@ -31,7 +31,13 @@ function isoTimeCached(): () => string {
   };
 }
 
+/**
+ * Logs to `destination`, by default stdout. Writes to stdout are asynchronous: lines that arrive while a write is in
+ * flight go out together with the next one, instead of one system call per line on the event loop (a request line
+ * per request). Lines still in the buffer are written out when the process exits; a SIGKILL can lose only those.
+ */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const out = destination ?? (level === 'silent' ? undefined : pino.destination({ dest: 1, sync: false }));
   return pino(
     {
       level,
@@ -40,6 +46,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       formatters: { level: (label) => ({ level: label }) },
       timestamp: isoTimeCached(),
     },
-    destination,
+    out,
   );
 }
