@@ -1,9 +1,10 @@
 // Requirements (web UI, pages over HTTP): consent shows a logo only for pre-registered and metadata-document clients,
-// marks self-registered ones unverified and names the workspace that created a dashboard client; after approval to
-// a loopback or app-scheme redirect a "return to your app" page hands over (https callbacks get a plain 303); a
-// client secret appears once (creation, rotation) and never on a later page, the previous one working for the
-// overlap; revoking an app ends its token on the next MCP call; the ledger pages; the connection log shows only the
-// workspace's own events; hostile names are escaped everywhere; bad input never produces a 500 or a stack trace.
+// marks self-registered ones unverified and names the workspace that created a dashboard client, which may be given
+// access to that workspace only; after approval to a loopback or app-scheme redirect a "return to your app" page
+// hands over (https callbacks get a plain 303); a client secret appears once (creation, rotation) and never on a
+// later page, the previous one working for the overlap; revoking an app ends its token on the next MCP call; the
+// ledger pages; the connection log shows only the workspace's own events; hostile names are escaped everywhere; bad
+// input never produces a 500 or a stack trace.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -75,6 +76,39 @@ forEachDialect('Web UI pages', (dialect) => {
     const workspaceConsent = await consentFor(wsClient, HOSTED);
     assert.match(textOf(workspaceConsent.body), /workspace app Registered by the workspace Demo workspace \(demo\)/);
     assert.doesNotMatch(workspaceConsent.body, /<img/);
+  });
+
+  test('a client created on a workspace\'s dashboard can be given access to that workspace only', async () => {
+    const admin = (await srv.services.accounts.users.findUserByEmail(ADMIN_EMAIL))!;
+    await srv.services.createWorkspace({ slug: 'second-ws', name: 'Second', ownerUserId: admin.id });
+    const created = await submit(owner, `${srv.url}/dashboard/demo/clients`, '/dashboard/demo/clients', { name: 'Demo-only tool', redirect_uris: HOSTED, auth_method: 'client_secret_post' });
+    const clientId = /id="client-id">([^<]+)</.exec(created.body)![1];
+    const requestOf = (page: { body: string }) => /name="request" value="([^"]+)"/.exec(page.body)![1];
+
+    // Another workspace's endpoint: the page says why, and offers no Approve; a forged approval is refused.
+    const other = await consentFor(clientId, HOSTED, { resource: `${srv.url}/second-ws/mcp` });
+    assert.equal(other.status, 200);
+    assert.match(textOf(other.body), /was created for the workspace "Demo workspace" and can be given access to that workspace only/);
+    assert.doesNotMatch(other.body, /value="approve"/);
+    const forged = await postForm(owner, `${srv.url}/consent`, { csrf_token: csrfOf(other), request: requestOf(other), decision: 'approve' });
+    assert.equal(forged.status, 403);
+    assert.equal(forged.location, undefined, 'no code is issued');
+
+    // The shared endpoint: the picker offers its own workspace only, and a forged choice of another is refused.
+    const shared = await consentFor(clientId, HOSTED, { resource: `${srv.url}/mcp` });
+    assert.deepEqual([...shared.body.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1]), ['demo']);
+    const picked = await postForm(owner, `${srv.url}/consent`, { csrf_token: csrfOf(shared), request: requestOf(shared), decision: 'approve', workspace: 'second-ws' });
+    assert.equal(picked.status, 403);
+
+    // Its own workspace: approved as usual.
+    const own = await consentFor(clientId, HOSTED);
+    const approved = await postForm(owner, `${srv.url}/consent`, { csrf_token: csrfOf(own), request: requestOf(own), decision: 'approve' });
+    assert.equal(approved.status, 303);
+    assert.ok(new URL(approved.location!).searchParams.get('code'));
+    // Clients that no workspace owns (self-registered, or created with the CLI) may be given access to any.
+    const dynamic = (await registerClient(srv.url, { client_name: 'Anywhere', redirect_uris: [HOSTED] })).client_id;
+    const anywhere = await consentFor(dynamic, HOSTED, { resource: `${srv.url}/second-ws/mcp` });
+    assert.match(anywhere.body, /value="approve"/);
   });
 
   test('after approval to a loopback or app-scheme redirect, a "return to your app" page hands over; https gets a 303', async () => {

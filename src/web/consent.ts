@@ -178,6 +178,15 @@ export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceCli
     }
     const ownerId = client.kind === 'static' ? await workspaceClients.ownerOf(client.clientId) : undefined;
     const ownerWorkspace = ownerId ? await services.accounts.workspaces.getWorkspace(ownerId) : undefined;
+    if (ownerWorkspace && !blocked) {
+      // A client created on a workspace's dashboard works for that workspace only (POST /consent enforces it too).
+      const onlyOwn = `${client.name} was created for the workspace "${ownerWorkspace.name}" and can be given access to that workspace only.`;
+      if (workspace && workspace.id !== ownerWorkspace.id) blocked = onlyOwn;
+      if (choices) {
+        choices = choices.filter((w) => w.id === ownerWorkspace.id);
+        if (choices.length === 0) blocked = `${onlyOwn} You are not a member of it.`;
+      }
+    }
     return renderConsentPage({
       client,
       ownerWorkspace,
@@ -194,6 +203,13 @@ export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceCli
       nonce: c.get('cspNonce'),
       requestId: c.get('requestId'),
     });
+  }
+
+  /** A client created on a workspace's dashboard may be given access to that workspace only; others to any. */
+  async function mayUseWorkspace(clientId: string, slug: string | undefined): Promise<boolean> {
+    const ownerId = await workspaceClients.ownerOf(clientId);
+    if (!ownerId || !slug) return true; // no owner; or no workspace chosen, which decideAuthorization refuses itself
+    return (await services.accounts.workspaces.getWorkspaceBySlug(slug))?.id === ownerId;
   }
 
   app.on(['GET', 'POST'], '/authorize', (c) => authorize(c));
@@ -214,6 +230,9 @@ export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceCli
       return showMessage(c, 400, 'Choose a workspace', 'Choose one of the workspaces on the page.');
     }
     const decision = form.decision === 'approve' ? { approve: true as const, workspaceSlug: form.workspace } : { approve: false as const };
+    if (decision.approve && !(await mayUseWorkspace(request.clientId, request.resource.kind === 'workspace' ? request.resource.slug : decision.workspaceSlug))) {
+      return showMessage(c, 403, 'Not this workspace', 'This app was created on another workspace’s dashboard and can be given access to that workspace only.');
+    }
     const authTime = session.expiresAt - services.config.sessionTtlSeconds * 1000;
     const outcome = await decideAuthorization(services, request, session.user, decision, { requestId: c.get('requestId'), authTime });
     if (outcome.kind === 'page') return showMessage(c, outcome.status, outcome.title, outcome.message);
