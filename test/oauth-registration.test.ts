@@ -177,3 +177,21 @@ describe('OAuth dynamic client registration rate limit', () => {
     assert.ok(Number(r.headers.get('retry-after')) >= 1);
   });
 });
+
+describe('OAuth dynamic client registration rate limit behind a proxy', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({ env: { TOLLGATE_DCR_RATE_PER_MINUTE: '2', TOLLGATE_TRUSTED_PROXY_HOPS: '1' } });
+  });
+  after(async () => srv.stop());
+
+  test('with one trusted proxy the limit counts the forwarded client address, not the proxy', async () => {
+    const body = { token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1/cb'] };
+    const from = (ip: string) => register(srv, body, { 'content-type': 'application/json', 'x-forwarded-for': ip });
+    for (let i = 0; i < 2; i++) assert.equal((await from('198.51.100.1')).status, 201);
+    assert.equal((await from('198.51.100.1')).status, 429);
+    // Another client behind the same proxy has its own counter; an address the client prepends itself changes nothing.
+    assert.equal((await from('198.51.100.2')).status, 201);
+    assert.equal((await from('9.9.9.9, 198.51.100.1')).status, 429);
+  });
+});

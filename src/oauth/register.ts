@@ -30,7 +30,7 @@ export async function handleRegistration(c: Context<AppEnv>, services: Services)
 }
 
 async function enforceRateLimit(c: Context<AppEnv>, services: Services): Promise<void> {
-  const hits = await services.oauth.throttle.hit(`dcr:ip:${clientIp(c)}`, RATE_WINDOW_S);
+  const hits = await services.oauth.throttle.hit(`dcr:ip:${clientIp(c, services.config.trustedProxyHops)}`, RATE_WINDOW_S);
   if (hits > services.config.dcrRatePerMinute) {
     throw new HttpError(429, 'slow_down', 'Too many client registrations from this address; try again shortly', { 'Retry-After': String(services.oauth.throttle.retryAfter(RATE_WINDOW_S)) });
   }

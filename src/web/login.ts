@@ -66,7 +66,7 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): void {
     // eslint-disable-next-line no-control-regex
     const plainEmail = email.replace(/[\u0000-\u001f\u007f]/g, '');
     const accountKey = `login:acct:${normalizeEmail(plainEmail)}`;
-    const ipKey = `login:ip:${clientIp(c)}`;
+    const ipKey = `login:ip:${clientIp(c, services.config.trustedProxyHops)}`;
     if ((await throttle.count(accountKey, window)) >= max || (await throttle.count(ipKey, window)) >= max * IP_FACTOR) {
       const retryAfter = throttle.retryAfter(window);
       c.header('Retry-After', String(retryAfter));
