@@ -4,12 +4,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assertClean, median, runLoad } from './lib/load.ts';
 import { pinned, SERVER_CORE, startBenchServer, type BenchServer } from './lib/processes.ts';
 import { MCP_HEADERS, toolCallBody } from './lib/protocol.ts';
+import { freePort } from './lib/scratch.ts';
 
 export interface Measurement {
   name: string;
@@ -193,16 +193,6 @@ async function analytics(o: ExtrasOptions, dialect: 'sqlite' | 'postgres'): Prom
 
 // --- cold start and idle memory: the real `tollgate serve` on an existing data directory
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function httpStatus(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<number> {
   return new Promise((resolve) => {

@@ -6,12 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../../src/config/config.ts';
 import { openServices } from '../../src/services.ts';
 import { seedUsageDataset } from '../../src/credits/index.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { median } from '../lib/load.ts';
+import { scratchPostgres } from '../lib/scratch.ts';
 
 const env = process.env;
 const events = Number(env.BENCH_EVENTS ?? 10_000_000);
@@ -21,21 +21,9 @@ let drop = async () => {};
 
 async function databaseUrl(): Promise<string> {
   if (env.BENCH_DATABASE !== 'postgres') return `sqlite:${path.join(dir, 'tollgate.db')}`;
-  const base = env.TOLLGATE_TEST_PG_URL!;
-  const name = `tollgate_bench_an_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  drop = async () => {
-    const c = new pg.Client({ connectionString: base });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  };
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return u.toString();
+  const db = await scratchPostgres(env.TOLLGATE_TEST_PG_URL!, 'tollgate_bench_an');
+  drop = db.drop;
+  return db.url;
 }
 
 try {

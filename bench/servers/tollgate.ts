@@ -15,11 +15,9 @@
 //   BENCH_REFRESH        refresh tokens to issue for a registered public client (the refresh measurement)
 //   BENCH_LOG_LEVEL      the request log's level (default info, as `tollgate serve`)
 //   BENCH_EXP            experiments: `free` (no metering), `const` (a get_contact that reads nothing), comma-separated
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { sql } from 'kysely';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
@@ -28,6 +26,7 @@ import { crmStore } from '../../src/mcp/crm/store.ts';
 import type { ToolDefinition } from '../../src/mcp/tool-types.ts';
 import { workspaceResourceUrl } from '../../src/oauth/resource.ts';
 import { announceReady, MCP_HEADERS, toolCallBody } from '../lib/protocol.ts';
+import { freePort, scratchPostgres } from '../lib/scratch.ts';
 
 const env = process.env;
 const dialect = env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
@@ -42,35 +41,13 @@ const ADMIN_EMAIL = 'bench@example.com';
 const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-'));
 let dropDatabase = async () => {};
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function databaseUrl(): Promise<string> {
   if (dialect === 'sqlite') return `sqlite:${path.join(dir, 'tollgate.db')}`;
   const base = env.TOLLGATE_TEST_PG_URL;
   if (!base) throw new Error('BENCH_DATABASE=postgres needs TOLLGATE_TEST_PG_URL');
-  const name = `tollgate_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  dropDatabase = async () => {
-    const c = new pg.Client({ connectionString: base });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  };
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return u.toString();
+  const db = await scratchPostgres(base, 'tollgate_bench');
+  dropDatabase = db.drop;
+  return db.url;
 }
 
 function syntheticTool(i: number): ToolDefinition {
