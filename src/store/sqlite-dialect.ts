@@ -26,8 +26,6 @@ import {
 } from 'kysely';
 
 const STATEMENT_CACHE_SIZE = 256;
-const __STATS = new Map<string, [number, bigint]>(); const __ON = !!process.env.TG_SQLSTATS; // TEMP
-if (__ON) process.on('SIGTERM', () => { for (const [k, [n, t]] of [...__STATS].sort((a, b) => Number(b[1][1] - a[1][1])).slice(0, 25)) process.stderr.write(`SQLSTAT ${n} ${Number(t / 1000n)}us ${(Number(t) / n / 1000).toFixed(1)}us/each ${k}\n`); });
 
 // Statements that never write by themselves (anything else is assumed to: a needless sync costs only time).
 const READS_ONLY = /^\s*(select|pragma|explain|begin|commit|end|rollback|savepoint|release)\b/i;
@@ -142,14 +140,12 @@ class NodeSqliteConnection {
     }
     const params = compiled.parameters.map(toSqlite);
     let result: QueryResult<R>;
-    const __t0 = __ON ? process.hrtime.bigint() : 0n;
     if (reader) {
       result = { rows: stmt.all(...params) as R[] };
     } else {
       const { changes, lastInsertRowid } = stmt.run(...params);
       result = { numAffectedRows: BigInt(changes), insertId: lastInsertRowid === undefined ? undefined : BigInt(lastInsertRowid), rows: [] };
     }
-    if (__ON) { const __k = compiled.sql.slice(0, 110); const __e = __STATS.get(__k) ?? [0, 0n]; __e[0]++; __e[1] += process.hrtime.bigint() - __t0; __STATS.set(__k, __e); }
     if (writes) this.#uncommittedWrites = true;
     if (!this.#uncommittedWrites || this.db.isTransaction) return Promise.resolve(result);
     // Out of any transaction after writes: they were just committed (or rolled back).
