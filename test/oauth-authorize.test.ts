@@ -158,6 +158,57 @@ forEachDialect('OAuth /authorize and consent', (dialect) => {
     assert.equal(p.get('iss'), srv.url);
   });
 
+  test('prompt=login and max_age ask a signed-in user to sign in again, then go on to consent; auth_time says when', async () => {
+    const again = new CookieJar();
+    const signInAs = async (j: CookieJar, next: string) => {
+      const form = parseForms((await browserRequest(j, `${srv.url}/login?next=${encodeURIComponent(next)}`)).body, `${srv.url}/login`).find((f) => f.action.endsWith('/login'))!;
+      return browserRequest(j, form.action, { form: { ...form.fields, email: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
+    };
+    await signInAs(again, '/');
+    await new Promise((r) => setTimeout(r, 1100));
+
+    // prompt=login: the sign-in form (prefilled), although a session exists.
+    const asked = await browserRequest(again, url({ prompt: 'login consent', scope: 'openid mcp:read' }));
+    assert.equal(asked.status, 302);
+    const loginUrl = new URL(asked.location!);
+    assert.equal(loginUrl.pathname, '/login');
+    assert.equal(loginUrl.searchParams.get('reauth'), '1');
+    const back = new URL(loginUrl.searchParams.get('next')!, srv.url);
+    assert.equal(back.searchParams.get('prompt'), 'consent', 'login is dropped from the way back, the rest kept');
+    const form = await browserRequest(again, asked.location!);
+    assert.equal(form.status, 200);
+    assert.match(form.body, new RegExp(`value="${ADMIN_EMAIL.replace(/[.]/g, '\\.')}"`));
+    const before = Date.now();
+    const signedIn = await browserRequest(again, parseForms(form.body, form.url).find((f) => f.action.endsWith('/login'))!.action, {
+      form: { ...parseForms(form.body, form.url).find((f) => f.action.endsWith('/login'))!.fields, email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+    });
+    assert.equal(signedIn.status, 303);
+    const consent = await browserRequest(again, signedIn.location!);
+    assert.equal(consent.status, 200, 'consent, not another sign-in');
+    const decision = parseForms(consent.body, consent.url).find((f) => f.action.endsWith('/consent'))!;
+    const approved = await browserRequest(again, decision.action, { form: { ...decision.fields, decision: 'approve' } });
+    const code = redirectedTo(approved.location).get('code')!;
+    const tokens = await exchangeCode(srv.url, { client_id: clientId, code, redirect_uri: CLAUDE_CALLBACK, code_verifier: pkce.verifier });
+    assert.equal(tokens.status, 200);
+    const authTime = Number(decodeJwt(String(tokens.body.id_token))!.payload.auth_time);
+    assert.ok(authTime * 1000 >= Math.floor(before / 1000) * 1000, 'auth_time is the new sign-in');
+
+    // max_age: a sign-in older than it asks again; a fresh one does not; max_age=0 is met by the sign-in it asks for.
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal(new URL((await browserRequest(again, url({ max_age: '0' }))).location!).pathname, '/login');
+    assert.equal((await browserRequest(again, url({ max_age: '3600' }))).status, 200);
+    const none = redirectedTo((await browserRequest(again, url({ prompt: 'none', max_age: '0' }))).location);
+    assert.equal(none.get('error'), 'login_required');
+  });
+
+  test('prompt=none with another value, and a max_age that is not a number of seconds, are invalid_request', async () => {
+    for (const params of [{ prompt: 'none login' }, { max_age: '-1' }, { max_age: 'soon' }]) {
+      const p = redirectedTo((await get(url(params))).location);
+      assert.equal(p.get('error'), 'invalid_request', JSON.stringify(params));
+      assert.equal(p.get('state'), 'st-1');
+    }
+  });
+
   test('the consent page names the app (unverified), the redirect host, the server, the workspace and the scopes', async () => {
     const r = await get(url({ scope: 'mcp:read openid email' }));
     assert.equal(r.status, 200);

@@ -22,8 +22,13 @@ export interface AuthorizationRequest {
   scopes: string[];
   resource: ResolvedResource;
   nonce?: string;
-  prompt?: string;
+  /** OpenID Connect `prompt` values (none, login, consent, select_account; unknown ones dropped). */
+  prompt: string[];
+  /** OpenID Connect `max_age`: seconds since the user last signed in beyond which they must sign in again. */
+  maxAge?: number;
 }
+
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
 
 export type AuthorizeOutcome =
   /** Shown on an HTML page: the client or its redirect URI could not be trusted. */
@@ -76,6 +81,11 @@ export async function validateAuthorizationRequest(services: Services, ctx: Issu
   if ((p.scope?.length ?? 0) > LIMITS.scope) return fail('invalid_request', 'scope is too long');
   if ((p.nonce?.length ?? 0) > LIMITS.nonce) return fail('invalid_request', 'nonce is too long');
 
+  // OpenID Connect Core §3.1.2.1: `none` with any other prompt value is an error; max_age is a count of seconds.
+  const prompt = [...new Set((p.prompt ?? '').split(' ').filter((v) => PROMPTS.has(v)))];
+  if (prompt.includes('none') && prompt.length > 1) return fail('invalid_request', 'prompt=none cannot be combined with other prompt values');
+  if (p.max_age !== undefined && !/^\d{1,9}$/.test(p.max_age)) return fail('invalid_request', 'max_age must be a non-negative number of seconds');
+
   const resource = resolveResource(services.config, ctx, p.resource);
   if ('error' in resource) return fail('invalid_target', resource.error);
   if (resource.kind === 'workspace' && !(await services.accounts.workspaces.getWorkspaceBySlug(resource.slug))) {
@@ -96,7 +106,8 @@ export async function validateAuthorizationRequest(services: Services, ctx: Issu
       scopes: parseRequestedScopes(p.scope),
       resource,
       nonce: p.nonce,
-      prompt: p.prompt,
+      prompt,
+      maxAge: p.max_age === undefined ? undefined : Number(p.max_age),
     },
   };
 }

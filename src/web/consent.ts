@@ -155,12 +155,24 @@ export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceCli
     }
     const { request, client } = outcome;
     const session = await readSession(c, services);
-    // OpenID Connect Core §3.1.2.1: prompt=none must not show any page; Tollgate always asks for consent.
-    if (request.prompt === 'none') {
-      return c.redirect(errorRedirect(request, session ? 'consent_required' : 'login_required', session ? 'Consent is required' : 'The user is not signed in'), 302);
+    // OpenID Connect Core §3.1.2.1: prompt=login and a max_age the sign-in is older than ask the user to sign in
+    // again (whole seconds, so that max_age=0 is met by the sign-in it asks for).
+    const signInTooOld = session !== undefined && request.maxAge !== undefined && Math.floor((Date.now() - session.authTime) / 1000) > request.maxAge;
+    // prompt=none must not show any page; Tollgate always asks for consent.
+    if (request.prompt.includes('none')) {
+      const [error, description] = !session || signInTooOld ? ['login_required', 'The user is not signed in'] : ['consent_required', 'Consent is required'];
+      return c.redirect(errorRedirect(request, error, description), 302);
     }
     const returnTo = `${url.pathname}?${params.toString()}`;
     if (!session) return c.redirect(`/login?next=${encodeURIComponent(returnTo)}`, 302);
+    if (request.prompt.includes('login') || signInTooOld) {
+      // Back here after signing in, without prompt=login (else it would ask again, forever).
+      const again = new URLSearchParams(params);
+      const rest = request.prompt.filter((v) => v !== 'login');
+      if (rest.length) again.set('prompt', rest.join(' '));
+      else again.delete('prompt');
+      return c.redirect(`/login?reauth=1&next=${encodeURIComponent(`${url.pathname}?${again.toString()}`)}`, 302);
+    }
     await events.record({ clientId: client.clientId, kind: 'authorize', requestId: c.get('requestId'), detail: `resource ${request.resource.resource ?? '(chosen at consent)'}` });
     return c.html(await consentPage(c, request, client, session.user.id, session.user.email, returnTo));
   }
@@ -233,8 +245,7 @@ export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceCli
     if (decision.approve && !(await mayUseWorkspace(request.clientId, request.resource.kind === 'workspace' ? request.resource.slug : decision.workspaceSlug))) {
       return showMessage(c, 403, 'Not this workspace', 'This app was created on another workspace’s dashboard and can be given access to that workspace only.');
     }
-    const authTime = session.expiresAt - services.config.sessionTtlSeconds * 1000;
-    const outcome = await decideAuthorization(services, request, session.user, decision, { requestId: c.get('requestId'), authTime });
+    const outcome = await decideAuthorization(services, request, session.user, decision, { requestId: c.get('requestId'), authTime: session.authTime });
     if (outcome.kind === 'page') return showMessage(c, outcome.status, outcome.title, outcome.message);
     if (!returnsToLocalApp(request.redirectUri)) return c.redirect(outcome.location, 303);
     // An app on this device: say so, and let the page hand the browser over (a custom scheme may first ask).

@@ -52,8 +52,10 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): void {
 
   app.get('/login', async (c) => {
     const next = safeNextPath(c.req.query('next'));
-    if (await readSession(c, services)) return c.redirect(next, 303);
-    return show(c, next, 200);
+    const session = await readSession(c, services);
+    // `reauth=1`: an app asked for a fresh sign-in (OpenID Connect prompt=login or max_age); the form, prefilled.
+    if (session && c.req.query('reauth') !== '1') return c.redirect(next, 303);
+    return show(c, next, 200, session ? { email: session.user.email } : {});
   });
 
   app.post('/login', async (c) => {
