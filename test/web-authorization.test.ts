@@ -131,7 +131,7 @@ forEachDialect('Web UI authorization', (dialect) => {
 
   test('only operators reach the admin pages, and their forms', async () => {
     for (const who of ['admin', 'member', 'outsider'] as const) {
-      for (const path of ['/admin/workspaces', '/admin/users', '/admin/keys']) assert.equal((await getPage(jars[who], srv.url + path)).status, 403, `${who} ${path}`);
+      for (const path of ['/admin/workspaces', '/admin/users', '/admin/clients', '/admin/keys']) assert.equal((await getPage(jars[who], srv.url + path)).status, 403, `${who} ${path}`);
     }
     const home = await getPage(jars.member, `${srv.url}/`);
     assert.doesNotMatch(home.body, /href="\/admin"/);
@@ -143,6 +143,7 @@ forEachDialect('Web UI authorization', (dialect) => {
       ['/admin/credits', { workspace: 'demo', amount: '1000000', reason: 'free money' }],
       ['/admin/users', { email: 'new-operator@example.com', password: PW, is_admin: '1' }],
       ['/admin/keys/rotate', {}],
+      [`/admin/clients/${ownerClientId}/delete`, {}],
     ];
     for (const [path, fields] of attempts) assert.equal((await postForm(jars.member, srv.url + path, { csrf_token: token, ...fields })).status, 403, path);
     assert.equal(await srv.services.accounts.workspaces.getWorkspaceBySlug('hijack'), undefined);
@@ -150,7 +151,8 @@ forEachDialect('Web UI authorization', (dialect) => {
     assert.deepEqual(await srv.services.oauth.keys.jwks(), jwksBefore);
     assert.equal(await srv.services.credits.getBalance((await srv.services.accounts.workspaces.getWorkspaceBySlug('demo'))!.id), balanceBefore);
     // The operator's own pages work.
-    for (const path of ['/admin/workspaces', '/admin/users', '/admin/keys']) assert.equal((await getPage(jars.owner, srv.url + path)).status, 200, path);
+    for (const path of ['/admin/workspaces', '/admin/users', '/admin/clients', '/admin/keys']) assert.equal((await getPage(jars.owner, srv.url + path)).status, 200, path);
+    assert.ok(await srv.services.oauth.clients.getClient(ownerClientId), 'no client was deleted');
   });
 
   test('every POST route of the web UI refuses a missing, forged or another session\'s CSRF token', async () => {

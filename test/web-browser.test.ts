@@ -270,7 +270,7 @@ describe('Web UI in a browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMI
     const flow = await loopbackAuthorization(`${srv.url}/mcp`, 'Weighed app');
     const pages = [
       '/', '/dashboard/demo', '/dashboard/demo?days=90', '/dashboard/demo/ledger', '/dashboard/demo/apps', '/dashboard/demo/clients',
-      ...(clientId ? [`/dashboard/demo/clients/${clientId}`] : []), '/dashboard/demo/members', '/admin/workspaces', '/admin/users', '/admin/keys', flow.url.slice(srv.url.length),
+      ...(clientId ? [`/dashboard/demo/clients/${clientId}`] : []), '/dashboard/demo/members', '/admin/workspaces', '/admin/users', '/admin/clients', '/admin/keys', flow.url.slice(srv.url.length),
     ];
     // Every byte of the document and what it loads (uncompressed). Routing disables the HTTP cache, so each page is
     // weighed with all of its assets.

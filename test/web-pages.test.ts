@@ -111,6 +111,32 @@ forEachDialect('Web UI pages', (dialect) => {
     assert.match(anywhere.body, /value="approve"/);
   });
 
+  test('operators see every registered client with its kind and delete one, which revokes its grants', async () => {
+    const dynamic = (await registerClient(srv.url, { client_name: 'Listed self-made', redirect_uris: [HOSTED] })).client_id;
+    const created = await submit(owner, `${srv.url}/dashboard/demo/clients`, '/dashboard/demo/clients', { name: 'Listed workspace tool', redirect_uris: HOSTED, auth_method: 'client_secret_basic' });
+    const wsClient = /id="client-id">([^<]+)</.exec(created.body)![1];
+    const grant = await mintAccessToken(srv.services, { clientId: dynamic });
+
+    const page = await getPage(owner, `${srv.url}/admin/clients`);
+    assert.equal(page.status, 200);
+    const rowOf = (clientId: string) => textOf(page.body.split('<tr>').find((r) => r.includes(clientId)) ?? '');
+    assert.match(rowOf(dynamic), /Listed self-made self-registered/);
+    assert.match(rowOf(dynamic), /claude\.ai/);
+    assert.match(rowOf(wsClient), /Listed workspace tool workspace demo/);
+    assert.match(rowOf(wsClient), /client_secret_basic/);
+    const onlyStatic = await getPage(owner, `${srv.url}/admin/clients?kind=static`);
+    assert.ok(onlyStatic.body.includes(wsClient) && !onlyStatic.body.includes(dynamic), 'the filter shows pre-registered clients only');
+
+    const deleted = await postForm(owner, `${srv.url}/admin/clients/${dynamic}/delete`, { csrf_token: csrfOf(page) });
+    assert.equal(deleted.status, 303);
+    assert.equal(await srv.services.oauth.clients.getClient(dynamic), undefined);
+    assert.equal(await srv.services.oauth.grants.isGrantActive(grant.grantId), false, 'its grants are revoked');
+    assert.match(textOf((await getPage(owner, `${srv.url}${deleted.location!.replace(srv.url, '')}`)).body), /Client deleted/);
+    const again = await postForm(owner, `${srv.url}/admin/clients/${dynamic}/delete`, { csrf_token: csrfOf(page) });
+    assert.equal(again.status, 400);
+    assert.match(textOf(again.body), /no such client/);
+  });
+
   test('after approval to a loopback or app-scheme redirect, a "return to your app" page hands over; https gets a 303', async () => {
     const client = (await registerClient(srv.url, { client_name: 'Cursor', redirect_uris: [LOOPBACK, CURSOR, HOSTED] })).client_id;
     for (const redirect of [LOOPBACK, CURSOR]) {

@@ -98,10 +98,19 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
       return rows.length ? toClient(rows[0]) : undefined;
     },
 
-    async listClients(options: { kind?: ClientKind } = {}): Promise<OAuthClient[]> {
+    /** Registered clients, newest first (the `limit` newest when given). */
+    async listClients(options: { kind?: ClientKind; limit?: number } = {}): Promise<OAuthClient[]> {
       let q = db.selectFrom('oauth_clients').selectAll();
       if (options.kind) q = q.where('kind', '=', options.kind);
-      return (await q.orderBy('created_at', 'desc').execute()).map(toClient);
+      q = q.orderBy('created_at', 'desc').orderBy('client_id');
+      if (options.limit !== undefined) q = q.limit(options.limit);
+      return (await q.execute()).map(toClient);
+    },
+
+    async countClients(options: { kind?: ClientKind } = {}): Promise<number> {
+      let q = db.selectFrom('oauth_clients').select((eb) => eb.fn.countAll<number>().as('n'));
+      if (options.kind) q = q.where('kind', '=', options.kind);
+      return Number((await q.executeTakeFirstOrThrow()).n);
     },
 
     /** Deletes a client and revokes every grant it holds; true when it existed. */

@@ -20,7 +20,7 @@ export function mountWeb(app: Hono<AppEnv>, services: Services): void {
   mountLogin(app, services);
   mountConsent(app, services, workspaceClients);
   mountHome(app, services);
-  mountAdmin(app, services);
+  mountAdmin(app, services, workspaceClients);
   // Fixed paths before `/dashboard/:ws/...` patterns that could shadow them.
   mountApps(app, services, workspaceClients);
   mountClients(app, services, workspaceClients);

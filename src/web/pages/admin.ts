@@ -1,5 +1,5 @@
-// Operator pages (users.is_admin only): workspaces (create, grant credits), users (create) and token signing keys
-// (rotate). Everything here is also available from `tollgate admin …`.
+// Operator pages (users.is_admin only): workspaces (create, grant credits), users (create), every registered OAuth
+// client (delete) and token signing keys (rotate). Everything here is also available from `tollgate admin …`.
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
@@ -11,13 +11,24 @@ import { csrfField, doneFlash, flashMessage, plainPage, secretBox, wsPath, type 
 import { formatNumber, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { FormError, readPostForm, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
+import type { OAuthClient } from '../../oauth/clients.ts';
+import type { ClientKind } from '../../oauth/tables.ts';
+import type { WorkspaceClients } from '../workspace-clients.ts';
 
-type AdminTab = 'workspaces' | 'users' | 'keys';
+type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys';
 const TABS: { id: AdminTab; label: string }[] = [
   { id: 'workspaces', label: 'Workspaces and credits' },
   { id: 'users', label: 'Users' },
+  { id: 'clients', label: 'OAuth clients' },
   { id: 'keys', label: 'Signing keys' },
 ];
+
+/** Clients listed at once (self-registration can make many): the newest. */
+const CLIENTS_SHOWN = 200;
+const CLIENT_FILTERS: { kind?: ClientKind; label: string }[] = [{ label: 'All' }, { kind: 'dynamic', label: 'Self-registered' }, { kind: 'static', label: 'Pre-registered' }];
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,255}$/;
+
+const hostsOf = (uris: string[]): string[] => [...new Set(uris.map((u) => URL.parse(u)?.host || u.split(':')[0]))];
 
 function adminPage(c: Ctx, op: SignedIn, tab: AdminTab, body: Html, flash?: Flash): Html {
   return plainPage(c, op, {
@@ -52,7 +63,7 @@ async function operatorPost(
   }
 }
 
-export function mountAdmin(app: Hono<AppEnv>, services: Services): void {
+export function mountAdmin(app: Hono<AppEnv>, services: Services, workspaceClients: WorkspaceClients): void {
   const { accounts, credits } = services;
 
   async function workspacesPage(c: Ctx, op: SignedIn, flash?: Flash, form: Record<string, string> = {}): Promise<Html> {
@@ -135,6 +146,49 @@ export function mountAdmin(app: Hono<AppEnv>, services: Services): void {
     return adminPage(c, op, 'users', body, flash);
   }
 
+  async function clientsPage(c: Ctx, op: SignedIn, flash?: Flash): Promise<Html> {
+    const filter = CLIENT_FILTERS.find((f) => f.kind === c.req.query('kind')) ?? CLIENT_FILTERS[0];
+    const [clients, total] = await Promise.all([services.oauth.clients.listClients({ kind: filter.kind, limit: CLIENTS_SHOWN }), services.oauth.clients.countClients({ kind: filter.kind })]);
+    const owners = new Map<string, string>();
+    for (const cl of clients) {
+      const ownerId = cl.kind === 'static' ? await workspaceClients.ownerOf(cl.clientId) : undefined;
+      const ws = ownerId ? await accounts.workspaces.getWorkspace(ownerId) : undefined;
+      if (ws) owners.set(cl.clientId, ws.slug);
+    }
+    const kindBadge = (clientId: string, kind: OAuthClient['kind']) =>
+      kind === 'dynamic'
+        ? html`<span class="badge warn">self-registered</span>`
+        : owners.has(clientId)
+          ? html`<span class="badge">workspace <code>${owners.get(clientId)}</code></span>`
+          : html`<span class="badge">pre-registered</span>`;
+    const body = html`<section class="panel" aria-labelledby="clients-h">
+        <h2 id="clients-h">OAuth clients</h2>
+        <p class="muted small">Every registered client, newest first${total > clients.length ? `: the ${formatNumber(clients.length)} newest of ${formatNumber(total)}` : ''}. Apps that describe themselves with a client ID metadata document are not registered and do not appear here. Deleting a client revokes every grant it holds at once; a self-registered app can register again.</p>
+        <nav aria-label="Filter clients"><ul class="tabs">${CLIENT_FILTERS.map((f) => html`<li><a href="/admin/clients${f.kind ? `?kind=${f.kind}` : ''}" ${f === filter ? html`aria-current="page"` : ''}>${f.label}</a></li>`)}</ul></nav>
+        ${clients.length
+          ? html`<div class="table-wrap"><table>
+              <caption class="visually-hidden">Registered OAuth clients</caption>
+              <thead><tr><th scope="col">Name</th><th scope="col">Client id</th><th scope="col">Authentication</th><th scope="col">Redirects to</th><th scope="col">Created</th><th scope="col">First authorized</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+              <tbody>${clients.map(
+                (cl) => html`<tr>
+                  <td>${cl.name} ${kindBadge(cl.clientId, cl.kind)}</td>
+                  <td><code>${cl.clientId}</code></td>
+                  <td>${cl.tokenEndpointAuthMethod}</td>
+                  <td>${hostsOf(cl.redirectUris).map((h, i) => html`${i ? ', ' : ''}${h}`)}</td>
+                  <td>${timeTag(cl.createdAt)}</td>
+                  <td>${timeTag(cl.firstGrantAt, 'never')}</td>
+                  <td><form method="post" action="/admin/clients/${cl.clientId}/delete" class="inline-form" data-confirm="Delete ${cl.name}? Every app using it loses access at once.">
+                    ${csrfField(op.csrf)}
+                    <button type="submit" class="danger">Delete<span class="visually-hidden"> ${cl.name}</span></button>
+                  </form></td>
+                </tr>`,
+              )}</tbody>
+            </table></div>`
+          : html`<p class="empty">No clients here.</p>`}
+      </section>`;
+    return adminPage(c, op, 'clients', body, flash ?? doneFlash(c, { deleted: 'Client deleted; every grant it held is revoked.' }));
+  }
+
   async function keysPage(c: Ctx, op: SignedIn, flash?: Flash): Promise<Html> {
     const { keys } = await services.oauth.keys.jwks();
     const body = html`<section class="panel" aria-labelledby="keys-h">
@@ -153,7 +207,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: Services): void {
   }
 
   app.get('/admin', (c) => c.redirect('/admin/workspaces', 303));
-  for (const [tab, render] of [['workspaces', workspacesPage], ['users', usersPage], ['keys', keysPage]] as const) {
+  for (const [tab, render] of [['workspaces', workspacesPage], ['users', usersPage], ['clients', clientsPage], ['keys', keysPage]] as const) {
     app.get(`/admin/${tab}`, async (c) => {
       const op = await requireOperator(c, services);
       if (op instanceof Response) return op;
@@ -201,6 +255,18 @@ export function mountAdmin(app: Hono<AppEnv>, services: Services): void {
       const password = form.password || generated!;
       const user = await accounts.users.createUser({ email, name, password, isAdmin: form.is_admin === '1' });
       return usersPage(c, op, { kind: 'ok', text: `Created ${user.email}.` }, {}, generated ? { email: user.email, password: generated } : undefined);
+    }),
+  );
+
+  app.post('/admin/clients/:id/delete', (c) =>
+    operatorPost(c, services, (op, flash) => clientsPage(c, op, flash), async (op) => {
+      const id = c.req.param('id');
+      const client = CLIENT_ID.test(id) ? await services.oauth.clients.getClient(id) : undefined;
+      if (!client) throw new FormError('There is no such client (it may have been deleted already).');
+      await services.oauth.clients.deleteClient(client.clientId);
+      await workspaceClients.forget(client.clientId);
+      c.get('log').info({ clientId: client.clientId, by: op.user.id }, 'client deleted by an operator');
+      return c.redirect('/admin/clients?done=deleted', 303);
     }),
   );
 
