@@ -18,7 +18,7 @@ forEachDialect('OAuth token endpoint', (dialect) => {
   const jar = new CookieJar();
 
   before(async () => {
-    srv = await startTestServer({ dialect, env: { TOLLGATE_REFRESH_GRACE_SECONDS: '1', TOLLGATE_DCR_RATE_PER_MINUTE: '1000' } });
+    srv = await startTestServer({ dialect, env: { TOLLGATE_REFRESH_GRACE_SECONDS: '10', TOLLGATE_DCR_RATE_PER_MINUTE: '1000' } });
     resource = `${srv.url}/demo/mcp`;
   });
   after(async () => srv.stop());
@@ -186,7 +186,8 @@ forEachDialect('OAuth token endpoint', (dialect) => {
     const t = await tokensFor(clientId);
     const r1 = await refreshTokens(srv.url, { client_id: clientId, refresh_token: t.refresh_token });
     assert.equal(r1.status, 200);
-    await new Promise((r) => setTimeout(r, 1100)); // grace window is 1 s on this server
+    // Past the grace window (10 s on this server): the rotation is made to have happened 11 s ago.
+    await srv.services.store.db.updateTable('oauth_refresh_tokens').set({ rotated_at: Date.now() - 11_000 }).where('token_hash', '=', sha256Hex(t.refresh_token)).execute();
     const replay = await refreshTokens(srv.url, { client_id: clientId, refresh_token: t.refresh_token });
     assert.equal(replay.status, 400);
     assert.equal(replay.body.error, 'invalid_grant');
