@@ -165,7 +165,9 @@ forEachDialect('OAuth /authorize and consent', (dialect) => {
       return browserRequest(j, form.action, { form: { ...form.fields, email: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
     };
     await signInAs(again, '/');
-    await new Promise((r) => setTimeout(r, 1100));
+    // Sessions are made to have started a minute ago (what a sign-in's age is measured from).
+    const backdate = () => srv.services.store.db.updateTable('sessions').set((eb) => ({ created_at: eb('created_at', '-', 60_000) })).execute();
+    await backdate();
 
     // prompt=login: the sign-in form (prefilled), although a session exists.
     const asked = await browserRequest(again, url({ prompt: 'login consent', scope: 'openid mcp:read' }));
@@ -193,8 +195,8 @@ forEachDialect('OAuth /authorize and consent', (dialect) => {
     const authTime = Number(decodeJwt(String(tokens.body.id_token))!.payload.auth_time);
     assert.ok(authTime * 1000 >= Math.floor(before / 1000) * 1000, 'auth_time is the new sign-in');
 
-    // max_age: a sign-in older than it asks again; a fresh one does not; max_age=0 is met by the sign-in it asks for.
-    await new Promise((r) => setTimeout(r, 1100));
+    // max_age: a sign-in older than it asks again, a younger one does not.
+    await backdate();
     assert.equal(new URL((await browserRequest(again, url({ max_age: '0' }))).location!).pathname, '/login');
     assert.equal((await browserRequest(again, url({ max_age: '3600' }))).status, 200);
     const none = redirectedTo((await browserRequest(again, url({ prompt: 'none', max_age: '0' }))).location);
