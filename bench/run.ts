@@ -1,7 +1,8 @@
 // `npm run bench`: starts the baseline servers and Tollgate on loopback in one run, drives each with the same
 // bounded load, interleaved over several rounds, and prints req/s, p50, p99 and the ratios T/L and T/P (median of
 // per-round ratios), then every other target of issue 8, each as met or not met. Writes bench/results/<time>.json
-// (gitignored) and bench/results/latest.md (the table the README shows; latest-quick.md for --quick).
+// (gitignored) and bench/results/latest.md (the table the README shows; latest-quick.md for --quick,
+// latest-partial.md for --only).
 //
 // Options: --quick (short rounds, smaller scaling sizes: for development, not for the README), --rounds N (3),
 // --seconds N (5), --connections N (50), --only throughput,scaling,refresh,analytics,coldstart, and for scaling
@@ -127,7 +128,7 @@ say(`\n${table}`);
 const dir = path.join(here, 'results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ ...result, checks }, null, 2));
-// A --quick run never replaces the full run's table (the one the README shows).
-const mdFile = quick ? 'latest-quick.md' : 'latest.md';
+// Only a full run replaces the table the README shows: --quick writes latest-quick.md, --only latest-partial.md.
+const mdFile = quick ? 'latest-quick.md' : values.only ? 'latest-partial.md' : 'latest.md';
 writeFileSync(path.join(dir, mdFile), table + '\n');
 say(`\nResults written to bench/results/ (${mdFile} and a JSON file).`);
