@@ -48,6 +48,19 @@ const paging = {
   offset: { type: 'integer', minimum: 0, maximum: 100000, default: 0, description: 'How many to skip, for the next page.' },
 };
 
+/** The output schema of a paged list: the items under `key`, whether there are more, and where the next page starts. */
+const pagedOutput = (key: string, items: Record<string, unknown>) => ({
+  type: 'object',
+  properties: { [key]: { type: 'array', items }, hasMore: { type: 'boolean' }, nextOffset: { type: 'integer' } },
+});
+
+/** A page of a list, as `pagedOutput` describes it (`nextOffset` only when there is a next page). */
+const page = (key: string, items: unknown[], hasMore: boolean, args: Record<string, unknown>): ToolResult => {
+  const offset = args.offset as number;
+  const limit = args.limit as number;
+  return ok(hasMore ? { [key]: items, hasMore, nextOffset: offset + limit } : { [key]: items, hasMore });
+};
+
 const contactId = { type: 'string', pattern: '^ct_[a-z0-9]{4,36}$', description: 'A contact id, e.g. ct_k3v9x2m7q4aa.' };
 const dealId = { type: 'string', pattern: '^dl_[a-z0-9]{4,36}$', description: 'A deal id, e.g. dl_p8w2n5c7r3bb.' };
 
@@ -83,15 +96,15 @@ export function crmTools(crm: CrmStore): ToolDefinition[] {
         },
         additionalProperties: false,
       },
-      outputSchema: {
-        type: 'object',
-        properties: { contacts: { type: 'array', items: contactSchema }, hasMore: { type: 'boolean' }, nextOffset: { type: 'integer' } },
-      },
+      outputSchema: pagedOutput('contacts', contactSchema),
       async handler(args, ctx) {
-        const limit = args.limit as number;
-        const offset = args.offset as number;
-        const { contacts, hasMore } = await crm.searchContacts(ctx.workspaceId, { query: args.query as string | undefined, company: args.company as string | undefined, limit, offset });
-        return ok(hasMore ? { contacts, hasMore, nextOffset: offset + limit } : { contacts, hasMore });
+        const { contacts, hasMore } = await crm.searchContacts(ctx.workspaceId, {
+          query: args.query as string | undefined,
+          company: args.company as string | undefined,
+          limit: args.limit as number,
+          offset: args.offset as number,
+        });
+        return page('contacts', contacts, hasMore, args);
       },
     },
     {
@@ -187,22 +200,17 @@ export function crmTools(crm: CrmStore): ToolDefinition[] {
         },
         additionalProperties: false,
       },
-      outputSchema: {
-        type: 'object',
-        properties: { deals: { type: 'array', items: dealSchema }, hasMore: { type: 'boolean' }, nextOffset: { type: 'integer' } },
-      },
+      outputSchema: pagedOutput('deals', dealSchema),
       async handler(args, ctx) {
-        const limit = args.limit as number;
-        const offset = args.offset as number;
         const { deals, hasMore } = await crm.searchDeals(ctx.workspaceId, {
           query: args.query as string | undefined,
           stage: args.stage as Stage | undefined,
           contactId: args.contactId as string | undefined,
           minAmountCents: args.minAmount === undefined ? undefined : toCents(args.minAmount as number),
-          limit,
-          offset,
+          limit: args.limit as number,
+          offset: args.offset as number,
         });
-        return ok(hasMore ? { deals, hasMore, nextOffset: offset + limit } : { deals, hasMore });
+        return page('deals', deals, hasMore, args);
       },
     },
     {
