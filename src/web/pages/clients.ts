@@ -174,14 +174,22 @@ export function mountClients(app: Hono<AppEnv>, services: Services, workspaceCli
     return c.html(workspacePage(c, access, { title: client.name, tab: 'clients', body }));
   });
 
-  app.post('/dashboard/:ws/clients/:id/rotate', async (c) => {
-    const access = await requireMember(c, services, c.req.param('ws'));
+  /** What an action on one client needs: a member's checked form POST, a client of this workspace, the right to manage it. */
+  async function clientAction(c: Ctx): Promise<{ access: MemberAccess; client: OAuthClient } | Response> {
+    const access = await requireMember(c, services, c.req.param('ws') ?? '');
     if (access instanceof Response) return access;
     const form = await readPostForm(c, services);
     if (form instanceof Response) return form;
-    const client = await ownedClient(access, c.req.param('id'));
+    const client = await ownedClient(access, c.req.param('id') ?? '');
     if (!client) return notFoundPage(c);
     if (!canManage(access.role)) return forbidden(c, access);
+    return { access, client };
+  }
+
+  app.post('/dashboard/:ws/clients/:id/rotate', async (c) => {
+    const checked = await clientAction(c);
+    if (checked instanceof Response) return checked;
+    const { access, client } = checked;
     const rotated = await services.oauth.directory.rotateClientSecret(client.clientId);
     if (!rotated) return notFoundPage(c);
     const note = rotated.previousValidUntil
@@ -191,13 +199,9 @@ export function mountClients(app: Hono<AppEnv>, services: Services, workspaceCli
   });
 
   app.post('/dashboard/:ws/clients/:id/delete', async (c) => {
-    const access = await requireMember(c, services, c.req.param('ws'));
-    if (access instanceof Response) return access;
-    const form = await readPostForm(c, services);
-    if (form instanceof Response) return form;
-    const client = await ownedClient(access, c.req.param('id'));
-    if (!client) return notFoundPage(c);
-    if (!canManage(access.role)) return forbidden(c, access);
+    const checked = await clientAction(c);
+    if (checked instanceof Response) return checked;
+    const { access, client } = checked;
     await services.oauth.directory.deleteClient(client.clientId);
     await workspaceClients.forget(client.clientId);
     return c.redirect(`${wsPath(access.workspace, '/clients')}?done=deleted`, 303);
