@@ -2,11 +2,9 @@
 // is 0 and the ledger sums to 0; in one process, and in two processes sharing the database.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forEachDialect, createTestDatabase, type TestDatabase } from './helpers/databases.ts';
+import { forEachDialect, createTestStore } from './helpers/databases.ts';
 import { startWorkers } from './helpers/credits-workers.ts';
-import { openStore, type Store } from '../src/store/store.ts';
-import { migrateToLatest } from '../src/store/migrate.ts';
-import { allMigrations } from '../src/migrations.ts';
+import type { Store } from '../src/store/store.ts';
 import { accountsModule } from '../src/accounts/index.ts';
 import { creditsModule } from '../src/credits/index.ts';
 import { loadConfig } from '../src/config/config.ts';
@@ -24,17 +22,9 @@ async function workspaceWith(store: Store, slug: string, balance: number): Promi
 }
 
 forEachDialect('credits: concurrent calls never overspend', (dialect) => {
-  let tdb: TestDatabase;
-  let store: Store;
-  before(async () => {
-    tdb = await createTestDatabase(dialect);
-    store = await openStore(tdb.url);
-    await migrateToLatest(store, allMigrations);
-  });
-  after(async () => {
-    await store.close();
-    await tdb.drop();
-  });
+  let store: Store & { drop(): Promise<void> };
+  before(async () => (store = await createTestStore(dialect)));
+  after(async () => store.drop());
 
   test('1,000 concurrent calls at cost 1 against a balance of 100: exactly 100 succeed, balance 0, ledger sums to 0 (after the grant)', { timeout: 60_000 }, async () => {
     const workspaceId = await workspaceWith(store, 'one-process', 100);
@@ -54,7 +44,7 @@ forEachDialect('credits: concurrent calls never overspend', (dialect) => {
 
   test('the same with two processes sharing the database: exactly 100 succeed in total', { timeout: 60_000 }, async () => {
     const workspaceId = await workspaceWith(store, 'two-processes', 100);
-    const workers = await startWorkers(2, (i) => ({ URL: tdb.url, WORKSPACE_ID: workspaceId, MODE: 'burst', CALLS: '500', CONCURRENCY: '5', TAG: `p${i}` }));
+    const workers = await startWorkers(2, (i) => ({ URL: store.url, WORKSPACE_ID: workspaceId, MODE: 'burst', CALLS: '500', CONCURRENCY: '5', TAG: `p${i}` }));
     const tallies = (await Promise.all(workers.map((w) => w.exited))).map((out) => JSON.parse(out.trim().split('\n').at(-1)!));
     const total = tallies.reduce((t, x) => ({ ok: t.ok + x.ok, insufficient: t.insufficient + x.insufficient, errors: t.errors + x.errors }), { ok: 0, insufficient: 0, errors: 0 });
     assert.deepEqual(total, { ok: 100, insufficient: 900, errors: 0 });

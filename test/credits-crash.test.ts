@@ -3,11 +3,9 @@
 // (the charge is durable), and `refund <request id>` after a failed call's refund is.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forEachDialect, createTestDatabase, type TestDatabase } from './helpers/databases.ts';
+import { forEachDialect, createTestStore } from './helpers/databases.ts';
 import { startWorkers } from './helpers/credits-workers.ts';
-import { openStore, type Store } from '../src/store/store.ts';
-import { migrateToLatest } from '../src/store/migrate.ts';
-import { allMigrations } from '../src/migrations.ts';
+import type { Store } from '../src/store/store.ts';
 import { accountsModule } from '../src/accounts/index.ts';
 import { creditsModule } from '../src/credits/index.ts';
 import { loadConfig } from '../src/config/config.ts';
@@ -16,17 +14,9 @@ import type { ToolDefinition } from '../src/mcp/tool-types.ts';
 const config = loadConfig({ env: { TOLLGATE_RATE_LIMIT_PER_MINUTE: '10000000', TOLLGATE_INITIAL_CREDITS: '0' } });
 
 forEachDialect('credits: SIGKILL mid-load', (dialect) => {
-  let tdb: TestDatabase;
-  let store: Store;
-  before(async () => {
-    tdb = await createTestDatabase(dialect);
-    store = await openStore(tdb.url);
-    await migrateToLatest(store, allMigrations);
-  });
-  after(async () => {
-    await store.close();
-    await tdb.drop();
-  });
+  let store: Store & { drop(): Promise<void> };
+  before(async () => (store = await createTestStore(dialect)));
+  after(async () => store.drop());
 
   test('every acknowledged charge and refund survives SIGKILL; after restart balance = sum of ledger', { timeout: 60_000 }, async () => {
     const ws = await accountsModule(store, config).workspaces.createWorkspace({ slug: 'crash' });
@@ -34,7 +24,7 @@ forEachDialect('credits: SIGKILL mid-load', (dialect) => {
     await setup.grantCredits({ workspaceId: ws.id, amount: 1_000_000, reason: 'grant' });
     await setup.close();
 
-    const [worker] = await startWorkers(1, () => ({ URL: tdb.url, WORKSPACE_ID: ws.id, MODE: 'load', CONCURRENCY: '25', TAG: 'k' }));
+    const [worker] = await startWorkers(1, () => ({ URL: store.url, WORKSPACE_ID: ws.id, MODE: 'load', CONCURRENCY: '25', TAG: 'k' }));
     // Let the load run until a good number of calls are acknowledged, then kill without warning.
     await new Promise<void>((resolve) => {
       const check = () => ((worker.output().match(/^ack /gm)?.length ?? 0) >= 400 ? resolve() : setTimeout(check, 5));
