@@ -89,3 +89,14 @@ export function secretBox(id: string, value: string): Html {
 
 /** The hidden CSRF field every form carries. */
 export const csrfField = (token: string): Html => html`<input type="hidden" name="csrf_token" value="${token}" />`;
+
+/**
+ * A one-button POST form that asks before it submits (the page script reads `data-confirm`): revoke, remove, rotate,
+ * delete. `buttonClass` styles the button; `ariaLabel` names it for assistive technology when its text alone is ambiguous.
+ */
+export function confirmForm(p: { action: string; csrf: string; confirm: string; label: Html | string; buttonClass?: string; ariaLabel?: string }): Html {
+  return html`<form method="post" action="${p.action}" class="inline-form" data-confirm="${p.confirm}">
+      ${csrfField(p.csrf)}
+      <button type="submit"${p.buttonClass ? html` class="${p.buttonClass}"` : ''}${p.ariaLabel ? html` aria-label="${p.ariaLabel}"` : ''}>${p.label}</button>
+    </form>`;
+}

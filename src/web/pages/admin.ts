@@ -7,7 +7,7 @@ import type { Services } from '../../services.ts';
 import { UserFacingError } from '../../util/errors.ts';
 import { MAX_GRANT } from '../../credits/ledger.ts';
 import { randomToken } from '../../util/ids.ts';
-import { csrfField, doneFlash, flashMessage, plainPage, secretBox, wsPath, type Flash } from '../components.ts';
+import { confirmForm, csrfField, doneFlash, flashMessage, plainPage, secretBox, wsPath, type Flash } from '../components.ts';
 import { formatNumber, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { FormError, readPostForm, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
@@ -177,10 +177,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: Services, workspaceClien
                   <td>${hostsOf(cl.redirectUris).map((h, i) => html`${i ? ', ' : ''}${h}`)}</td>
                   <td>${timeTag(cl.createdAt)}</td>
                   <td>${timeTag(cl.firstGrantAt, 'never')}</td>
-                  <td><form method="post" action="/admin/clients/${cl.clientId}/delete" class="inline-form" data-confirm="Delete ${cl.name}? Every app using it loses access at once.">
-                    ${csrfField(op.csrf)}
-                    <button type="submit" class="danger">Delete<span class="visually-hidden"> ${cl.name}</span></button>
-                  </form></td>
+                  <td>${confirmForm({ action: `/admin/clients/${cl.clientId}/delete`, csrf: op.csrf, confirm: `Delete ${cl.name}? Every app using it loses access at once.`, label: html`Delete<span class="visually-hidden"> ${cl.name}</span>`, buttonClass: 'danger' })}</td>
                 </tr>`,
               )}</tbody>
             </table></div>`

@@ -6,7 +6,7 @@ import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
 import type { Services } from '../../services.ts';
 import type { WorkspaceGrant } from '../../oauth/index.ts';
-import { csrfField, doneFlash, workspacePage, wsPath } from '../components.ts';
+import { confirmForm, doneFlash, workspacePage, wsPath } from '../components.ts';
 import { agoTag, timeTag } from '../format.ts';
 import { canManage, isPlainText, notFoundPage, readPostForm, requireMember, type MemberAccess } from '../page-context.ts';
 import type { WorkspaceClients } from '../workspace-clients.ts';
@@ -43,10 +43,14 @@ export function mountApps(app: Hono<AppEnv>, services: Services, workspaceClient
         <td>${timeTag(g.createdAt)}</td>
         <td>${agoTag(g.lastUsedAt)}</td>
         <td>${mayRevoke
-          ? html`<form method="post" action="${wsPath(access.workspace, `/apps/${encodeURIComponent(g.id)}/revoke`)}" class="inline-form" data-confirm="Revoke ${g.clientName}'s access? It stops working on its next request.">
-              ${csrfField(access.csrf)}
-              <button type="submit" class="small danger" aria-label="Revoke ${g.clientName} (connected by ${emails.get(g.userId)})">Revoke</button>
-            </form>`
+          ? confirmForm({
+              action: wsPath(access.workspace, `/apps/${encodeURIComponent(g.id)}/revoke`),
+              csrf: access.csrf,
+              confirm: `Revoke ${g.clientName}'s access? It stops working on its next request.`,
+              label: 'Revoke',
+              buttonClass: 'small danger',
+              ariaLabel: `Revoke ${g.clientName} (connected by ${emails.get(g.userId)})`,
+            })
           : ''}</td>
       </tr>`;
     });

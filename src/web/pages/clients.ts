@@ -8,7 +8,7 @@ import type { Services } from '../../services.ts';
 import type { OAuthClient } from '../../oauth/index.ts';
 import { validateClientMetadata } from '../../oauth/client-metadata.ts';
 import { OAuthError } from '../../oauth/errors.ts';
-import { csrfField, doneFlash, secretBox, workspacePage, wsPath, type Flash } from '../components.ts';
+import { confirmForm, csrfField, doneFlash, secretBox, workspacePage, wsPath, type Flash } from '../components.ts';
 import { formatUtc, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { canManage, notFoundPage, readPostForm, requireMember, textField, type Ctx, type MemberAccess } from '../page-context.ts';
@@ -155,14 +155,8 @@ export function mountClients(app: Hono<AppEnv>, services: Services, workspaceCli
         </dl>
         ${manage
           ? html`<div class="actions start">
-              <form method="post" action="${base}/rotate" class="inline-form" data-confirm="Issue a new secret? The current one keeps working for ${Math.round(services.config.secretRotationOverlapSeconds / 3600)} h.">
-                ${csrfField(access.csrf)}
-                <button type="submit">Rotate secret</button>
-              </form>
-              <form method="post" action="${base}/delete" class="inline-form" data-confirm="Delete ${client.name}? Every app using it loses access at once.">
-                ${csrfField(access.csrf)}
-                <button type="submit" class="danger">Delete client</button>
-              </form>
+              ${confirmForm({ action: `${base}/rotate`, csrf: access.csrf, confirm: `Issue a new secret? The current one keeps working for ${Math.round(services.config.secretRotationOverlapSeconds / 3600)} h.`, label: 'Rotate secret' })}
+              ${confirmForm({ action: `${base}/delete`, csrf: access.csrf, confirm: `Delete ${client.name}? Every app using it loses access at once.`, label: 'Delete client', buttonClass: 'danger' })}
             </div>`
           : ''}
       </section>

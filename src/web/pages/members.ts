@@ -7,7 +7,7 @@ import type { Services } from '../../services.ts';
 import type { Role } from '../../accounts/index.ts';
 import { UserFacingError } from '../../util/errors.ts';
 import { ROLES } from '../../accounts/workspaces.ts';
-import { csrfField, doneFlash, roleLabel, workspacePage, wsPath, type Flash } from '../components.ts';
+import { confirmForm, csrfField, doneFlash, roleLabel, workspacePage, wsPath, type Flash } from '../components.ts';
 import type { Html } from '../layout.ts';
 import { FormError, isOwner, notFoundPage, readPostForm, requireMember, textField, type Ctx, type MemberAccess } from '../page-context.ts';
 
@@ -31,10 +31,7 @@ async function renderMembers(c: Ctx, services: Services, access: MemberAccess, e
           </form>`
         : roleLabel(m.role)}</td>
       <td>${owner
-        ? html`<form method="post" action="${base}/${encodeURIComponent(m.userId)}/remove" class="inline-form" data-confirm="Remove ${m.email} from ${access.workspace.name}?">
-            ${csrfField(access.csrf)}
-            <button type="submit" class="small danger" aria-label="Remove ${m.email}">Remove</button>
-          </form>`
+        ? confirmForm({ action: `${base}/${encodeURIComponent(m.userId)}/remove`, csrf: access.csrf, confirm: `Remove ${m.email} from ${access.workspace.name}?`, label: 'Remove', buttonClass: 'small danger', ariaLabel: `Remove ${m.email}` })
         : ''}</td>
     </tr>`,
   );
