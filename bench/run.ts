@@ -5,7 +5,7 @@
 // latest-partial.md for --only).
 //
 // Options: --quick (short rounds, smaller scaling sizes: for development, not for the README), --rounds N (3),
-// --seconds N (5), --connections N (50), --only throughput,scaling,refresh,analytics,coldstart, and for scaling
+// --seconds N (5), --warmup N (seconds of load per server before the rounds: 10; --quick 2), --connections N (50), --only throughput,scaling,refresh,analytics,coldstart, and for scaling
 // --cases tools,workspaces,workspaces-spread,grants.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
+    warmup: { type: 'string' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
     cases: { type: 'string' },
@@ -29,6 +30,9 @@ const quick = values.quick;
 const rounds = Math.max(1, Number(values.rounds ?? 3));
 const seconds = Math.max(1, Number(values.seconds ?? (quick ? 2 : 5)));
 const connections = Math.max(1, Number(values.connections));
+// Every server is measured warm: Tollgate's request path takes several seconds of load to reach its steady state (the
+// JIT, SQLite's page cache, the WAL's size), the baselines a second or two. Long-running servers spend their life warm.
+const warmup = Math.max(1, Number(values.warmup ?? (quick ? 2 : 10)));
 const SECTIONS = ['throughput', ...EXTRA_SECTIONS] as const;
 const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
@@ -53,12 +57,12 @@ const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maxim
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function throughput() {
-  say(`\nThroughput: ${rounds} rounds × ${seconds} s, ${connections} connections, tools/call get_contact; ${canPin ? `servers pinned to core ${SERVER_CORE}, load generator to core ${LOAD_CORE}` : 'no CPU pinning (one core or no taskset)'}`);
+  say(`\nThroughput: ${warmup} s warm-up per server, then ${rounds} rounds × ${seconds} s, ${connections} connections, tools/call get_contact; ${canPin ? `servers pinned to core ${SERVER_CORE}, load generator to core ${LOAD_CORE}` : 'no CPU pinning (one core or no taskset)'}`);
   const servers = new Map<string, BenchServer>();
   const perRound: Record<string, LoadResult>[] = [];
   try {
     for (const t of targets) servers.set(t.key, await startBenchServer(t.key, t.script, t.env));
-    for (const s of servers.values()) assertClean(s.name, await runLoad(s.ready, { connections, seconds: 2 })); // warm-up
+    for (const s of servers.values()) assertClean(s.name, await runLoad(s.ready, { connections, seconds: warmup }));
     for (let r = 0; r < rounds; r++) {
       const row: Record<string, LoadResult> = {};
       // Interleaved, and in a different order each round, so that a change in the machine's load hits all alike.
@@ -91,7 +95,7 @@ async function throughput() {
 
 const started = new Date();
 const loadBefore = loadavg();
-const result: Record<string, unknown> = { started: started.toISOString(), node: process.version, cores: CORES, pinned: canPin, quick, rounds, seconds, connections, loadavgBefore: loadBefore };
+const result: Record<string, unknown> = { started: started.toISOString(), node: process.version, cores: CORES, pinned: canPin, quick, rounds, seconds, warmup, connections, loadavgBefore: loadBefore };
 const md: string[] = [];
 let checks: Measurement[] = [];
 
@@ -120,7 +124,7 @@ for (const c of checks) md.push(`| ${c.name} | ${fmt(c.value, digits(c))} ${c.un
 const minutes = (Date.now() - started.getTime()) / 60_000;
 const header =
   `Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${quick ? ' (--quick: short rounds, smaller sizes)' : ''} on ${CORES} cores, Node ${process.version}; ` +
-  `${rounds} interleaved rounds × ${seconds} s at ${connections} connections; ${canPin ? `servers on core ${SERVER_CORE}, load generator on core ${LOAD_CORE}` : 'no CPU pinning'}; ` +
+  `${warmup} s warm-up per server, then ${rounds} interleaved rounds × ${seconds} s at ${connections} connections; ${canPin ? `servers on core ${SERVER_CORE}, load generator on core ${LOAD_CORE}` : 'no CPU pinning'}; ` +
   `load average ${loadBefore.map((x) => x.toFixed(1)).join(' / ')} before, ${loadAfter.map((x) => x.toFixed(1)).join(' / ')} after (1/5/15 min); ${fmt(minutes, 1)} min.`;
 const table = [header, '', ...md].join('\n');
 
