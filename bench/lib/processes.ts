@@ -1,6 +1,8 @@
 // Starting bench servers as child processes, pinned to their own core where the machine has two or more.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
 import { READY_PREFIX, type ReadyInfo } from './protocol.ts';
 
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
@@ -21,12 +23,18 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Spawns `node <script>` on the server core and waits for its BENCH_READY line. */
+/**
+ * Spawns `node <script>` on the server core and waits for its BENCH_READY line. A server that logs (Tollgate) logs to
+ * a file of its own (BENCH_LOG_FILE), removed when it stops: read from a pipe, its log would have this process wake
+ * up on the same two cores as the server and the load generator, and the measurement would include that reader.
+ */
 export function startBenchServer(name: string, script: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<BenchServer> {
   // BENCH_SERVER_NODE_ARGS: extra Node flags for the servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const [cmd, args] = pinned(SERVER_CORE, process.execPath, [...nodeArgs, script]);
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logDir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-log-'));
+  const child = spawn(cmd, args, { env: { ...process.env, BENCH_LOG_FILE: path.join(logDir, 'server.log'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.once('exit', () => rmSync(logDir, { recursive: true, force: true }));
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));

@@ -14,11 +14,14 @@
 //   BENCH_GRANTS         live grants in total, at least BENCH_TRAFFIC_GRANTS (the rest are bulk-seeded)
 //   BENCH_REFRESH        refresh tokens to issue for a registered public client (the refresh measurement)
 //   BENCH_LOG_LEVEL      the request log's level (default info, as `tollgate serve`)
+//   BENCH_LOG_FILE       write the log to this file instead of stdout (the bench harness's own pipe reader would
+//                        otherwise compete with the server and the load generator for the same cores)
 //   BENCH_EXP            experiments: `free` (no metering), `const` (a get_contact that reads nothing), comma-separated
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createLogger } from '../../src/util/logger.ts';
@@ -144,7 +147,9 @@ async function main(): Promise<void> {
   const exp = (env.BENCH_EXP ?? '').split(',');
   const constTool = (tools: readonly ToolDefinition[]) =>
     (selectTools?.(tools) ?? [...tools]).map((t) => (t.name === 'get_contact' ? { ...t, handler: async () => ({ content: [{ type: 'text' as const, text: '{"contact":{}}' }], structuredContent: { contact: {} } }) } : t));
-  running = await startServer(config, createLogger(config.logLevel), { selectTools: exp.includes('const') ? constTool : selectTools });
+  // The same asynchronous destination `tollgate serve` writes stdout with, on a file's descriptor.
+  const logDestination = env.BENCH_LOG_FILE ? pino.destination({ dest: openSync(env.BENCH_LOG_FILE, 'a'), sync: false }) : undefined;
+  running = await startServer(config, createLogger(config.logLevel, logDestination), { selectTools: exp.includes('const') ? constTool : selectTools });
   const s = running.services;
   if (exp.includes('free')) s.metering = { begin: async (tool) => ({ kind: 'ok', charge: { id: '', cost: tool.cost } }), finish: async () => {} };
   const user = (await s.accounts.users.findUserByEmail(ADMIN_EMAIL))!;
