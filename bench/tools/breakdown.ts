@@ -22,7 +22,7 @@ const cpuMs = (pid: number) => {
 const started: BenchServer[] = [];
 try {
   for (const [name, script, env] of configs) started.push(await startBenchServer(name, path.join(servers, script), env));
-  for (const s of started) await runLoad(s.ready, { connections: 50, seconds: 2 });
+  for (const s of started) await runLoad(s.ready, { connections: 50, seconds: 10 }); // warm, as npm run bench measures
   const cpu = started.map(() => [] as number[]);
   const rps = started.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
