@@ -26,6 +26,11 @@ export interface ExtrasOptions {
   rounds: number;
   seconds: number;
   connections: number;
+  /**
+   * Seconds of load per scaling server before its rounds: for the server to reach its steady state, as the throughput
+   * section measures it (see bench/README.md), and at least long enough for the traffic to touch every token once.
+   */
+  warmup: number;
   quick: boolean;
   /** Only these scaling cases (by name). */
   cases?: string[];
@@ -46,8 +51,6 @@ interface ScalingCase {
   informational?: string;
   small: { label: string; env: Record<string, string> };
   large: { label: string; env: Record<string, string> };
-  /** Seconds of warm-up per server: long enough for the traffic to touch every token once. */
-  warmup: number;
 }
 
 export function scalingCases(quick: boolean): ScalingCase[] {
@@ -59,7 +62,6 @@ export function scalingCases(quick: boolean): ScalingCase[] {
       target: `1 → 200 registered tools`,
       small: { label: '1 tool', env: { BENCH_TOOLS: '1' } },
       large: { label: '200 tools', env: { BENCH_TOOLS: '200' } },
-      warmup: 2,
     },
     {
       name: 'workspaces',
@@ -68,7 +70,6 @@ export function scalingCases(quick: boolean): ScalingCase[] {
       // owner, balance and plan.
       small: { label: '1 workspace', env: { BENCH_WORKSPACES: '1' } },
       large: { label: `${fmt(workspaces)} workspaces`, env: { BENCH_WORKSPACES: String(workspaces) } },
-      warmup: 2,
     },
     {
       name: 'workspaces-spread',
@@ -79,7 +80,6 @@ export function scalingCases(quick: boolean): ScalingCase[] {
       small: { label: 'traffic over 1 workspace', env: { BENCH_WORKSPACES: '1' } },
       // Round-robin over every workspace, each with its own token, contact and balance.
       large: { label: `traffic over ${fmt(workspaces)} workspaces`, env: { BENCH_WORKSPACES: String(workspaces), BENCH_SPREAD: '1' } },
-      warmup: quick ? 2 : 4,
     },
     {
       name: 'grants',
@@ -87,7 +87,6 @@ export function scalingCases(quick: boolean): ScalingCase[] {
       // The same traffic in both: 1,000 tokens (grants) round-robin; the large one has them among `grants` grants.
       small: { label: '1,000 grants', env: { BENCH_TRAFFIC_GRANTS: '1000', BENCH_GRANTS: '1000' } },
       large: { label: `${fmt(grants)} grants`, env: { BENCH_TRAFFIC_GRANTS: '1000', BENCH_GRANTS: String(grants) } },
-      warmup: 2,
     },
   ];
 }
@@ -100,7 +99,7 @@ async function scaling(c: ScalingCase, o: ExtrasOptions): Promise<Measurement> {
     servers.push(await startBenchServer(`${c.name}-small`, TOLLGATE, c.small.env, 300_000));
     servers.push(await startBenchServer(`${c.name}-large`, TOLLGATE, c.large.env, 600_000));
     o.log(`  ready in ${fmt((performance.now() - started) / 1000, 1)} s`);
-    for (const s of servers) assertClean(s.name, await runLoad(s.ready, { connections: o.connections, seconds: c.warmup }));
+    for (const s of servers) assertClean(s.name, await runLoad(s.ready, { connections: o.connections, seconds: o.warmup }));
     const ratios: number[] = [];
     const rows: { small: number; large: number }[] = [];
     // Each round runs small, large, large, small (half as long each): a drift in the machine's load during the round

@@ -5,7 +5,7 @@
 // latest-partial.md for --only).
 //
 // Options: --quick (short rounds, smaller scaling sizes: for development, not for the README), --rounds N (3),
-// --seconds N (5), --warmup N (seconds of load per server before the rounds: 10; --quick 2), --connections N (50), --only throughput,scaling,refresh,analytics,coldstart, and for scaling
+// --seconds N (5), --warmup N (seconds of load per server before its rounds, throughput and scaling: 10; --quick 2), --connections N (50), --only throughput,scaling,refresh,analytics,coldstart, and for scaling
 // --cases tools,workspaces,workspaces-spread,grants.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -111,7 +111,7 @@ const extraSections = only.filter((s): s is ExtraSection => (EXTRA_SECTIONS as r
 if (extraSections.length) {
   say('\nOther targets:');
   const cases = values.cases?.split(',').map((c) => c.trim());
-  const extras = await extraMeasurements({ rounds, seconds: quick ? 2 : Math.min(seconds, 4), connections, quick, cases, log: (line) => say(`  ${line}`) }, extraSections);
+  const extras = await extraMeasurements({ rounds, seconds: quick ? 2 : Math.min(seconds, 4), connections, warmup, quick, cases, log: (line) => say(`  ${line}`) }, extraSections);
   result.extras = extras;
   checks = checks.concat(extras);
 }
