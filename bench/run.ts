@@ -1,7 +1,7 @@
 // `npm run bench`: starts the baseline servers and Tollgate on loopback in one run, drives each with the same
 // bounded load, interleaved over several rounds, and prints req/s, p50, p99 and the ratios T/L and T/P (median of
-// per-round ratios), then every other target of issue 8, each as met or not met. Writes bench/results/<time>.json
-// (gitignored) and bench/results/latest.md (the table the README shows; latest-quick.md for --quick,
+// per-round ratios; with TOLLGATE_TEST_PG_URL, T on PostgreSQL follows in rounds of its own with L and P), then every
+// other target of issue 8, each as met or not met. Writes bench/results/<time>.json (gitignored) and bench/results/latest.md (the table the README shows; latest-quick.md for --quick,
 // latest-partial.md for --only).
 //
 // Options: --quick (short rounds, smaller scaling sizes: for development, not for the README), --rounds N (3),
@@ -51,7 +51,7 @@ const targets: Target[] = [
   { key: 'P', label: 'P: official SDK stateless server + requireBearerAuth', script: path.join(here, 'servers', 'sdk.ts') },
   { key: 'T', label: 'T: Tollgate (JWT, demo CRM tool, metering, usage) on SQLite', script: path.join(here, 'servers', 'tollgate.ts') },
 ];
-if (PG) targets.push({ key: 'T_pg', label: 'T on PostgreSQL', script: path.join(here, 'servers', 'tollgate.ts'), env: { BENCH_DATABASE: 'postgres' } });
+if (PG) targets.push({ key: 'T_pg', label: 'T on PostgreSQL (rounds of its own with L and P, after T\'s)', script: path.join(here, 'servers', 'tollgate.ts'), env: { BENCH_DATABASE: 'postgres' } });
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -59,38 +59,60 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 async function throughput() {
   say(`\nThroughput: ${warmup} s warm-up per server, then ${rounds} rounds × ${seconds} s, ${connections} connections, tools/call get_contact; ${canPin ? `servers pinned to core ${SERVER_CORE}, load generator to core ${LOAD_CORE}` : 'no CPU pinning (one core or no taskset)'}`);
   const servers = new Map<string, BenchServer>();
-  const perRound: Record<string, LoadResult>[] = [];
-  try {
-    for (const t of targets) servers.set(t.key, await startBenchServer(t.key, t.script, t.env));
-    for (const s of servers.values()) assertClean(s.name, await runLoad(s.ready, { connections, seconds: warmup }));
+  const byKey = new Map(targets.map((t) => [t.key, t]));
+  const start = async (key: string) => {
+    const t = byKey.get(key)!;
+    const s = await startBenchServer(t.key, t.script, t.env);
+    servers.set(key, s);
+    assertClean(s.name, await runLoad(s.ready, { connections, seconds: warmup }));
+  };
+  /** `rounds` rounds over these servers, interleaved, and in a different order each round, so that a change in the machine's load hits all alike. */
+  const interleaved = async (keys: string[], label: string): Promise<Record<string, LoadResult>[]> => {
+    const rows: Record<string, LoadResult>[] = [];
     for (let r = 0; r < rounds; r++) {
       const row: Record<string, LoadResult> = {};
-      // Interleaved, and in a different order each round, so that a change in the machine's load hits all alike.
-      const order = targets.map((_, i) => targets[(i + r) % targets.length]);
-      for (const t of order) {
-        const res = await runLoad(servers.get(t.key)!.ready, { connections, seconds });
-        assertClean(t.key, res);
-        row[t.key] = res;
-        say(`  round ${r + 1} ${t.key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms`);
+      for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) {
+        const res = await runLoad(servers.get(key)!.ready, { connections, seconds });
+        assertClean(key, res);
+        row[key] = res;
+        say(`  ${label}round ${r + 1} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms`);
       }
-      perRound.push(row);
+      rows.push(row);
+    }
+    return rows;
+  };
+  let perRound: Record<string, LoadResult>[];
+  let perRoundPostgres: Record<string, LoadResult>[] = [];
+  try {
+    for (const key of ['L', 'P', 'T']) await start(key);
+    perRound = await interleaved(['L', 'P', 'T'], '');
+    if (PG) {
+      // T on PostgreSQL in rounds of its own, against L and P again: a PostgreSQL server busy with its checkpoints and
+      // vacuums after T_pg's rounds would otherwise share the disk and the cores with T on SQLite.
+      await servers.get('T')!.stop();
+      servers.delete('T');
+      await start('T_pg');
+      perRoundPostgres = await interleaved(['L', 'P', 'T_pg'], 'PostgreSQL ');
     }
   } finally {
     for (const s of servers.values()) await s.stop();
   }
-  const summary = Object.fromEntries(
-    targets.map((t) => [t.key, { label: t.label, rps: median(perRound.map((r) => r[t.key].rps)), p50: median(perRound.map((r) => r[t.key].p50)), p99: median(perRound.map((r) => r[t.key].p99)) }]),
-  );
-  const ratio = (a: string, b: string, k: 'rps' | 'p99' = 'rps') => median(perRound.map((r) => r[a][k] / Math.max(1, r[b][k])));
-  const ratios: Record<string, number> = { 'T/L': ratio('T', 'L'), 'T/P': ratio('T', 'P'), 'P/L': ratio('P', 'L') };
-  if (PG) Object.assign(ratios, { 'T_pg/L': ratio('T_pg', 'L'), 'T_pg/P': ratio('T_pg', 'P') });
-  const p99Ratio = ratio('T', 'L', 'p99');
+  const med = (rows: Record<string, LoadResult>[], key: string) => {
+    const t = byKey.get(key)!;
+    return { label: t.label, rps: median(rows.map((r) => r[key].rps)), p50: median(rows.map((r) => r[key].p50)), p99: median(rows.map((r) => r[key].p99)) };
+  };
+  const summary: Record<string, ReturnType<typeof med>> = { L: med(perRound, 'L'), P: med(perRound, 'P'), T: med(perRound, 'T') };
+  if (PG) summary.T_pg = med(perRoundPostgres, 'T_pg');
+  const ratio = (rows: Record<string, LoadResult>[], a: string, b: string, k: 'rps' | 'p99' = 'rps') => median(rows.map((r) => r[a][k] / Math.max(1, r[b][k])));
+  const ratios: Record<string, number> = { 'T/L': ratio(perRound, 'T', 'L'), 'T/P': ratio(perRound, 'T', 'P'), 'P/L': ratio(perRound, 'P', 'L') };
+  if (PG) Object.assign(ratios, { 'T_pg/L': ratio(perRoundPostgres, 'T_pg', 'L'), 'T_pg/P': ratio(perRoundPostgres, 'T_pg', 'P') });
+  const p99Ratio = ratio(perRound, 'T', 'L', 'p99');
   const checks: Measurement[] = [
     { name: 'authenticated, metered tools/call: T/L', value: ratios['T/L'], unit: '×', target: '≥ 0.5', met: ratios['T/L'] >= 0.5 },
     { name: 'authenticated, metered tools/call: T/P', value: ratios['T/P'], unit: '×', target: '≥ 6', met: ratios['T/P'] >= 6 },
     { name: `p99 at ${connections} connections: T p99 / L p99`, value: p99Ratio, unit: '×', target: '≤ 3', met: p99Ratio <= 3 },
   ];
-  return { summary, ratios, perRound, checks };
+  return { summary, ratios, perRound, perRoundPostgres, checks };
 }
 
 const started = new Date();
