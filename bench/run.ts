@@ -1,11 +1,12 @@
 // `npm run bench`: starts the baseline servers and Tollgate on loopback in one run, drives each with the same
 // bounded load, interleaved over several rounds, and prints req/s, p50, p99 and the ratios T/L and T/P (median of
 // per-round ratios; with TOLLGATE_TEST_PG_URL, T on PostgreSQL follows in rounds of its own with L and P), then every
-// other target of issue 8, each as met or not met. Writes bench/results/<time>.json (gitignored) and bench/results/latest.md (the table the README shows; latest-quick.md for --quick,
-// latest-partial.md for --only).
+// other target of issue 8, each as met or not met. Writes bench/results/<time>.json (gitignored) and
+// bench/results/latest.md (the table the README shows; latest-quick.md for --quick, latest-partial.md for --only).
 //
 // Options: --quick (short rounds, smaller scaling sizes: for development, not for the README), --rounds N (3),
-// --seconds N (5), --warmup N (seconds of load per server before its rounds, throughput and scaling: 10; --quick 2), --connections N (50), --only throughput,scaling,refresh,analytics,coldstart, and for scaling
+// --seconds N (5), --warmup N (seconds of load per server before its rounds, throughput and scaling: 10; --quick 2),
+// --connections N (50), --only throughput,scaling,refresh,analytics,coldstart, and for scaling
 // --cases tools,workspaces,workspaces-spread,grants.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
