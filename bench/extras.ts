@@ -141,12 +141,13 @@ async function scaling(c: ScalingCase, o: ExtrasOptions): Promise<Measurement> {
 // --- refresh grants per second (real /token refresh_token requests)
 
 async function refreshRate(o: ExtrasOptions): Promise<Measurement> {
-  // Each run can strand one chain per connection; give the pool enough for every run.
-  const tokens = o.connections * (o.rounds + 2) + 200;
+  // Each run (the warm-up and every round) can strand one chain per connection; give the pool enough for every run.
+  const tokens = o.connections * (o.rounds + 3) + 200;
   o.log(`refresh: starting a server with ${tokens} refresh tokens…`);
   const s = await startBenchServer('refresh', TOLLGATE, { BENCH_REFRESH: String(tokens) });
   try {
-    assertClean('refresh', await runLoad(s.ready, { connections: o.connections, seconds: 1, refresh: true }));
+    // Warmed up as the other measurements are (a chain's successor token feeds its next request, so no pool runs dry).
+    assertClean('refresh', await runLoad(s.ready, { connections: o.connections, seconds: o.warmup, refresh: true }));
     const rates: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
       const res = await runLoad(s.ready, { connections: o.connections, seconds: o.seconds, refresh: true });
