@@ -46,7 +46,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
   const usesDataDir = config.databaseUrl.startsWith('sqlite:') || !config.secret;
   if (usesDataDir) ensureDataDir(config.dataDir);
   const secret = loadOrCreateSecret(config);
-  const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize });
+  const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements });
   try {
     if (options.migrate !== false) await migrateToLatest(store, allMigrations);
   } catch (err) {

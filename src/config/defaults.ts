@@ -26,6 +26,7 @@ export const settings = {
   dataDir: s({ env: 'TOLLGATE_DATA_DIR', type: 'string', default: './.tollgate', description: 'Directory for the embedded database and the generated secret (created with mode 0700).' }),
   databaseUrl: s({ env: 'TOLLGATE_DATABASE_URL', type: 'string', default: null, description: '`sqlite:<path>` or `postgres://…`. Default: `sqlite:<dataDir>/tollgate.db`.' }),
   databasePoolSize: s({ env: 'TOLLGATE_DATABASE_POOL_SIZE', type: 'integer', default: 10, min: 1, max: 200, description: 'PostgreSQL connections per process.' }),
+  databasePreparedStatements: s({ env: 'TOLLGATE_DATABASE_PREPARED_STATEMENTS', type: 'boolean', default: true, description: 'PostgreSQL: name repeated statements so each connection parses them once. Turn off behind a pooler in transaction mode without prepared-statement support (PgBouncer before 1.21).' }),
   secret: s({ env: 'TOLLGATE_SECRET', type: 'string', default: null, secret: true, description: 'Key material that encrypts signing keys at rest. Default: a random secret generated once into `<dataDir>/secret` (mode 0600). Set it when several processes share PostgreSQL.' }),
   logLevel: s({ env: 'TOLLGATE_LOG_LEVEL', type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', description: 'Minimum level of the JSON log written to stdout.' }),
   bodyLimitBytes: s({ env: 'TOLLGATE_BODY_LIMIT_BYTES', type: 'integer', default: 1048576, min: 1024, max: 104857600, description: 'Largest accepted request body; larger ones get 413.' }),

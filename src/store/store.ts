@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { preparedStatementsPool } from './pg-prepared.ts';
 import { NodeSqliteDialect } from './sqlite-dialect.ts';
 import { UserFacingError } from '../util/errors.ts';
 
@@ -22,6 +23,8 @@ export class StoreError extends UserFacingError {}
 
 export interface OpenStoreOptions {
   poolSize?: number;
+  /** PostgreSQL: name repeated statements so that each connection parses them once (default true; see pg-prepared.ts). */
+  preparedStatements?: boolean;
   busyTimeoutMs?: number;
 }
 
@@ -63,7 +66,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
-    db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<any>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparedStatementsPool(pool) }) });
   } else {
     throw new StoreError(`Unsupported database URL ${redactUrl(url)}: use sqlite:<path> or postgres://…`);
   }
