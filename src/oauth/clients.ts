@@ -2,7 +2,7 @@
 // resolved by cimd.ts and never stored here. Secrets are stored as SHA-256 hashes and shown once.
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
-import { randomToken, safeEqual, sha256Hex } from '../util/ids.ts';
+import { newClientId, randomToken, safeEqual, sha256Hex } from '../util/ids.ts';
 import type { ClientMetadata, TokenEndpointAuthMethod } from './client-metadata.ts';
 import type { ClientKind, ClientsTable, OAuthTables } from './tables.ts';
 
@@ -72,7 +72,7 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
     async createClient(metadata: ClientMetadata, kind: ClientKind): Promise<{ client: OAuthClient; clientSecret?: string }> {
       const clientSecret = metadata.tokenEndpointAuthMethod === 'none' ? undefined : randomToken(32);
       const row: ClientsTable = {
-        client_id: randomToken(18),
+        client_id: newClientId(),
         kind,
         client_name: metadata.clientName,
         redirect_uris: JSON.stringify(metadata.redirectUris),

@@ -3,6 +3,17 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 /** An opaque random token: 32 bytes, base64url (256 bits). */
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 
+/**
+ * An OAuth client id: 24 base64url characters (144 random bits, less a sliver) that never start with `-` or `_`, so
+ * that no client id is ever taken for an option on a command line (`tollgate admin client rotate-secret <id>`).
+ */
+export function newClientId(): string {
+  for (;;) {
+    const id = randomToken(18);
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
+
 /** A row id. */
 export const newId = (): string => randomUUID();
 
