@@ -113,7 +113,6 @@ class NodeSqliteConnection {
     return entry;
   }
 
-  /** Runs one statement; `committed` is called when it committed writes that must reach the disk before it resolves. */
   /** A read transaction opened for the plain reads of this turn of the event loop (see `run`). */
   #snapshot = false;
   endSnapshot = (): void => {
@@ -122,6 +121,7 @@ class NodeSqliteConnection {
     if (this.db.isOpen && this.db.isTransaction) this.db.exec('commit');
   };
 
+  /** Runs one statement; `committed` is called when it committed writes that must reach the disk before it resolves. */
   run<R>(compiled: CompiledQuery, committed: () => Promise<void>): Promise<QueryResult<R>> {
     const { stmt, reader, writes, plainRead } = this.#prepare(compiled.sql);
     // Reads share one read transaction per turn of the event loop. In WAL mode every statement outside a transaction
