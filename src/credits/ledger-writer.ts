@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import type { CreditsTables, LedgerTable } from './tables.ts';
 import { UsageRollups, type Usage } from './rollups.ts';
-import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from './prepared.ts';
+import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from '../store/prepared.ts';
 
 export interface ChargeRequest {
   workspaceId: string;

@@ -3,7 +3,7 @@
 // a few hundred rows, not the full product), and hour (for "the last 24 hours").
 import type { Kysely } from 'kysely';
 import { dayOf, hourOf } from './time.ts';
-import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from './prepared.ts';
+import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from '../store/prepared.ts';
 
 export interface Usage {
   calls: number;

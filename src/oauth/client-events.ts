@@ -1,6 +1,7 @@
 // The per-client connection log: registration, authorize, token, first MCP call, and errors with their request ids,
 // so a user can see why a client failed to connect (shown on the dashboard).
 import type { Kysely } from 'kysely';
+import { prepareQuery } from '../store/prepared.ts';
 import type { Store } from '../store/store.ts';
 import type { OAuthTables } from './tables.ts';
 
@@ -42,8 +43,12 @@ const KEEP_PER_CLIENT = 200;
 export function clientEventsService(store: Store) {
   const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
   let writes = 0;
-  // Compiled once (token requests record an event each); the placeholder row only fixes the parameters' order.
-  const insertEvent = db.insertInto('oauth_client_events').values({ client_id: '', workspace_id: null, kind: '', request_id: null, detail: '', created_at: 0 }).compile();
+  // Compiled once: token requests record an event each.
+  const insertEvent = prepareQuery((slot) =>
+    db.insertInto('oauth_client_events').values({
+      client_id: slot(0) as string, workspace_id: slot(1) as string | null, kind: slot(2) as string, request_id: slot(3) as string | null, detail: slot(4) as string, created_at: slot(5) as number,
+    }),
+  );
 
   async function prune(clientId: string, trx: Kysely<OAuthTables> = db): Promise<void> {
     const cutoff = await trx.selectFrom('oauth_client_events').select('id').where('client_id', '=', clientId).orderBy('id', 'desc').offset(KEEP_PER_CLIENT).limit(1).executeTakeFirst();
@@ -55,10 +60,7 @@ export function clientEventsService(store: Store) {
    * that a transaction can be rolled back; callers that pass a transaction decide what a failure means.
    */
   async function append(event: ClientEventInput, trx: Kysely<OAuthTables> = db): Promise<void> {
-    await trx.executeQuery({
-      ...insertEvent,
-      parameters: [event.clientId.slice(0, 2048), event.workspaceId ?? null, event.kind, event.requestId ?? null, (event.detail ?? '').slice(0, 500), Date.now()],
-    });
+    await trx.executeQuery(insertEvent([event.clientId.slice(0, 2048), event.workspaceId ?? null, event.kind, event.requestId ?? null, (event.detail ?? '').slice(0, 500), Date.now()]));
     if (++writes % 50 === 0) await prune(event.clientId, trx);
   }
 

@@ -1,6 +1,7 @@
 // The client registry: self-registered (RFC 7591) and operator-created clients. Client ID metadata documents are
 // resolved by cimd.ts and never stored here. Secrets are stored as SHA-256 hashes and shown once.
 import type { Kysely } from 'kysely';
+import { prepareQuery } from '../store/prepared.ts';
 import type { Store } from '../store/store.ts';
 import { newClientId, randomToken, safeEqual, sha256Hex } from '../util/ids.ts';
 import type { ClientMetadata, TokenEndpointAuthMethod } from './client-metadata.ts';
@@ -65,7 +66,7 @@ export function clientMetadataResponse(client: OAuthClient): Record<string, unkn
 export function clientsService(store: Store, options: { secretRotationOverlapSeconds: number }) {
   const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
   // Compiled once: every token, revocation and introspection request looks its client up.
-  const clientById = db.selectFrom('oauth_clients').selectAll().where('client_id', '=', '').compile();
+  const clientById = prepareQuery((slot) => db.selectFrom('oauth_clients').selectAll().where('client_id', '=', slot(0) as string));
 
   return {
     /** Creates a client; returns its secret (plain, once) when it is confidential. */
@@ -94,7 +95,7 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
     async getClient(clientId: string): Promise<OAuthClient | undefined> {
       // A NUL byte can be in no client id, and PostgreSQL refuses it in a query.
       if (!clientId || clientId.length > 255 || clientId.includes('\u0000')) return undefined;
-      const { rows } = await db.executeQuery<ClientsTable>({ ...clientById, parameters: [clientId] });
+      const { rows } = await db.executeQuery(clientById([clientId]));
       return rows.length ? toClient(rows[0]) : undefined;
     },
 

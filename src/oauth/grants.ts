@@ -1,6 +1,7 @@
 // A grant is one user's authorization of one client for one resource and workspace. Its access tokens carry its
 // id; revoking it ends them on the very next request, in every process (the check reads the database).
 import { sql, type Kysely } from 'kysely';
+import { prepareQuery } from '../store/prepared.ts';
 import type { Store } from '../store/store.ts';
 import { newId } from '../util/ids.ts';
 import type { GrantsTable, OAuthTables } from './tables.ts';
@@ -43,8 +44,8 @@ export function grantsService(store: Store) {
   const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
   const touched = new Map<string, number>();
   // Compiled once: the check runs on every MCP request (the statement itself is then cached by the driver).
-  const grantRevokedAt = db.selectFrom('oauth_grants').select('revoked_at').where('id', '=', '').compile();
-  const grantById = db.selectFrom('oauth_grants').selectAll().where('id', '=', '').compile();
+  const grantRevokedAt = prepareQuery((slot) => db.selectFrom('oauth_grants').select('revoked_at').where('id', '=', slot(0) as string));
+  const grantById = prepareQuery((slot) => db.selectFrom('oauth_grants').selectAll().where('id', '=', slot(0) as string));
 
   return {
     async createGrant(
@@ -97,13 +98,13 @@ export function grantsService(store: Store) {
     },
 
     async getGrant(id: string): Promise<Grant | undefined> {
-      const { rows } = await db.executeQuery<GrantRow>({ ...grantById, parameters: [id] });
+      const { rows } = await db.executeQuery(grantById([id]));
       return rows.length ? toGrant(rows[0]) : undefined;
     },
 
     /** The hot-path check behind every MCP request: does this grant still stand? */
     async isGrantActive(id: string): Promise<boolean> {
-      const { rows } = await db.executeQuery<{ revoked_at: number | null }>({ ...grantRevokedAt, parameters: [id] });
+      const { rows } = await db.executeQuery(grantRevokedAt([id]));
       return rows.length > 0 && rows[0].revoked_at === null;
     },
 

@@ -7,8 +7,9 @@
 // commits in one transaction with whatever the caller records about it (on SQLite, shared with the other rotations
 // that arrived with it: one disk sync for all of them).
 import { createHmac, createSecretKey, hkdfSync } from 'node:crypto';
-import type { CompiledQuery, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { groupTransactions } from '../store/group-transaction.ts';
+import { prepareQuery } from '../store/prepared.ts';
 import type { Store } from '../store/store.ts';
 import { randomToken, sha256Hex } from '../util/ids.ts';
 import { toGrant, type Grant, type GrantRow } from './grants.ts';
@@ -31,9 +32,6 @@ export interface RotationOptions {
 /** Rotated tokens are kept this long past expiry so that a late replay is still recognised. */
 const KEEP_EXPIRED_MS = 7 * 86_400_000;
 
-/** A compiled query with this call's values (in the order the placeholders were compiled). */
-const bind = <R,>(q: CompiledQuery<R>, parameters: readonly unknown[]): CompiledQuery<R> => ({ ...q, parameters });
-
 class AlsoOnRotationFailed extends Error {}
 
 export function refreshTokensService(store: Store, secret: string, options: { refreshTokenTtlSeconds: number; refreshGraceSeconds: number }) {
@@ -50,22 +48,34 @@ export function refreshTokensService(store: Store, secret: string, options: { re
     successor_hash: null,
   });
 
-  // Compiled once; the placeholders below only fix each parameter's position.
-  const byHash = db.selectFrom('oauth_refresh_tokens').selectAll().where('token_hash', '=', '').compile();
-  const withGrant = db
-    .selectFrom('oauth_refresh_tokens as t')
-    .innerJoin('oauth_grants as g', 'g.id', 't.grant_id')
-    .select([
-      't.token_hash', 't.grant_id', 't.created_at as token_created_at', 't.expires_at', 't.rotated_at', 't.successor_hash',
-      'g.id', 'g.client_id', 'g.user_id', 'g.workspace_id', 'g.resource', 'g.scope', 'g.created_at', 'g.last_used_at', 'g.revoked_at', 'g.revoked_reason', 'g.resource_implicit',
-    ])
-    .where('t.token_hash', '=', '')
-    .compile();
+  // Compiled once (src/store/prepared.ts).
+  const byHash = prepareQuery((slot) => db.selectFrom('oauth_refresh_tokens').selectAll().where('token_hash', '=', slot(0) as string));
+  const withGrant = prepareQuery((slot) =>
+    db
+      .selectFrom('oauth_refresh_tokens as t')
+      .innerJoin('oauth_grants as g', 'g.id', 't.grant_id')
+      .select([
+        't.token_hash', 't.grant_id', 't.created_at as token_created_at', 't.expires_at', 't.rotated_at', 't.successor_hash',
+        'g.id', 'g.client_id', 'g.user_id', 'g.workspace_id', 'g.resource', 'g.scope', 'g.created_at', 'g.last_used_at', 'g.revoked_at', 'g.revoked_reason', 'g.resource_implicit',
+      ])
+      .where('t.token_hash', '=', slot(0) as string),
+  );
   // [now, successorHash, hash]
-  const markRotated = db.updateTable('oauth_refresh_tokens').set({ rotated_at: 0, successor_hash: '' }).where('token_hash', '=', '').where('rotated_at', 'is', null).returning('grant_id').compile();
-  const insertToken = db.insertInto('oauth_refresh_tokens').values(row('', '', 0)).compile();
+  const markRotated = prepareQuery((slot) =>
+    db
+      .updateTable('oauth_refresh_tokens')
+      .set({ rotated_at: slot(0) as number, successor_hash: slot(1) as string })
+      .where('token_hash', '=', slot(2) as string)
+      .where('rotated_at', 'is', null)
+      .returning('grant_id'),
+  );
+  const insertToken = prepareQuery((slot) =>
+    db.insertInto('oauth_refresh_tokens').values({
+      token_hash: slot(0) as string, grant_id: slot(1) as string, created_at: slot(2) as number, expires_at: slot(3) as number, rotated_at: slot(4) as null, successor_hash: slot(5) as null,
+    }),
+  );
   const insertValues = (r: RefreshTokensTable) => [r.token_hash, r.grant_id, r.created_at, r.expires_at, r.rotated_at, r.successor_hash];
-  const rotationState = db.selectFrom('oauth_refresh_tokens').select(['rotated_at', 'successor_hash']).where('token_hash', '=', '').compile();
+  const rotationState = prepareQuery((slot) => db.selectFrom('oauth_refresh_tokens').select(['rotated_at', 'successor_hash']).where('token_hash', '=', slot(0) as string));
 
   // On SQLite (one connection: commits are serialized anyway) rotations that arrive together share one transaction
   // and one disk sync, each in a savepoint of its own (src/store/group-transaction.ts); a commit cost about twice the
@@ -76,9 +86,9 @@ export function refreshTokensService(store: Store, secret: string, options: { re
   /** The rotation itself: true when this caller won it. */
   function rotate(hash: string, successorHash: string, now: number, also: RotationOptions['alsoOnRotation']): Promise<boolean> {
     return inTransaction(async (trx) => {
-      const { rows } = await trx.executeQuery(bind(markRotated, [now, successorHash, hash]));
+      const { rows } = await trx.executeQuery(markRotated([now, successorHash, hash]));
       if (rows.length !== 1) return false;
-      await trx.executeQuery(bind(insertToken, insertValues(row(successorHash, rows[0].grant_id, now))));
+      await trx.executeQuery(insertToken(insertValues(row(successorHash, rows[0].grant_id, now))));
       if (also) {
         try {
           await also(trx);
@@ -94,20 +104,20 @@ export function refreshTokensService(store: Store, secret: string, options: { re
     /** A new refresh token for a grant (first issue, at code redemption). */
     async issueRefreshToken(grantId: string, trx: Kysely<OAuthTables> = db): Promise<string> {
       const token = randomToken(32);
-      await trx.executeQuery(bind(insertToken, insertValues(row(sha256Hex(token), grantId, Date.now()))));
+      await trx.executeQuery(insertToken(insertValues(row(sha256Hex(token), grantId, Date.now()))));
       return token;
     },
 
     async findRefreshToken(token: string): Promise<RefreshTokensTable | undefined> {
       if (!token || token.length > 512) return undefined;
-      const { rows } = await db.executeQuery(bind(byHash, [sha256Hex(token)]));
+      const { rows } = await db.executeQuery(byHash([sha256Hex(token)]));
       return rows[0];
     },
 
     /** The token and the grant it belongs to, in one read; undefined when either is missing. */
     async findRefreshTokenWithGrant(token: string): Promise<{ token: RefreshTokensTable; grant: Grant } | undefined> {
       if (!token || token.length > 512) return undefined;
-      const { rows } = await db.executeQuery(bind(withGrant, [sha256Hex(token)]));
+      const { rows } = await db.executeQuery(withGrant([sha256Hex(token)]));
       if (!rows.length) return undefined;
       const r = rows[0];
       return {
@@ -134,7 +144,7 @@ export function refreshTokensService(store: Store, secret: string, options: { re
         won = await rotate(hash, successorHash, now, undefined);
       }
       if (won) return { kind: 'rotated', successor };
-      const { rows } = await db.executeQuery(bind(rotationState, [hash]));
+      const { rows } = await db.executeQuery(rotationState([hash]));
       const current = rows[0];
       // The grace window: the same successor, so a retried or concurrent refresh keeps one chain.
       if (current?.rotated_at != null && now - Number(current.rotated_at) <= options.refreshGraceSeconds * 1000 && current.successor_hash === successorHash) {

@@ -1,6 +1,7 @@
 // The demo CRM's data access: contacts and deals, always scoped to one workspace. Amounts are integer cents.
 import { randomBytes } from 'node:crypto';
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { prepareQuery, type PreparedQuery } from '../../store/prepared.ts';
 import type { Store } from '../../store/store.ts';
 import type { CrmContactsTable, CrmDealsTable, CrmTables } from './tables.ts';
 
@@ -144,17 +145,19 @@ export function crmStore(store: Store): CrmStore {
  * and building and compiling a query costs more than SQLite takes to answer it.
  */
 function compileHotQueries(db: Kysely<CrmTables>) {
-  const dealsOfContact = new Map<number, CompiledQuery<CrmDealsTable>>();
+  const dealsOfContact = new Map<number, PreparedQuery<CrmDealsTable>>();
   return {
-    contactById: db.selectFrom('crm_contacts').selectAll().where('workspace_id', '=', '').where('id', '=', '').compile(),
+    contactById: prepareQuery((slot) => db.selectFrom('crm_contacts').selectAll().where('workspace_id', '=', slot(0) as string).where('id', '=', slot(1) as string)),
     /**
      * A contact's deals, first page. The limit is written into the SQL (one statement per page size, 1–101): SQLite
      * runs ORDER BY with a literal LIMIT several times faster than with a bound one.
      */
-    dealsOfContact(limit: number): CompiledQuery<CrmDealsTable> {
+    dealsOfContact(limit: number): PreparedQuery<CrmDealsTable> {
       let q = dealsOfContact.get(limit);
       if (!q) {
-        q = db.selectFrom('crm_deals').selectAll().where('workspace_id', '=', '').where('contact_id', '=', '').orderBy('updated_at', 'desc').orderBy('id').limit(sql.lit(limit)).compile();
+        q = prepareQuery((slot) =>
+          db.selectFrom('crm_deals').selectAll().where('workspace_id', '=', slot(0) as string).where('contact_id', '=', slot(1) as string).orderBy('updated_at', 'desc').orderBy('id').limit(sql.lit(limit)),
+        );
         dealsOfContact.set(limit, q);
       }
       return q;
@@ -177,7 +180,7 @@ function crmStoreOn(db: Kysely<CrmTables>, hot: ReturnType<typeof compileHotQuer
     },
 
     async getContact(workspaceId: string, id: string): Promise<Contact | undefined> {
-      const { rows } = await db.executeQuery<CrmContactsTable>({ ...hot.contactById, parameters: [workspaceId, id] });
+      const { rows } = await db.executeQuery(hot.contactById([workspaceId, id]));
       return rows.length ? toContact(rows[0]) : undefined;
     },
 
@@ -230,7 +233,7 @@ function crmStoreOn(db: Kysely<CrmTables>, hot: ReturnType<typeof compileHotQuer
 
     async searchDeals(workspaceId: string, q: { query?: string; stage?: Stage; contactId?: string; minAmountCents?: number; limit: number; offset: number }): Promise<{ deals: Deal[]; hasMore: boolean }> {
       if (q.contactId && !q.query && !q.stage && q.minAmountCents === undefined && q.offset === 0 && Number.isInteger(q.limit) && q.limit >= 0 && q.limit <= 100) {
-        const { rows } = await db.executeQuery<CrmDealsTable>({ ...hot.dealsOfContact(q.limit + 1), parameters: [workspaceId, q.contactId] });
+        const { rows } = await db.executeQuery(hot.dealsOfContact(q.limit + 1)([workspaceId, q.contactId]));
         return { deals: rows.slice(0, q.limit).map(toDeal), hasMore: rows.length > q.limit };
       }
       let query = db.selectFrom('crm_deals').selectAll().where('workspace_id', '=', workspaceId);

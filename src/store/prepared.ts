@@ -1,4 +1,5 @@
-// Queries of the per-call hot path, built and compiled by Kysely once per shape, then run with each call's values.
+// Queries of a hot path (a tool call, a token refresh), built and compiled by Kysely once per shape, then run with each
+// call's values.
 // Building and compiling a query (an immutable node tree, then SQL text) costs more than SQLite takes to run it; the
 // SQL text of a shape never changes, so it is made once and only the parameters are filled in per call.
 import type { CompiledQuery, Compilable } from 'kysely';
