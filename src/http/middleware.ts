@@ -1,20 +1,17 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Context, MiddlewareHandler, ErrorHandler, NotFoundHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../util/logger.ts';
 import type { AppEnv } from './env.ts';
 import { HttpError, jsonError } from './errors.ts';
-
-const INCOMING_ID = /^[A-Za-z0-9._:-]{8,64}$/;
+import { requestIdFrom, requestLogger } from './fast-path.ts';
 
 /** Every response carries `x-request-id`: the client's own when it sent a sane one, a fresh UUID otherwise. */
 export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
-  // The request line holds exactly these five fields, none of them a secret (the path, never the query string), so
-  // it skips the logger's wildcard redaction, which could change nothing here and costs more than most handlers.
-  const requestLog = logger.child({}, { redact: { paths: [] } });
+  // The request line, as the node:http fast paths write it (src/http/fast-path.ts).
+  const logRequest = requestLogger(logger);
   return async (c, next) => {
-    const incoming = c.req.header('x-request-id');
-    const requestId = incoming && INCOMING_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdFrom(c.req.header('x-request-id'));
     c.set('requestId', requestId);
     c.set('log', logger.child({ requestId }));
     const started = performance.now();
@@ -23,7 +20,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
     } finally {
       c.res.headers.set('x-request-id', requestId);
       // The path only: a query string may carry codes or tokens.
-      requestLog.info({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+      logRequest({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
     }
   };
 }

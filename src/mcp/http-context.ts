@@ -12,7 +12,6 @@ import type { Logger } from '../util/logger.ts';
 import { nodePostHandler, readNodeBody, requestIdFrom, requestLogger, SECURITY_HEADERS, type EndpointResponse } from '../http/fast-path.ts';
 import { TOO_LARGE } from './body.ts';
 
-export { requestIdFrom, requestLogger, type EndpointResponse, type RequestLogLine } from '../http/fast-path.ts';
 
 export function mcpRequestContext(logger: Logger): MiddlewareHandler<AppEnv> {
   const logRequest = requestLogger(logger);
