@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from '../util/logger.ts';
 
 /** An error whose message is safe to show the client; anything else becomes a generic 500. */
 export class HttpError extends Error {
@@ -18,4 +19,13 @@ export class HttpError extends Error {
 export function jsonError(c: Context, status: ContentfulStatusCode, error: string, description: string, headers: Record<string, string> = {}): Response {
   for (const [k, v] of Object.entries(headers)) c.header(k, v);
   return c.json({ error, error_description: description, request_id: c.get('requestId') }, status);
+}
+
+/** What a 500 tells the client: nothing about the error, only how to report it. */
+export const SERVER_ERROR_DESCRIPTION = 'An unexpected error occurred; quote the request id when reporting it';
+
+/** Logs an error no step turned into an answer: the error itself, with its request id (never the request's data). */
+export function logUnhandled(logger: Logger, requestId: string | undefined, err: unknown): void {
+  const e = err as Error;
+  logger.error({ requestId, err: { name: e?.name, message: e?.message, stack: e?.stack } }, 'unhandled error');
 }

@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler, ErrorHandler, NotFoundHandler } from '
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../util/logger.ts';
 import type { AppEnv } from './env.ts';
-import { HttpError, jsonError } from './errors.ts';
+import { HttpError, jsonError, logUnhandled, SERVER_ERROR_DESCRIPTION } from './errors.ts';
 import { requestIdFrom, requestLogger } from './fast-path.ts';
 
 /** Every response carries `x-request-id`: the client's own when it sent a sane one, a fresh UUID otherwise. */
@@ -77,7 +77,7 @@ export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
     if (err instanceof HttpError) return jsonError(c, err.status, err.error, err.message, err.headers);
     const status = (err as { status?: number }).status;
     if (status === 413) return jsonError(c, 413, 'request_too_large', 'The request body is too large');
-    logger.error({ requestId: c.get('requestId'), err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
-    return jsonError(c, 500, 'server_error', 'An unexpected error occurred; quote the request id when reporting it');
+    logUnhandled(logger, c.get('requestId'), err);
+    return jsonError(c, 500, 'server_error', SERVER_ERROR_DESCRIPTION);
   };
 }

@@ -13,6 +13,7 @@ import { connectionLog } from './connection-log.ts';
 import { createDispatcher, type Answer } from './dispatcher.ts';
 import { allowedRequestHeaders, corsHeaders, originPolicy } from './origins.ts';
 import { endpointUrlBuilder, PRM_PREFIX, protectedResourceMetadata, type EndpointUrls } from './protected-resource.ts';
+import { logUnhandled, SERVER_ERROR_DESCRIPTION } from '../http/errors.ts';
 import type { EndpointResponse } from '../http/fast-path.ts';
 import { mcpRequestContext, nodeFastPath, type EndpointMatch, type EndpointRequest } from './http-context.ts';
 import { readBodyWithin, TOO_LARGE } from './body.ts';
@@ -245,9 +246,8 @@ export function mountMcp(app: Hono<AppEnv>, services: Services, options: McpOpti
     (req, m) => serveEndpoint(req, m.slug, m.trailingSlash),
     // As the app's error handler answers (src/http/middleware.ts), for an error no step above turned into an answer.
     (requestId, err) => {
-      const e = err as Error;
-      logger.error({ requestId, err: { name: e?.name, message: e?.message, stack: e?.stack } }, 'unhandled error');
-      return oauthError({ requestId }, 500, 'server_error', 'An unexpected error occurred; quote the request id when reporting it');
+      logUnhandled(logger, requestId, err);
+      return oauthError({ requestId }, 500, 'server_error', SERVER_ERROR_DESCRIPTION);
     },
   );
 

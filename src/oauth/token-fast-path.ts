@@ -3,7 +3,7 @@
 // web-standard objects, router and middleware — with the same answers, headers and log line as the Hono route
 // (src/oauth/routes.ts; test/oauth-token-fast-path.test.ts compares them).
 import type { Services } from '../services.ts';
-import { HttpError } from '../http/errors.ts';
+import { HttpError, logUnhandled, SERVER_ERROR_DESCRIPTION } from '../http/errors.ts';
 import { nodePostHandler, readNodeBody, type EndpointResponse, type NodeHandler } from '../http/fast-path.ts';
 import { CORS_HEADERS } from './cors.ts';
 import { issuerForPath, parseOAuthForm } from './endpoint-helpers.ts';
@@ -43,9 +43,8 @@ export function tokenFastPath(services: Services): NodeHandler {
     },
     (requestId, err) => {
       if (err instanceof HttpError) return errorAnswer(requestId, err.status, err.error, err.message, err.headers);
-      const e = err as Error;
-      logger.error({ requestId, err: { name: e?.name, message: e?.message, stack: e?.stack } }, 'unhandled error');
-      return errorAnswer(requestId, 500, 'server_error', 'An unexpected error occurred; quote the request id when reporting it');
+      logUnhandled(logger, requestId, err);
+      return errorAnswer(requestId, 500, 'server_error', SERVER_ERROR_DESCRIPTION);
     },
   );
 }
