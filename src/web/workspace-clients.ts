@@ -27,6 +27,13 @@ export function workspaceClientsService(store: Store) {
       return r?.workspace_id;
     },
 
+    /** The owning workspace id of each of these clients that has one, in one query. */
+    async ownersOf(clientIds: readonly string[]): Promise<Map<string, string>> {
+      if (!clientIds.length) return new Map();
+      const rows = await db.selectFrom('web_workspace_clients').select(['client_id', 'workspace_id']).where('client_id', 'in', clientIds).execute();
+      return new Map(rows.map((r) => [r.client_id, r.workspace_id]));
+    },
+
     async forget(clientId: string): Promise<void> {
       await db.deleteFrom('web_workspace_clients').where('client_id', '=', clientId).execute();
     },

@@ -149,11 +149,17 @@ export function mountAdmin(app: Hono<AppEnv>, services: Services, workspaceClien
   async function clientsPage(c: Ctx, op: SignedIn, flash?: Flash): Promise<Html> {
     const filter = CLIENT_FILTERS.find((f) => f.kind === c.req.query('kind')) ?? CLIENT_FILTERS[0];
     const [clients, total] = await Promise.all([services.oauth.clients.listClients({ kind: filter.kind, limit: CLIENTS_SHOWN }), services.oauth.clients.countClients({ kind: filter.kind })]);
+    // Owning workspaces in one query, then each distinct workspace once (self-registered clients have none).
+    const ownerIds = await workspaceClients.ownersOf(clients.filter((cl) => cl.kind === 'static').map((cl) => cl.clientId));
+    const slugs = new Map<string, string>();
+    for (const id of new Set(ownerIds.values())) {
+      const ws = await accounts.workspaces.getWorkspace(id);
+      if (ws) slugs.set(id, ws.slug);
+    }
     const owners = new Map<string, string>();
-    for (const cl of clients) {
-      const ownerId = cl.kind === 'static' ? await workspaceClients.ownerOf(cl.clientId) : undefined;
-      const ws = ownerId ? await accounts.workspaces.getWorkspace(ownerId) : undefined;
-      if (ws) owners.set(cl.clientId, ws.slug);
+    for (const [clientId, workspaceId] of ownerIds) {
+      const slug = slugs.get(workspaceId);
+      if (slug) owners.set(clientId, slug);
     }
     const kindBadge = (clientId: string, kind: OAuthClient['kind']) =>
       kind === 'dynamic'
