@@ -5,14 +5,15 @@ import type { Services } from '../services.ts';
 import { OAuthError } from './errors.ts';
 import { rootIssuer, workspaceIssuer, type IssuerContext } from './issuers.ts';
 
+/** A malformed form is the client's `invalid_request` at an OAuth endpoint (RFC 6749 §5.2). */
+function asOAuthError(err: unknown): never {
+  if (err instanceof HttpError && err.status === 400) throw new OAuthError('invalid_request', err.message);
+  throw err;
+}
+
 /** An `application/x-www-form-urlencoded` body (RFC 6749 §3.2); anything else is `invalid_request`. */
-export async function readOAuthForm(c: Context): Promise<Record<string, string>> {
-  try {
-    return await readForm(c);
-  } catch (err) {
-    if (err instanceof HttpError && err.status === 400) throw new OAuthError('invalid_request', err.message);
-    throw err;
-  }
+export function readOAuthForm(c: Context): Promise<Record<string, string>> {
+  return readForm(c).catch(asOAuthError);
 }
 
 /** `readOAuthForm` for a body already read (the token endpoint's node:http fast path). */
@@ -20,8 +21,7 @@ export function parseOAuthForm(contentType: string | undefined, text: string): R
   try {
     return parseForm(contentType, text);
   } catch (err) {
-    if (err instanceof HttpError && err.status === 400) throw new OAuthError('invalid_request', err.message);
-    throw err;
+    return asOAuthError(err);
   }
 }
 
