@@ -1,4 +1,5 @@
-// Throwaway resources of one bench run: a free loopback port, a PostgreSQL database created for the run.
+// Throwaway resources of one bench run (and of the test suite: test/helpers/databases.ts): a free loopback port, a
+// PostgreSQL database created for the run.
 import { createServer } from 'node:net';
 import pg from 'pg';
 

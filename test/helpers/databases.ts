@@ -4,10 +4,10 @@ import { describe } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { openStore, type DialectName, type Store } from '../../src/store/store.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { allMigrations } from '../../src/migrations.ts';
+import { scratchPostgres } from '../../bench/lib/scratch.ts';
 
 export const PG_URL = process.env.TOLLGATE_TEST_PG_URL;
 export const DIALECTS: DialectName[] = ['sqlite', 'postgres'];
@@ -32,23 +32,8 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
     return { dialect, url: `sqlite:${path.join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   if (!PG_URL) throw new Error('TOLLGATE_TEST_PG_URL is not set');
-  const name = `tollgate_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_URL);
-  u.pathname = `/${name}`;
-  return {
-    dialect,
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  const db = await scratchPostgres(PG_URL, 'tollgate_t');
+  return { dialect, url: db.url, drop: db.drop };
 }
 
 /** A migrated store on a fresh database; `close()` also drops the database. */
