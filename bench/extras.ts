@@ -40,7 +40,8 @@ export interface ExtrasOptions {
 const here = import.meta.dirname;
 const root = path.resolve(here, '..');
 const TOLLGATE = path.join(here, 'servers', 'tollgate.ts');
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** A number as the bench prints it: thousands separated, `digits` decimals. */
+export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 // --- per-request cost as the installation grows
 

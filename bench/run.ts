@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { assertClean, median, runLoad, type LoadResult } from './lib/load.ts';
 import { canPin, CORES, LOAD_CORE, SERVER_CORE, startBenchServer, type BenchServer } from './lib/processes.ts';
-import { EXTRA_SECTIONS, extraMeasurements, type ExtraSection, type Measurement } from './extras.ts';
+import { EXTRA_SECTIONS, extraMeasurements, fmt, type ExtraSection, type Measurement } from './extras.ts';
 
 const { values } = parseArgs({
   options: {
@@ -54,7 +54,6 @@ const targets: Target[] = [
 ];
 if (PG) targets.push({ key: 'T_pg', label: 'T on PostgreSQL (rounds of its own with L and P, after T\'s)', script: path.join(here, 'servers', 'tollgate.ts'), env: { BENCH_DATABASE: 'postgres' } });
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function throughput() {
