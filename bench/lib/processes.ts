@@ -1,6 +1,6 @@
 // Starting bench servers as child processes, pinned to their own core where the machine has two or more.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { READY_PREFIX, type ReadyInfo } from './protocol.ts';
@@ -69,4 +69,15 @@ export function startBenchServer(name: string, script: string, env: Record<strin
       reject(new Error(`${name} exited with ${code} before ready:\n${err}`));
     });
   });
+}
+
+/**
+ * CPU time (user + system, ms) the server process has used so far, its threads included (the thread-pool syncs and
+ * log writes count): read before and after a load run, it gives CPU per request, less sensitive than req/s to other
+ * load on the machine.
+ */
+export function serverCpuMs(s: BenchServer): number {
+  const pid = Number(s.ready.meta?.pid ?? s.child.pid);
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -4,8 +4,7 @@
 //   node bench/tools/ab.ts <serverA.ts> <serverB.ts> [rounds=5] [seconds=4] [envJSON] [refresh]
 // With `refresh`, both drive the refresh_token grant at /token instead of tools/call (give them tokens with
 // envJSON, e.g. '{"BENCH_REFRESH":"6000"}').
-import { readFileSync } from 'node:fs';
-import { startBenchServer } from '../lib/processes.ts';
+import { serverCpuMs, startBenchServer } from '../lib/processes.ts';
 import { median, runLoad } from '../lib/load.ts';
 
 const [a, b, roundsArg, secondsArg, envArg, mode] = process.argv.slice(2);
@@ -14,20 +13,15 @@ const rounds = Number(roundsArg ?? 5);
 const seconds = Number(secondsArg ?? 4);
 const env = JSON.parse(envArg ?? '{}') as Record<string, string>;
 const servers = [await startBenchServer('A', a, env), await startBenchServer('B', b, env)];
-const cpuMs = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
 const rows: { rps: number[]; cpu: number[] }[] = servers.map(() => ({ rps: [], cpu: [] }));
 try {
   // Warm, as npm run bench measures (refresh: a short warm-up, every refresh token is used once).
   for (const s of servers) await runLoad(s.ready, { connections: 50, seconds: refresh ? 2 : 10, refresh });
   for (let r = 0; r < rounds; r++) {
     for (const [i, s] of servers.entries()) {
-      const pid = Number(s.ready.meta?.pid ?? s.child.pid);
-      const c0 = cpuMs(pid);
+      const c0 = serverCpuMs(s);
       const res = await runLoad(s.ready, { connections: 50, seconds, refresh });
-      const cpu = ((cpuMs(pid) - c0) * 1000) / res.requests;
+      const cpu = ((serverCpuMs(s) - c0) * 1000) / res.requests;
       rows[i].rps.push(res.rps);
       rows[i].cpu.push(cpu);
       process.stdout.write(`round ${r + 1} ${s.name}: ${Math.round(res.rps)} req/s, p50 ${res.p50} ms, p99 ${res.p99} ms, ${Math.round(cpu)} µs CPU/request${res.non2xx || res.errors ? `, ${res.non2xx} non-2xx, ${res.errors} errors` : ''}\n`);

@@ -1,9 +1,8 @@
 // Where a Tollgate request's CPU time goes, by subtraction: L, then Tollgate with no metering and a get_contact that
 // reads nothing, with no metering, and whole — interleaved rounds, CPU time per request from /proc (the server's
 // threads included: the thread-pool fsyncs and log writes count). Usage: node bench/tools/breakdown.ts [rounds] [seconds]
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startBenchServer, type BenchServer } from '../lib/processes.ts';
+import { serverCpuMs, startBenchServer, type BenchServer } from '../lib/processes.ts';
 import { median, runLoad } from '../lib/load.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -15,10 +14,6 @@ const configs: [string, string, Record<string, string>][] = [
   ['T, no metering', 'tollgate.ts', { BENCH_EXP: 'free' }],
   ['T', 'tollgate.ts', {}],
 ];
-const cpuMs = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
 const started: BenchServer[] = [];
 try {
   for (const [name, script, env] of configs) started.push(await startBenchServer(name, path.join(servers, script), env));
@@ -27,10 +22,9 @@ try {
   const rps = started.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
     for (const [i, s] of started.entries()) {
-      const pid = Number(s.ready.meta?.pid ?? s.child.pid);
-      const c0 = cpuMs(pid);
+      const c0 = serverCpuMs(s);
       const res = await runLoad(s.ready, { connections: 50, seconds });
-      cpu[i].push(((cpuMs(pid) - c0) * 1000) / res.requests);
+      cpu[i].push(((serverCpuMs(s) - c0) * 1000) / res.requests);
       rps[i].push(res.rps);
     }
   }
