@@ -7,6 +7,7 @@
 // Worth it where every commit costs more than the work in it and commits are serialized anyway (SQLite's single
 // connection: measured, a refresh's own commit cost about 116 µs against some 60 µs for its statements).
 import { sql, type Kysely } from 'kysely';
+import { batchPerTurn } from '../util/batch-per-turn.ts';
 
 interface Unit<DB> {
   work: (trx: Kysely<DB>) => Promise<unknown>;
@@ -22,27 +23,10 @@ export interface GroupTransactions<DB> {
 }
 
 export function groupTransactions<DB>(db: Kysely<DB>, options: { maxGroup?: number } = {}): GroupTransactions<DB> {
-  const maxGroup = options.maxGroup ?? 200;
-  const queue: Unit<DB>[] = [];
-  let scheduled = false;
-  let committing = false;
   let groups = 0;
-
-  function schedule(): void {
-    // The next group starts once the previous one is durable: units arriving during its sync would wait for a sync
-    // anyway, and sharing the next transaction costs them nothing.
-    if (scheduled || committing || !queue.length) return;
-    scheduled = true;
-    // setImmediate, not a microtask: every request the poll phase has read joins this group.
-    setImmediate(() => {
-      scheduled = false;
-      committing = true;
-      commit(queue.splice(0, maxGroup)).finally(() => {
-        committing = false;
-        schedule();
-      });
-    });
-  }
+  // The next group starts once the previous one is durable: units arriving during its sync would wait for a sync
+  // anyway, and sharing the next transaction costs them nothing.
+  const pending = batchPerTurn<Unit<DB>>(commit, { maxBatch: options.maxGroup ?? 200 });
 
   async function commit(group: Unit<DB>[]): Promise<void> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
@@ -78,8 +62,7 @@ export function groupTransactions<DB>(db: Kysely<DB>, options: { maxGroup?: numb
   return {
     run<T>(work: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-        schedule();
+        pending.add({ work, resolve: resolve as (value: unknown) => void, reject });
       });
     },
     get groups() {

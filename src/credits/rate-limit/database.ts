@@ -4,6 +4,7 @@
 // position in the window. So a hot workspace costs one statement per turn, not one per call.
 import type { Kysely } from 'kysely';
 import type { Store } from '../../store/store.ts';
+import { batchPerTurn } from '../../util/batch-per-turn.ts';
 import type { CreditsTables } from '../tables.ts';
 import type { RateLimitBackend, WindowCount } from './backend.ts';
 
@@ -28,9 +29,7 @@ export function databaseBackend(store: Store, options: DatabaseBackendOptions = 
   const sweepIntervalMs = options.sweepIntervalMs ?? 300_000;
   let lastWindowMs = 60_000;
   let sweeper: ReturnType<typeof setInterval> | undefined;
-  let queue: PendingHit[] = [];
-  let scheduled = false;
-  let running = false;
+  const pending = batchPerTurn(countBatch);
 
   function startSweeper(): void {
     if (sweeper) return;
@@ -38,21 +37,6 @@ export function databaseBackend(store: Store, options: DatabaseBackendOptions = 
       db.deleteFrom('credits_rate_counters').where('window_start', '<', now() - 2 * lastWindowMs).execute().catch(() => {});
     }, sweepIntervalMs);
     sweeper.unref();
-  }
-
-  function schedule(): void {
-    if (scheduled || running || !queue.length) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      running = true;
-      const batch = queue;
-      queue = [];
-      countBatch(batch).finally(() => {
-        running = false;
-        schedule();
-      });
-    });
   }
 
   async function countBatch(batch: PendingHit[]): Promise<void> {
@@ -117,8 +101,7 @@ export function databaseBackend(store: Store, options: DatabaseBackendOptions = 
       lastWindowMs = windowMs;
       startSweeper();
       return new Promise((resolve, reject) => {
-        queue.push({ keys, windowMs, positions: [], resolve, reject });
-        schedule();
+        pending.add({ keys, windowMs, positions: [], resolve, reject });
       });
     },
     async peek(keys, windowMs) {
@@ -134,7 +117,7 @@ export function databaseBackend(store: Store, options: DatabaseBackendOptions = 
     async close() {
       if (sweeper) clearInterval(sweeper);
       sweeper = undefined;
-      while (queue.length || scheduled || running) await new Promise((r) => setTimeout(r, 1));
+      while (pending.busy) await new Promise((r) => setTimeout(r, 1));
     },
   };
 }
