@@ -69,7 +69,7 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
   let scheduled = false;
   let inFlight = 0;
 
-  // The batch's statements, compiled once per shape (see prepared.ts).
+  // The batch's statements, compiled once per shape (see src/store/prepared.ts).
   const db = store.typed<CreditsTables>();
   const shapes = new Map<string, PreparedQuery<any>>();
   const shape = <R,>(key: string, build: () => PreparedQuery<R>): PreparedQuery<R> => {
