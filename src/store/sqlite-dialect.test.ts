@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { DatabaseSync } from 'node:sqlite';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { createTestStore } from '../../test/helpers/databases.ts';
 import type { Store } from './store.ts';
 
@@ -151,6 +151,48 @@ test('the reads of one turn of the event loop share a snapshot; a write, a trans
     other.exec('pragma wal_checkpoint(truncate)');
     assert.equal((other.prepare('pragma wal_checkpoint(passive)').get() as { busy: number }).busy, 0);
     other.exec('begin immediate; insert into probe values (703); commit');
+  } finally {
+    other.close();
+  }
+});
+
+test('a compiled read on the root handle runs at once when the connection is free, and waits its turn when it is not', async () => {
+  const file = (await sql<{ file: string }>`pragma database_list`.execute(store.db)).rows[0].file;
+  const other = new DatabaseSync(file, { timeout: 2000 });
+  const countOf = (x: number) => store.db.selectFrom('probe').select((eb) => eb.fn.countAll<number>().as('n')).where('x', '=', x).compile();
+  try {
+    // Free: the statement runs within the call (before the other connection's insert that follows it in the same turn).
+    await tick();
+    const early = store.db.executeQuery(countOf(800));
+    other.exec('insert into probe values (800)');
+    assert.equal(Number((await early).rows[0].n), 0, 'ran when called');
+    await tick();
+    assert.equal(Number((await store.db.executeQuery(countOf(800))).rows[0].n), 1, 'the same rows Kysely gives');
+
+    // Held by a transaction: the read waits for it rather than running inside it (and so never sees its rolled-back row).
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const rolledBack = store.db
+      .transaction()
+      .execute(async (t) => {
+        await sql`select 1`.execute(t);
+        await gate;
+        await sql`insert into probe values (801)`.execute(t);
+        throw new Error('roll back');
+      })
+      .catch(() => 'rolled back');
+    await tick();
+    let readDone = false;
+    const read = store.db.executeQuery(countOf(801)).then((r) => ((readDone = true), r));
+    await tick();
+    assert.equal(readDone, false, 'the read waits while the transaction holds the connection');
+    open();
+    assert.equal(await rolledBack, 'rolled back');
+    assert.equal(Number((await read).rows[0].n), 0, 'the read ran after the rollback, not inside the transaction');
+
+    // A failing read is a rejected promise, as on Kysely's path, never an exception thrown at the caller.
+    const failing = store.db.executeQuery(CompiledQuery.raw('select * from no_such_table'));
+    await assert.rejects(failing, /no such table/);
   } finally {
     other.close();
   }

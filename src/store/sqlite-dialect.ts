@@ -12,6 +12,7 @@ import { closeSync, fdatasync, openSync } from 'node:fs';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import {
   CompiledQuery,
+  Kysely,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -20,8 +21,9 @@ import {
   type Dialect,
   type DialectAdapter,
   type Driver,
-  type Kysely,
+  type Compilable,
   type QueryCompiler,
+  type QueryId,
   type QueryResult,
 } from 'kysely';
 
@@ -154,6 +156,12 @@ class NodeSqliteConnection {
     return committed().then(() => result);
   }
 
+  /** Runs `compiled` when it is a plain read (SELECT) with no commit to wait for; undefined for anything else. */
+  readNow<R>(compiled: CompiledQuery): Promise<QueryResult<R>> | undefined {
+    if (this.#uncommittedWrites || !this.#prepare(compiled.sql).plainRead) return undefined;
+    return this.run<R>(compiled, () => Promise.reject(new Error('a plain read committed writes')));
+  }
+
   *iterate<R>(compiled: CompiledQuery): IterableIterator<R> {
     const { stmt } = this.#prepare(compiled.sql);
     yield* stmt.iterate(...compiled.parameters.map(toSqlite)) as IterableIterator<R>;
@@ -242,6 +250,19 @@ class NodeSqliteDriver implements Driver {
     this.#connection = new NodeSqliteConnection(db, wal ? fileSyncer(`${this.#path}-wal`) : undefined);
   }
 
+  /**
+   * Runs a plain read at once when nobody holds the connection (nothing can take it meanwhile: the statement runs
+   * synchronously); undefined when someone does, or for anything but a read, or before `init` and after `destroy`.
+   */
+  readNow<R>(compiled: CompiledQuery): Promise<QueryResult<R>> | undefined {
+    if (this.#busy || !this.#connection) return undefined;
+    try {
+      return this.#connection.readNow<R>(compiled);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   /** Resolves when the caller holds the connection. */
   waitForConnection(): Promise<void> {
     if (!this.#busy) {
@@ -303,6 +324,7 @@ class NodeSqliteDriver implements Driver {
 export class NodeSqliteDialect implements Dialect {
   readonly #path: string;
   readonly #busyTimeoutMs: number;
+  #driver?: NodeSqliteDriver;
   constructor(path: string, busyTimeoutMs = 5000) {
     this.#path = path;
     this.#busyTimeoutMs = busyTimeoutMs;
@@ -311,12 +333,39 @@ export class NodeSqliteDialect implements Dialect {
     return new SqliteAdapter();
   }
   createDriver(): Driver {
-    return new NodeSqliteDriver(this.#path, this.#busyTimeoutMs);
+    return (this.#driver = new NodeSqliteDriver(this.#path, this.#busyTimeoutMs));
+  }
+  /** See NodeSqliteDriver.readNow. */
+  readNow<R>(compiled: CompiledQuery): Promise<QueryResult<R>> | undefined {
+    return this.#driver?.readNow<R>(compiled);
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
   }
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new SqliteIntrospector(db);
+  }
+}
+
+/**
+ * Kysely on node:sqlite, for the hot paths' compiled reads (src/store/prepared.ts): `executeQuery` of a compiled
+ * SELECT on this root handle runs it at once when the connection is free, rather than through Kysely's executor,
+ * connection provider and driver wrapper — several promises each, which cost more than SQLite takes to answer a point
+ * lookup. The result is the same: the dialect has no plugins to transform it, and the statement runs exactly as it
+ * would once Kysely had acquired the connection. Everything else (query builders, transactions, a read while someone
+ * holds the connection) takes Kysely's path.
+ */
+export class NodeSqliteKysely<DB> extends Kysely<DB> {
+  readonly #dialect: NodeSqliteDialect;
+  constructor(dialect: NodeSqliteDialect) {
+    super({ dialect });
+    this.#dialect = dialect;
+  }
+  override executeQuery<R>(query: CompiledQuery<R> | Compilable<R>, queryId?: QueryId): Promise<QueryResult<R>> {
+    if (queryId === undefined && !('compile' in query)) {
+      const now = this.#dialect.readNow<R>(query);
+      if (now) return now;
+    }
+    return super.executeQuery(query, queryId);
   }
 }

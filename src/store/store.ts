@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { preparedStatementsPool } from './pg-prepared.ts';
-import { NodeSqliteDialect } from './sqlite-dialect.ts';
+import { NodeSqliteDialect, NodeSqliteKysely } from './sqlite-dialect.ts';
 import { UserFacingError } from '../util/errors.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -46,7 +46,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
         throw new StoreError(`Cannot create the directory for ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
     }
-    db = new Kysely<any>({ dialect: new NodeSqliteDialect(file, options.busyTimeoutMs ?? 5000) });
+    db = new NodeSqliteKysely<any>(new NodeSqliteDialect(file, options.busyTimeoutMs ?? 5000));
   } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     dialect = 'postgres';
     try {
