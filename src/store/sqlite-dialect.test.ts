@@ -197,3 +197,28 @@ test('a compiled read on the root handle runs at once when the connection is fre
     other.close();
   }
 });
+
+test('rows have the keys, order and values node:sqlite itself gives, whether they are built as arrays or not', async () => {
+  await sql`create table shapes (id integer primary key, name text, amount real, data blob, note text)`.execute(store.db);
+  await sql`insert into shapes values (1, 'a', 1.5, x'0102', null), (2, 'b', -2, null, 'x')`.execute(store.db);
+  const file = (await sql<{ file: string }>`pragma database_list`.execute(store.db)).rows[0].file;
+  const other = new DatabaseSync(file, { timeout: 2000 });
+  try {
+    const statements = [
+      'select * from shapes order by id',
+      'select count(*) as n, max(amount) as top, min(name) as first from shapes',
+      'select id as a, name as a from shapes order by id', // a duplicate name: the last value wins, as in node:sqlite
+      'select id as __proto__, name from shapes order by id', // an own property, not the prototype
+    ];
+    for (const text of statements) {
+      const expected = other.prepare(text).all().map((r) => Object.entries(r));
+      const rows = (await sql.raw<Record<string, unknown>>(text).execute(store.db)).rows;
+      assert.deepStrictEqual(rows.map((r) => Object.entries(r)), expected, text);
+    }
+    const streamed: [string, unknown][][] = [];
+    for await (const r of store.db.selectFrom('shapes').selectAll().orderBy('id').stream()) streamed.push(Object.entries(r));
+    assert.deepStrictEqual(streamed, other.prepare('select * from shapes order by id').all().map((r) => Object.entries(r)));
+  } finally {
+    other.close();
+  }
+});

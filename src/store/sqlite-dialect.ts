@@ -83,6 +83,30 @@ interface CachedStatement {
   reader: boolean;
   writes: boolean;
   plainRead: boolean;
+  /** Set when the statement returns its rows as arrays, which `rowObject` turns into objects with these keys. */
+  columns: string[] | undefined;
+}
+
+/**
+ * The column names under which a reader's rows can be built in JavaScript, or undefined to leave that to node:sqlite.
+ * node:sqlite makes each row object through V8's C++ API, which costs more than the query (measured: 9.6 µs for four
+ * rows of twelve columns, against 6.6 µs as arrays made into objects here; 2.5 against 1.5 µs for one row); the objects
+ * made here also share one shape, so the code that reads them stays fast. Not for duplicate names or `__proto__`,
+ * where assigning keys one by one would not give what node:sqlite gives.
+ */
+function arrayRowColumns(stmt: StatementSync): string[] | undefined {
+  if (typeof stmt.setReturnArrays !== 'function') return undefined;
+  const names = stmt.columns().map((c) => c.name);
+  if (names.includes('__proto__') || new Set(names).size !== names.length) return undefined;
+  stmt.setReturnArrays(true);
+  return names;
+}
+
+/** A row object with the same keys and values as node:sqlite's (with Object.prototype, as PostgreSQL's rows have). */
+function rowObject(values: readonly unknown[], columns: readonly string[]): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]] = values[i];
+  return row;
 }
 
 class NodeSqliteConnection {
@@ -106,7 +130,8 @@ class NodeSqliteConnection {
       return entry;
     }
     const stmt = this.db.prepare(sql);
-    entry = { stmt, reader: stmt.columns().length > 0, writes: mayWrite(sql), plainRead: /^\s*select\b/i.test(sql) };
+    const reader = stmt.columns().length > 0;
+    entry = { stmt, reader, writes: mayWrite(sql), plainRead: /^\s*select\b/i.test(sql), columns: reader ? arrayRowColumns(stmt) : undefined };
     this.#statements.set(sql, entry);
     if (this.#statements.size > STATEMENT_CACHE_SIZE) {
       const oldest = this.#statements.keys().next().value as string;
@@ -125,7 +150,7 @@ class NodeSqliteConnection {
 
   /** Runs one statement; `committed` is called when it committed writes that must reach the disk before it resolves. */
   run<R>(compiled: CompiledQuery, committed: () => Promise<void>): Promise<QueryResult<R>> {
-    const { stmt, reader, writes, plainRead } = this.#prepare(compiled.sql);
+    const { stmt, reader, writes, plainRead, columns } = this.#prepare(compiled.sql);
     // Reads share one read transaction per turn of the event loop. In WAL mode every statement outside a transaction
     // begins and ends a read transaction of its own (shared-memory locks, a look at the WAL index), which costs several
     // times what a point lookup does; the turn's reads — many requests' — share that cost instead. The snapshot ends
@@ -143,7 +168,9 @@ class NodeSqliteConnection {
     const params = compiled.parameters.map(toSqlite);
     let result: QueryResult<R>;
     if (reader) {
-      result = { rows: stmt.all(...params) as R[] };
+      const rows = stmt.all(...params) as unknown[];
+      if (columns) for (let i = 0; i < rows.length; i++) rows[i] = rowObject(rows[i] as unknown[], columns);
+      result = { rows: rows as R[] };
     } else {
       const { changes, lastInsertRowid } = stmt.run(...params);
       result = { numAffectedRows: BigInt(changes), insertId: lastInsertRowid === undefined ? undefined : BigInt(lastInsertRowid), rows: [] };
@@ -163,8 +190,8 @@ class NodeSqliteConnection {
   }
 
   *iterate<R>(compiled: CompiledQuery): IterableIterator<R> {
-    const { stmt } = this.#prepare(compiled.sql);
-    yield* stmt.iterate(...compiled.parameters.map(toSqlite)) as IterableIterator<R>;
+    const { stmt, columns } = this.#prepare(compiled.sql);
+    for (const row of stmt.iterate(...compiled.parameters.map(toSqlite))) yield (columns ? rowObject(row as unknown as unknown[], columns) : row) as R;
   }
 }
 
