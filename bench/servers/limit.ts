@@ -1,33 +1,4 @@
 // (L) The limit: a bare node:http JSON-RPC server with an in-memory token check and no framework, no database.
-import { createServer } from 'node:http';
-import { announceReady, BENCH_CONTACT_ID, BENCH_TOKEN, MCP_HEADERS, toolCallBody } from '../lib/protocol.ts';
+import { sendJson, startBareServer } from '../lib/bare-server.ts';
 
-const tokens = new Set([BENCH_TOKEN]);
-const contact = { id: BENCH_CONTACT_ID, name: 'Ada Lovelace', email: 'ada@example.com', company: 'Analytical Engines' };
-
-const server = createServer((req, res) => {
-  const auth = req.headers.authorization;
-  if (req.method !== 'POST' || !auth?.startsWith('Bearer ') || !tokens.has(auth.slice(7))) {
-    res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    let msg: { id?: unknown; method?: string };
-    try {
-      msg = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    const result = { content: [{ type: 'text', text: JSON.stringify(contact) }], structuredContent: contact };
-    const body = JSON.stringify({ jsonrpc: '2.0', id: msg.id ?? null, result });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
-  });
-});
-
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as { port: number };
-  announceReady({ url: `http://127.0.0.1:${port}/mcp`, headers: { ...MCP_HEADERS, authorization: `Bearer ${BENCH_TOKEN}` }, body: toolCallBody('get_contact', { id: BENCH_CONTACT_ID }) });
-});
+startBareServer(sendJson);
