@@ -150,7 +150,18 @@ class NodeSqliteConnection {
 
   /** Runs one statement; `committed` is called when it committed writes that must reach the disk before it resolves. */
   run<R>(compiled: CompiledQuery, committed: () => Promise<void>): Promise<QueryResult<R>> {
-    const { stmt, reader, writes, plainRead, columns } = this.#prepare(compiled.sql);
+    return this.#execute<R>(this.#prepare(compiled.sql), compiled, committed);
+  }
+
+  /** Runs `compiled` when it is a plain read (SELECT) with no commit to wait for; undefined for anything else. */
+  readNow<R>(compiled: CompiledQuery): Promise<QueryResult<R>> | undefined {
+    const entry = this.#prepare(compiled.sql);
+    if (this.#uncommittedWrites || !entry.plainRead) return undefined;
+    return this.#execute<R>(entry, compiled, () => Promise.reject(new Error('a plain read committed writes')));
+  }
+
+  #execute<R>(entry: CachedStatement, compiled: CompiledQuery, committed: () => Promise<void>): Promise<QueryResult<R>> {
+    const { stmt, reader, writes, plainRead, columns } = entry;
     // Reads share one read transaction per turn of the event loop. In WAL mode every statement outside a transaction
     // begins and ends a read transaction of its own (shared-memory locks, a look at the WAL index), which costs several
     // times what a point lookup does; the turn's reads — many requests' — share that cost instead. The snapshot ends
@@ -181,12 +192,6 @@ class NodeSqliteConnection {
     this.#uncommittedWrites = false;
     if (!this.wal || ROLLBACK.test(compiled.sql)) return Promise.resolve(result);
     return committed().then(() => result);
-  }
-
-  /** Runs `compiled` when it is a plain read (SELECT) with no commit to wait for; undefined for anything else. */
-  readNow<R>(compiled: CompiledQuery): Promise<QueryResult<R>> | undefined {
-    if (this.#uncommittedWrites || !this.#prepare(compiled.sql).plainRead) return undefined;
-    return this.run<R>(compiled, () => Promise.reject(new Error('a plain read committed writes')));
   }
 
   *iterate<R>(compiled: CompiledQuery): IterableIterator<R> {
