@@ -1,8 +1,9 @@
 // `npm run bench`: starts the baseline servers (L, P, and the durable-write reference D) and Tollgate on loopback in
 // one run, drives each with the same bounded load, interleaved over several rounds, and prints req/s, p50, p99 and the
-// ratios T/L, T/P, D/L and T/D (medians of per-round ratios; with TOLLGATE_TEST_PG_URL, T on PostgreSQL follows in rounds of its own with L and P), then every
-// other target of issue 8, each as met or not met. Writes bench/results/<time>.json (gitignored) and
-// bench/results/latest.md (the table the README shows; latest-quick.md for --quick, latest-partial.md for --only).
+// ratios T/L, T/P, D/L and T/D (medians of per-round ratios; with TOLLGATE_TEST_PG_URL, T on PostgreSQL follows in
+// rounds of its own with L and P), then every other target of issue 8, each as met or not met. Writes
+// bench/results/<time>.json (gitignored) and bench/results/latest.md (the table the README shows; latest-quick.md for
+// --quick, latest-partial.md for --only).
 //
 // Options: --quick (short rounds, smaller scaling sizes: for development, not for the README), --rounds N (5; --quick 3),
 // --seconds N (5), --warmup N (seconds of load per server before its rounds, throughput and scaling: 10; --quick 2),

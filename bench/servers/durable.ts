@@ -4,11 +4,12 @@
 // transaction, then one fdatasync of the WAL on the thread pool shared by every commit that lands while it runs
 // (group commit), and only then the answers. No framework, no query builder, no reads, no log. Issue 8's reference
 // "a bare server doing one durable SQLite write per call ≈ 0.52 L" is this server; T does all of its work and more.
-import { fdatasync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { fileSyncer } from '../../src/store/sqlite-dialect.ts';
 import { sendJson, startBareServer } from '../lib/bare-server.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-durable-'));
@@ -17,13 +18,12 @@ const db = new DatabaseSync(file);
 db.exec('pragma journal_mode = wal; pragma synchronous = normal');
 db.exec('create table calls (id integer primary key, tool text not null, request_id text, created_at integer not null)');
 const insert = db.prepare('insert into calls (tool, request_id, created_at) values (?, ?, ?)');
-const walFd = openSync(`${file}-wal`, 'r');
+// The same coalescing WAL sync as Tollgate's SQLite dialect: commits that land while one runs share the next.
+const wal = fileSyncer(`${file}-wal`);
 
-// Answers waiting for their rows: `turn` collects this turn's, `committed` those whose commit awaits the next sync.
+// This turn's calls, answered once their commit is on disk.
 type Pending = { res: ServerResponse; body: string };
 let turn: Pending[] = [];
-let committed: Pending[] = [];
-let syncing = false;
 
 function commitTurn(): void {
   const batch = turn;
@@ -32,19 +32,9 @@ function commitTurn(): void {
   const now = Date.now();
   for (let i = 0; i < batch.length; i++) insert.run('get_contact', null, now);
   db.exec('commit');
-  committed.push(...batch);
-  if (!syncing) syncNow();
-}
-
-function syncNow(): void {
-  const batch = committed;
-  committed = [];
-  syncing = true;
-  fdatasync(walFd, (err) => {
-    if (err) throw err;
+  // A failed sync rejects unhandled and ends the process: no call is answered before its row is durable.
+  void wal.sync().then(() => {
     for (const p of batch) sendJson(p.res, p.body);
-    syncing = false;
-    if (committed.length) syncNow();
   });
 }
 

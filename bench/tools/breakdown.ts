@@ -1,7 +1,8 @@
 // Where a Tollgate request's CPU time goes, by subtraction: L, D (L plus one durable SQLite write per call: what
 // durability costs at its leanest), then Tollgate with no metering and a get_contact that reads nothing (against L),
 // with no metering, and whole (each against the line before) — interleaved rounds, CPU time per request from /proc
-// (the server's threads included: the thread-pool fsyncs and log writes count). Usage: node bench/tools/breakdown.ts [rounds] [seconds]
+// (the server's threads included: the thread-pool fsyncs and log writes count).
+// Usage: node bench/tools/breakdown.ts [rounds] [seconds]
 import path from 'node:path';
 import { serverCpuMs, startBenchServer, type BenchServer } from '../lib/processes.ts';
 import { median, runLoad } from '../lib/load.ts';
