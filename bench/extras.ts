@@ -300,7 +300,7 @@ async function mintToken(env: Record<string, string>): Promise<{ token: string; 
   const { loadConfig } = await import('../src/config/config.ts');
   const { openServices } = await import('../src/services.ts');
   const { createLogger } = await import('../src/util/logger.ts');
-  const { crmStore } = await import('../src/mcp/crm/store.ts');
+  const { crmStore } = await import('../src/crm/store.ts');
   const { workspaceResourceUrl } = await import('../src/oauth/resource.ts');
   const config = loadConfig({ env });
   const s = await openServices(config, createLogger('warn'));

@@ -3,7 +3,7 @@
 import { accountsMigrations } from './accounts/migrations.ts';
 import { oauthMigrations } from './oauth/migrations.ts';
 import { creditsMigrations } from './credits/migrations.ts';
-import { crmMigrations } from './mcp/crm/index.ts';
+import { crmMigrations } from './crm/index.ts';
 import { webMigrations } from './web/migrations.ts';
 import type { Migration } from './store/migrate.ts';
 

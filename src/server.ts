@@ -10,7 +10,7 @@ import { bootstrap, type BootstrapResult } from './accounts/bootstrap.ts';
 import { buildApp, nodeFastPathOf } from './app.ts';
 import { openServices, type Services } from './services.ts';
 import type { Logger } from './util/logger.ts';
-import type { ToolDefinition } from './mcp/tool-types.ts';
+import type { ToolDefinition } from './tools/tool-types.ts';
 import { UserFacingError } from './util/errors.ts';
 
 export interface RunningServer {

@@ -8,10 +8,10 @@ import { accountsModule, type Accounts, type Workspace } from './accounts/index.
 import type { Logger } from './util/logger.ts';
 import { UserFacingError } from './util/errors.ts';
 import { oauthModule, type OAuth } from './oauth/index.ts';
-import type { Metering } from './mcp/metering.ts';
-import type { ToolDefinition } from './mcp/tool-types.ts';
+import type { Metering } from './tools/metering.ts';
+import type { ToolDefinition } from './tools/tool-types.ts';
 import { creditsModule, type Credits } from './credits/index.ts';
-import { crmModule } from './mcp/crm/index.ts';
+import { crmModule } from './crm/index.ts';
 
 export type WorkspaceHook = (workspace: Workspace) => Promise<void>;
 

@@ -8,7 +8,7 @@ import type { Store } from '../src/store/store.ts';
 import { accountsModule } from '../src/accounts/index.ts';
 import { creditsModule } from '../src/credits/index.ts';
 import { loadConfig } from '../src/config/config.ts';
-import type { ToolContext, ToolDefinition } from '../src/mcp/tool-types.ts';
+import type { ToolContext, ToolDefinition } from '../src/tools/tool-types.ts';
 
 const config = loadConfig({ env: { TOLLGATE_RATE_LIMIT_PER_MINUTE: '10000000', TOLLGATE_INITIAL_CREDITS: '0' } });
 const tool: ToolDefinition = { name: 'paid_tool', description: 'x', inputSchema: { type: 'object' }, scope: 'mcp:read', cost: 1, handler: async () => ({ content: [] }) };

@@ -7,7 +7,7 @@ import { forEachDialect } from './helpers/databases.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { mintAccessToken } from './helpers/tokens.ts';
 import { callTool, legacyCall } from './helpers/mcp-http.ts';
-import { ToolError, type ToolDefinition } from '../src/mcp/tool-types.ts';
+import { ToolError, type ToolDefinition } from '../src/tools/tool-types.ts';
 
 const fixtures: ToolDefinition[] = [
   { name: 'paid_echo', description: 'Costs 1.', inputSchema: { type: 'object' }, scope: 'mcp:read', cost: 1, handler: async () => ({ content: [{ type: 'text', text: 'ok' }] }) },

@@ -18,7 +18,7 @@ before(async () => {
   srv = await startTestServer({ env: { TOLLGATE_RATE_LIMIT_PER_MINUTE: '100000' }, configureApp: (a) => (app = a) });
   token = (await mintAccessToken(srv.services)).accessToken;
   const ws = await srv.services.accounts.workspaces.requireWorkspace('demo');
-  const { crmStore } = await import('../src/mcp/crm/store.ts');
+  const { crmStore } = await import('../src/crm/store.ts');
   contactId = (await crmStore(srv.services.store).searchContacts(ws.id, { limit: 1, offset: 0 })).contacts[0].id;
 });
 after(async () => srv.stop());

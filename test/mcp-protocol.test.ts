@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { mintAccessToken } from './helpers/tokens.ts';
 import { legacyCall, mcpRequest, MODERN, modernCall, modernMeta } from './helpers/mcp-http.ts';
-import type { ToolDefinition } from '../src/mcp/tool-types.ts';
+import type { ToolDefinition } from '../src/tools/tool-types.ts';
 
 const LEGACY = ['2025-03-26', '2025-06-18', '2025-11-25'];
 const EXTRA_TOOLS = 230;

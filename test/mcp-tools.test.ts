@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { mintAccessToken } from './helpers/tokens.ts';
 import { callTool, legacyCall, modernCall } from './helpers/mcp-http.ts';
-import { ToolError, type ToolContext, type ToolDefinition } from '../src/mcp/tool-types.ts';
-import type { Charge, Metering, MeteringDecision } from '../src/mcp/metering.ts';
+import { ToolError, type ToolContext, type ToolDefinition } from '../src/tools/tool-types.ts';
+import type { Charge, Metering, MeteringDecision } from '../src/tools/metering.ts';
 
 const testTools: ToolDefinition[] = [
   {

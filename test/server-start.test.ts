@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { startTestServer } from './helpers/server.ts';
-import type { ToolDefinition } from '../src/mcp/tool-types.ts';
+import type { ToolDefinition } from '../src/tools/tool-types.ts';
 
 const freePort = () =>
   new Promise<number>((resolve) => {

@@ -4,7 +4,7 @@ import { ConfigError } from '../config/config.ts';
 import type { Workspace } from '../accounts/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
-import type { ToolContext } from '../mcp/tool-types.ts';
+import type { ToolContext } from '../tools/tool-types.ts';
 import { analyticsService, resolveRange } from './analytics.ts';
 import { createLedgerWriter } from './ledger-writer.ts';
 import { ledgerService } from './ledger.ts';

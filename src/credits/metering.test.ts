@@ -4,7 +4,7 @@ import { createTestStore, forEachDialect } from '../../test/helpers/databases.ts
 import type { Store } from '../store/store.ts';
 import { accountsModule } from '../accounts/index.ts';
 import { loadConfig } from '../config/config.ts';
-import type { ToolContext, ToolDefinition } from '../mcp/tool-types.ts';
+import type { ToolContext, ToolDefinition } from '../tools/tool-types.ts';
 import { creditsModule, type Credits } from './index.ts';
 import { memoryBackend } from './rate-limit/memory.ts';
 

@@ -1,8 +1,8 @@
 // The credits module's side of the MCP metering seam: before a handler runs, count the call against the rate
 // limits, then deduct its cost (group-committed, durable before `begin` resolves); after it, book a failure and
 // refund it when configured.
-import type { Charge, Metering, MeteringDecision } from '../mcp/metering.ts';
-import type { ToolContext, ToolDefinition } from '../mcp/tool-types.ts';
+import type { Charge, Metering, MeteringDecision } from '../tools/metering.ts';
+import type { ToolContext, ToolDefinition } from '../tools/tool-types.ts';
 import { randomToken } from '../util/ids.ts';
 import type { LedgerWriter } from './ledger-writer.ts';
 import type { PlanResolver } from './plan-resolver.ts';

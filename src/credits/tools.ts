@@ -1,6 +1,6 @@
 // The free built-in tools every endpoint offers: the caller's balance and plan, and usage analytics with the
 // rate-limit headroom. Cost 0, scope mcp:read.
-import type { ToolContext, ToolDefinition, ToolResult } from '../mcp/tool-types.ts';
+import type { ToolContext, ToolDefinition, ToolResult } from '../tools/tool-types.ts';
 import type { AnalyticsService } from './analytics.ts';
 import { MAX_RANGE_DAYS, resolveRange } from './analytics.ts';
 import { CreditsError } from './errors.ts';

@@ -3,7 +3,7 @@ import type { Logger } from '../util/logger.ts';
 import type { VerifiedAccessToken } from '../oauth/index.ts';
 import type { RpcError } from './jsonrpc.ts';
 import type { HeaderReader } from './era.ts';
-import type { RateLimitState } from './metering.ts';
+import type { RateLimitState } from '../tools/metering.ts';
 
 export type Outcome =
   /** A JSON-RPC result (already serialised), with extra response headers. */

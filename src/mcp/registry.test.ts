@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildToolRegistry, decodeCursor, encodeCursor } from './registry.ts';
-import type { ToolDefinition } from './tool-types.ts';
+import type { ToolDefinition } from '../tools/tool-types.ts';
 
 const tool = (name: string, scope: 'mcp:read' | 'mcp:write' = 'mcp:read', extra: Partial<ToolDefinition> = {}): ToolDefinition => ({
   name,

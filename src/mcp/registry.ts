@@ -2,7 +2,7 @@
 // and every `tools/list` page serialised in advance for each combination of scopes. A request then costs one map
 // lookup, however many tools or workspaces there are.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { ToolDefinition, ToolScope } from './tool-types.ts';
+import type { ToolDefinition, ToolScope } from '../tools/tool-types.ts';
 import { META_SERVER_INFO, SERVER_INFO } from './protocol.ts';
 
 export interface HeaderParam {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toolResultJson } from './tool-call.ts';
-import { structuredResult, type ToolResult } from './tool-types.ts';
+import { structuredResult, type ToolResult } from '../tools/tool-types.ts';
 
 const content = { contact: { id: 'ct_abc', name: 'Ada "the Countess" Lovelace', notes: 'line\nbreak ✓', tags: [1, null, true] }, deals: [] };
 

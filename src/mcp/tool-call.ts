@@ -1,8 +1,8 @@
 // `tools/call`, as a checklist: find the tool, check the token's scope, check the arguments, meter, run, record.
-import type { Metering } from './metering.ts';
+import type { Metering } from '../tools/metering.ts';
 import type { ToolRegistry, RegisteredTool } from './registry.ts';
 import type { ConnectionLog } from './connection-log.ts';
-import { structuredJsonOf, ToolError, type ToolContext, type ToolResult } from './tool-types.ts';
+import { structuredJsonOf, ToolError, type ToolContext, type ToolResult } from '../tools/tool-types.ts';
 import { errorMessage, invalidParams, rpcError, type Params } from './jsonrpc.ts';
 import { describeArgumentErrors } from './argument-errors.ts';
 import { bearerChallenge } from './bearer.ts';

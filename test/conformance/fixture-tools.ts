@@ -1,7 +1,7 @@
 // The tools the MCP conformance suite's server scenarios call by name. Test-only: registered through
 // `startTestServer({ extraTools })` in the conformance test, never part of a production build.
-import type { ToolDefinition, ToolResult } from '../../src/mcp/tool-types.ts';
-import { ToolError } from '../../src/mcp/tool-types.ts';
+import type { ToolDefinition, ToolResult } from '../../src/tools/tool-types.ts';
+import { ToolError } from '../../src/tools/tool-types.ts';
 
 // A 1×1 red PNG and a tiny silent WAV.
 const RED_PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { openStore } from '../../src/store/store.ts';
 import { creditsModule } from '../../src/credits/index.ts';
 import { redisBackend } from '../../src/credits/rate-limit/redis.ts';
-import type { ToolContext, ToolDefinition } from '../../src/mcp/tool-types.ts';
+import type { ToolContext, ToolDefinition } from '../../src/tools/tool-types.ts';
 
 const env = process.env;
 const store = await openStore(env.URL!);

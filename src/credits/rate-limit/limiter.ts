@@ -1,6 +1,6 @@
 // Applies a plan's limits for one call: the workspace's and the grant's counters are counted together, and the
 // call is allowed only when both are within their quota.
-import type { RateLimitState } from '../../mcp/metering.ts';
+import type { RateLimitState } from '../../tools/metering.ts';
 import type { Plan } from '../plans.ts';
 import { RATE_WINDOW_SECONDS } from '../plans.ts';
 import type { RateLimitBackend, WindowCount } from './backend.ts';

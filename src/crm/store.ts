@@ -1,8 +1,8 @@
 // The demo CRM's data access: contacts and deals, always scoped to one workspace. Amounts are integer cents.
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { prepareQuery, type PreparedQuery } from '../../store/prepared.ts';
-import type { Store } from '../../store/store.ts';
+import { prepareQuery, type PreparedQuery } from '../store/prepared.ts';
+import type { Store } from '../store/store.ts';
 import type { CrmContactsTable, CrmDealsTable, CrmTables } from './tables.ts';
 
 export const STAGES = ['lead', 'qualified', 'proposal', 'negotiation', 'won', 'lost'] as const;

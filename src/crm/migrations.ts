@@ -1,4 +1,4 @@
-import type { Migration } from '../../store/migrate.ts';
+import type { Migration } from '../store/migrate.ts';
 
 // The MCP module's migrations: 0200–0299.
 export const crmMigrations: Migration[] = [

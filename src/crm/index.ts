@@ -1,6 +1,6 @@
 // The demo CRM: its tools for `services.tools`, and its sample data for the `demo` workspace.
-import type { Store } from '../../store/store.ts';
-import type { ToolDefinition } from '../tool-types.ts';
+import type { Store } from '../store/store.ts';
+import type { ToolDefinition } from '../tools/tool-types.ts';
 import { crmStore, type CrmStore } from './store.ts';
 import { crmTools } from './tools.ts';
 import { seedCrm } from './seed.ts';

@@ -3,7 +3,7 @@
 // Output schemas leave their top-level fields optional on purpose: an out-of-credits answer carries
 // `{ error, balance, cost }` as structured content, and some clients (SDK v1) validate structured content against
 // the output schema even on error results.
-import { structuredResult, ToolError, type ToolDefinition, type ToolResult } from '../tool-types.ts';
+import { structuredResult, ToolError, type ToolDefinition, type ToolResult } from '../tools/tool-types.ts';
 import { OPEN_STAGES, STAGE_PROBABILITY, STAGES, type CrmStore, type Stage } from './store.ts';
 
 const ok = (structuredContent: Record<string, unknown>): ToolResult => structuredResult(structuredContent);

@@ -1,11 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestStore, forEachDialect } from '../../../test/helpers/databases.ts';
-import { loadConfig } from '../../config/config.ts';
-import { accountsModule } from '../../accounts/index.ts';
-import type { Store } from '../../store/store.ts';
-import { createArgumentValidator } from '../registry.ts';
-import { ToolError, type ToolContext, type ToolDefinition, type ToolResult } from '../tool-types.ts';
+import { createTestStore, forEachDialect } from '../../test/helpers/databases.ts';
+import { loadConfig } from '../config/config.ts';
+import { accountsModule } from '../accounts/index.ts';
+import type { Store } from '../store/store.ts';
+import { createArgumentValidator } from '../mcp/registry.ts';
+import { ToolError, type ToolContext, type ToolDefinition, type ToolResult } from '../tools/tool-types.ts';
 import { crmModule, type CrmModule } from './index.ts';
 import { containsPattern } from './store.ts';
 
