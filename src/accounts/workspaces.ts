@@ -28,11 +28,16 @@ export const RESERVED_SLUGS = new Set([
   'dashboard', 'assets', 'docs', 'settings', 'account', 'www', 'favicon.ico', 'robots.txt', 'new',
 ]);
 
-const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
+/** The one workspace-slug rule (3–40 lower-case letters, digits and single dashes), also as an HTML `pattern`. */
+export const WORKSPACE_SLUG_PATTERN = '[a-z0-9][a-z0-9-]{1,38}[a-z0-9]';
+const SLUG_RE = new RegExp(`^${WORKSPACE_SLUG_PATTERN}$`);
+
+/** True when `slug` has a workspace slug's syntax (reserved names aside: no workspace has one). */
+export const isWorkspaceSlug = (slug: string): boolean => SLUG_RE.test(slug) && !slug.includes('--');
 
 /** Throws AccountsError('invalid_slug' | 'reserved_slug') with a message a person can act on. */
 export function validateSlug(slug: string): void {
-  if (!SLUG_RE.test(slug) || slug.includes('--')) {
+  if (!isWorkspaceSlug(slug)) {
     throw new AccountsError(
       'invalid_slug',
       `"${slug.slice(0, 60)}" is not a valid workspace slug: use 3–40 lower-case letters, digits and single dashes, starting and ending with a letter or digit`,

@@ -51,3 +51,12 @@ test('a bad config file is refused with the key named', () => {
   assert.throws(() => loadConfig({ env: { TOLLGATE_CONFIG: file } }), /port \(config file\)/);
   assert.throws(() => loadConfig({ env: { TOLLGATE_CONFIG: path.join(dir, 'missing.json') } }), /cannot read/);
 });
+
+test('the public URL is canonicalised once: scheme and host lower-cased, the default port dropped, no trailing slash', () => {
+  const url = (v: string) => loadConfig({ env: { TOLLGATE_PUBLIC_URL: v } }).publicUrl;
+  assert.equal(url('http://LocalHost:8787'), 'http://localhost:8787');
+  assert.equal(url('HTTPS://MCP.Example.COM:443/'), 'https://mcp.example.com');
+  assert.equal(url('http://example.com:80'), 'http://example.com');
+  assert.equal(url('https://example.com:8443/Base/Path/'), 'https://example.com:8443/Base/Path');
+  assert.equal(url('http://[::1]:8787'), 'http://[::1]:8787');
+});

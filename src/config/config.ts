@@ -114,13 +114,23 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
 
   const config = out as unknown as RawConfig;
-  const publicUrl = config.publicUrl ?? `http://${formatHost(config.host)}:${config.port}`;
+  const publicUrl = canonicalPublicUrl(config.publicUrl ?? `http://${formatHost(config.host)}:${config.port}`);
   const dataDir = path.resolve(cwd, config.dataDir);
   let databaseUrl = config.databaseUrl ?? `sqlite:${path.join(dataDir, 'tollgate.db')}`;
   if (databaseUrl.startsWith('sqlite:') && databaseUrl !== 'sqlite::memory:') {
     databaseUrl = `sqlite:${path.resolve(cwd, databaseUrl.slice('sqlite:'.length))}`;
   }
   return { ...config, dataDir, publicUrl, databaseUrl };
+}
+
+/**
+ * The one spelling of the public URL that every issuer, resource and metadata URL is derived from: scheme and host
+ * lower-cased, the default port dropped, no trailing slash (RFC 3986 §6.2.3 scheme-based normalisation). Clients
+ * compare these URLs byte for byte (RFC 8707 `aud`, RFC 9728 `resource`, RFC 8414 `issuer`).
+ */
+export function canonicalPublicUrl(raw: string): string {
+  const u = new URL(raw);
+  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
 }
 
 function formatHost(host: string): string {

@@ -1,6 +1,6 @@
 // RFC 9728 protected-resource metadata for each MCP endpoint, and the URLs that point at it.
 import type { Config } from '../config/config.ts';
-import { issuerFor } from '../oauth/resource.ts';
+import { issuerFor, sharedResourceUrl, workspaceResourceUrl } from '../oauth/resource.ts';
 
 export const PRM_PREFIX = '/.well-known/oauth-protected-resource';
 
@@ -16,15 +16,17 @@ export interface EndpointUrls {
   readonly metadataUrl: string;
 }
 
-/** Precomputes the pieces of every endpoint URL from the public URL (never from request headers). */
+/**
+ * The URLs of each endpoint, from the (canonical) public URL and the resource formulas of oauth/resource.ts — the
+ * same strings tokens are issued for — never from request headers.
+ */
 export function endpointUrlBuilder(publicUrl: string) {
-  const u = new URL(publicUrl);
-  const origin = u.origin;
-  const basePath = u.pathname.replace(/\/+$/, '');
+  const origin = new URL(publicUrl).origin;
   return (slug: string | undefined, trailingSlash: boolean): EndpointUrls => {
-    const path = `${basePath}${slug === undefined ? '' : `/${slug}`}/mcp`;
+    const resource = slug === undefined ? sharedResourceUrl(publicUrl) : workspaceResourceUrl(publicUrl, slug);
     const slash = trailingSlash ? '/' : '';
-    return { resource: `${origin}${path}`, resourceUsed: `${origin}${path}${slash}`, metadataUrl: `${origin}${PRM_PREFIX}${path}${slash}` };
+    // RFC 9728 §3.1: the well-known suffix goes between the host and the resource's path.
+    return { resource, resourceUsed: `${resource}${slash}`, metadataUrl: `${origin}${PRM_PREFIX}${resource.slice(origin.length)}${slash}` };
   };
 }
 

@@ -1,8 +1,6 @@
 // Workspace lookups by slug for the MCP routes: a bounded in-process cache with a short life, so a request costs a
 // map lookup rather than a query. Safe to lose; never authoritative (tokens are checked against their grant anyway).
-import type { Workspace } from '../accounts/index.ts';
-
-const SLUG = /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/;
+import { isWorkspaceSlug, type Workspace } from '../accounts/index.ts';
 
 export interface WorkspaceCacheOptions {
   maxEntries?: number;
@@ -20,7 +18,7 @@ export function workspaceCache(load: (slug: string) => Promise<Workspace | undef
 
   return {
     async get(slug: string): Promise<Workspace | undefined> {
-      if (!SLUG.test(slug)) return undefined;
+      if (!isWorkspaceSlug(slug)) return undefined;
       const now = Date.now();
       const hit = entries.get(slug);
       if (hit && hit.until > now) return hit.ws;

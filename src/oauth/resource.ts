@@ -1,5 +1,6 @@
 // Resource and issuer URLs. Every URL derives from the configured public URL, never from request headers.
 import type { Config } from '../config/config.ts';
+import { isWorkspaceSlug } from '../accounts/index.ts';
 
 export type ResourceTarget = { kind: 'workspace'; slug: string } | { kind: 'shared' };
 
@@ -45,6 +46,6 @@ export function parseResource(publicUrl: string, resource: string): ResourceTarg
   if (!base || !canonical || !canonical.startsWith(base + '/')) return undefined;
   const rest = canonical.slice(base.length + 1);
   if (rest === 'mcp') return { kind: 'shared' };
-  const m = /^([a-z0-9-]{3,40})\/mcp$/.exec(rest);
-  return m ? { kind: 'workspace', slug: m[1] } : undefined;
+  const m = /^([^/]+)\/mcp$/.exec(rest);
+  return m && isWorkspaceSlug(m[1]) ? { kind: 'workspace', slug: m[1] } : undefined;
 }
