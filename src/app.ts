@@ -1,34 +1,41 @@
-// Builds the HTTP app from the modules. Order matters: request context first, so every response (errors
-// included) carries a request id; the body limit before any handler reads a body.
+// The composition root's HTTP half: builds the app from the opened modules. The endpoint table (the MCP endpoints
+// and their metadata, the token endpoint) is served by both HTTP adapters: the node:http one that `startServer`
+// puts in front, and the Hono one mounted first here, so an app embedded elsewhere answers exactly the same. Then
+// the app-wide middleware — request context first, so every response (errors included) carries a request id; the
+// body limit before any handler reads a body — and the Hono routes.
 import { Hono } from 'hono';
 import type { AppEnv } from './http/env.ts';
+import type { EndpointRoute } from './http/endpoint.ts';
+import { createFrame } from './http/frame.ts';
+import { honoAdapter } from './http/hono-adapter.ts';
+import { nodeAdapter, type NodeHandler } from './http/node-adapter.ts';
 import { errorHandler, limitBody, notFound, requestContext, securityHeaders } from './http/middleware.ts';
 import type { Services } from './services.ts';
-import { mountOAuth } from './oauth/routes.ts';
+import { mountOAuth, oauthRoutes } from './oauth/routes.ts';
 import { mountWeb } from './web/routes.ts';
 import { mountCredits } from './credits/routes.ts';
-import { mountMcp } from './mcp/routes.ts';
-import { tokenFastPath } from './oauth/token-fast-path.ts';
-import { firstOf, type NodeHandler } from './http/fast-path.ts';
 
-const nodeFastPaths = new WeakMap<Hono<AppEnv>, NodeHandler>();
-
-/**
- * The node:http fast paths of an app built here (src/http/fast-path.ts: the MCP endpoints, the token endpoint): a
- * node:http server offers each request to them first, and passes the request to `app.fetch` when they return false.
- */
-export function nodeFastPathOf(app: Hono<AppEnv>): NodeHandler | undefined {
-  return nodeFastPaths.get(app);
+export interface BuiltApp {
+  /** Serves everything (embedding: `app.fetch`). */
+  readonly app: Hono<AppEnv>;
+  /** For a node:http server: answers a request of the endpoint table itself (true), or leaves it to `app` (false). */
+  readonly handleNodeRequest: NodeHandler;
+  /** The endpoint table both adapters serve. */
+  readonly routes: readonly EndpointRoute<unknown>[];
 }
 
-export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, services: Services) => void): Hono<AppEnv> {
+export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, services: Services) => void): BuiltApp {
+  const { config, logger } = services;
   const app = new Hono<AppEnv>();
-  // The MCP routes come first: they are the hot path and bring their own lean request context (src/mcp/http-context.ts).
-  nodeFastPaths.set(app, firstOf(mountMcp(app, services).handleNodeRequest, tokenFastPath(services)));
-  app.use('*', requestContext(services.logger));
-  app.use('*', securityHeaders());
-  app.use('*', limitBody(services.config.bodyLimitBytes));
-  app.onError(errorHandler(services.logger));
+  const hsts = config.publicUrl.startsWith('https:');
+  const frame = createFrame(logger, { hsts });
+  const routes = [...services.mcp.routes, ...oauthRoutes(services)];
+
+  app.use('*', honoAdapter(routes, frame));
+  app.use('*', requestContext(logger));
+  app.use('*', securityHeaders({ hsts }));
+  app.use('*', limitBody(config.bodyLimitBytes));
+  app.onError(errorHandler(logger));
   app.notFound(notFound);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -44,5 +51,5 @@ export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, ser
   mountCredits(app, services);
   mountWeb(app, services);
   configure?.(app, services);
-  return app;
+  return { app, handleNodeRequest: nodeAdapter(routes, frame), routes };
 }

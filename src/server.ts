@@ -7,10 +7,9 @@ import type { Hono } from 'hono';
 import type { AppEnv } from './http/env.ts';
 import type { Config } from './config/config.ts';
 import { bootstrap, type BootstrapResult } from './accounts/bootstrap.ts';
-import { buildApp, nodeFastPathOf } from './app.ts';
-import { openServices, type Services } from './services.ts';
+import { buildApp, type BuiltApp } from './app.ts';
+import { openServices, type OpenServicesOptions, type Services } from './services.ts';
 import type { Logger } from './util/logger.ts';
-import type { ToolDefinition } from './tools/tool-types.ts';
 import { UserFacingError } from './util/errors.ts';
 
 export interface RunningServer {
@@ -44,13 +43,14 @@ function listen(config: Config): Promise<Server> {
   });
 }
 
-export interface StartOptions {
+export interface StartOptions extends Pick<OpenServicesOptions, 'extraTools' | 'selectTools' | 'wrapMetering'> {
   /** Adds routes to the app before it starts answering (embedding; tests). */
   configureApp?: (app: Hono<AppEnv>, services: Services) => void;
-  /** MCP tools registered besides the modules' own, before the registry is built (embedding; test fixtures). */
-  extraTools?: ToolDefinition[];
-  /** Replaces the final tool list before the registry is built (benchmarks that need an exact number of tools). */
-  selectTools?: (tools: readonly ToolDefinition[]) => ToolDefinition[];
+  /**
+   * Which HTTP adapter serves the endpoint table: `node` (default: the node:http adapter in front of Hono) or `hono`
+   * (everything through Hono, as an app embedded elsewhere is served; the test suite runs both).
+   */
+  adapter?: 'node' | 'hono';
 }
 
 /**
@@ -64,23 +64,18 @@ export async function startServer(initial: Config, logger: Logger, options: Star
 
   let services: Services | undefined;
   let boot: BootstrapResult;
-  let app: Hono<AppEnv>;
+  let built: BuiltApp;
   try {
-    services = await openServices(config, logger);
+    services = await openServices(config, logger, options);
     const opened = services;
     boot = await bootstrap(opened.accounts, {
       adminEmail: config.adminEmail,
       adminPassword: config.adminPassword,
       seedDemo: config.seedDemo,
       createWorkspace: opened.createWorkspace,
-      seedWorkspace: async (ws) => {
-        for (const seed of opened.demoSeeders) await seed(ws);
-      },
+      seedWorkspace: opened.seedDemo,
     });
-    if (options.extraTools) opened.tools.push(...options.extraTools);
-    if (options.selectTools) opened.tools.splice(0, opened.tools.length, ...options.selectTools(opened.tools));
-    // Building the app compiles every tool's schemas: a bad tool definition fails here.
-    app = buildApp(opened, options.configureApp);
+    built = buildApp(opened, options.configureApp);
   } catch (err) {
     await services?.close().catch(() => {});
     server.close();
@@ -88,9 +83,9 @@ export async function startServer(initial: Config, logger: Logger, options: Star
   }
   const running = services;
 
-  const listener = getRequestListener(app.fetch, { autoCleanupIncoming: true });
-  // The hot path (a POST to an MCP endpoint) is answered straight from node:http; everything else goes to Hono.
-  const fastPath = nodeFastPathOf(app);
+  const listener = getRequestListener(built.app.fetch, { autoCleanupIncoming: true });
+  // The endpoint table (the hot path) is answered straight from node:http; everything else goes to Hono.
+  const fastPath = options.adapter === 'hono' ? undefined : built.handleNodeRequest;
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (fastPath?.(req, res)) return;

@@ -1,4 +1,6 @@
-// Opens everything a process needs (database, migrations, module services) once, for the server and the CLI alike.
+// The composition root's first half: opens everything a process needs (database, migrations, every module) once,
+// for the server and the CLI alike, and wires each module with the narrow dependencies it declares. Nothing is
+// changed after construction. The HTTP half is app.ts.
 import type { Config } from './config/config.ts';
 import { ensureDataDir, loadOrCreateSecret } from './config/secret.ts';
 import { openStore, type Store } from './store/store.ts';
@@ -12,8 +14,7 @@ import type { Metering } from './tools/metering.ts';
 import type { ToolDefinition } from './tools/tool-types.ts';
 import { creditsModule, type Credits } from './credits/index.ts';
 import { crmModule } from './crm/index.ts';
-
-export type WorkspaceHook = (workspace: Workspace) => Promise<void>;
+import { mcpModule, type McpModule } from './mcp/index.ts';
 
 export interface Services {
   readonly config: Config;
@@ -25,21 +26,33 @@ export interface Services {
   readonly oauth: OAuth;
   /** Balances, ledger, rate limits and usage analytics. */
   readonly credits: Credits;
-  /** Every MCP tool, registered by the modules at start (the MCP module indexes them once). */
-  readonly tools: ToolDefinition[];
-  /** Rate limits and credits around each tool call; the credits module installs its implementation. */
-  metering: Metering;
+  /** The MCP resource server over every tool source's tools. */
+  readonly mcp: McpModule;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
-  /** Module hooks run for each new workspace, and for the demo workspace its sample data. */
-  readonly workspaceHooks: WorkspaceHook[];
-  readonly demoSeeders: WorkspaceHook[];
+  /** Fills the demo workspace with each tool source's sample data. */
+  seedDemo(workspace: Workspace): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface OpenServicesOptions {
   /** Apply pending migrations (default true). */
   migrate?: boolean;
+  /** MCP tools registered besides the modules' own (embedding; test fixtures). */
+  extraTools?: readonly ToolDefinition[];
+  /** Replaces the final tool list (benchmarks that need an exact number of tools). */
+  selectTools?: (tools: readonly ToolDefinition[]) => ToolDefinition[];
+  /** Wraps the credits module's metering (tests that script its decisions; benchmarks that leave it out). */
+  wrapMetering?: (metering: Metering) => Metering;
+}
+
+async function closingOnError<T>(store: Store, step: () => T | Promise<T>, asUserFacing = false): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    await store.close();
+    throw asUserFacing ? new UserFacingError((err as Error).message) : err;
+  }
 }
 
 export async function openServices(config: Config, logger: Logger, options: OpenServicesOptions = {}): Promise<Services> {
@@ -47,31 +60,38 @@ export async function openServices(config: Config, logger: Logger, options: Open
   if (usesDataDir) ensureDataDir(config.dataDir);
   const secret = loadOrCreateSecret(config);
   const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements });
-  try {
-    if (options.migrate !== false) await migrateToLatest(store, allMigrations);
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
+  if (options.migrate !== false) await closingOnError(store, () => migrateToLatest(store, allMigrations));
+
   const accounts = accountsModule(store, config);
   const oauth = oauthModule(store, config, secret, logger);
-  try {
-    await oauth.keys.ensureKey();
-  } catch (err) {
-    await store.close();
-    throw new UserFacingError((err as Error).message);
-  }
-  let credits: Credits;
-  try {
-    credits = creditsModule(store, config, logger);
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  const workspaceHooks: WorkspaceHook[] = [credits.onWorkspaceCreated];
+  await closingOnError(store, () => oauth.keys.ensureKey(), true);
+  const credits = await closingOnError(store, () => creditsModule(store, config, logger));
   const crm = crmModule(store);
-  const demoSeeders: WorkspaceHook[] = [crm.seedDemo];
-  return {
+
+  // The tool sources, in the order tools/list shows them.
+  const allTools = [...credits.tools, ...crm.tools, ...(options.extraTools ?? [])];
+  const tools = options.selectTools ? options.selectTools(allTools) : allTools;
+  const mcp = await closingOnError(store, async () => {
+    try {
+      return mcpModule({
+        config,
+        tools,
+        metering: options.wrapMetering ? options.wrapMetering(credits.metering) : credits.metering,
+        tokens: oauth,
+        clientEvents: oauth.clientEvents,
+        workspaces: accounts.workspaces,
+      });
+    } catch (err) {
+      await credits.close();
+      throw err;
+    }
+  });
+
+  // Each module's set-up for a new workspace.
+  const workspaceHooks: readonly ((ws: Workspace) => Promise<void>)[] = [credits.onWorkspaceCreated, mcp.onWorkspaceCreated];
+  const demoSeeders: readonly ((ws: Workspace) => Promise<void>)[] = [crm.seedDemo];
+
+  return Object.freeze({
     config,
     store,
     logger,
@@ -79,18 +99,18 @@ export async function openServices(config: Config, logger: Logger, options: Open
     accounts,
     oauth,
     credits,
-    tools: [...credits.tools, ...crm.tools],
-    metering: credits.metering,
-    workspaceHooks,
-    demoSeeders,
-    async createWorkspace(input) {
+    mcp,
+    async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
       const ws = await accounts.workspaces.createWorkspace(input);
       for (const hook of workspaceHooks) await hook(ws);
       return ws;
+    },
+    async seedDemo(ws: Workspace) {
+      for (const seed of demoSeeders) await seed(ws);
     },
     async close() {
       await credits.close();
       await store.close();
     },
-  };
+  });
 }

@@ -62,20 +62,27 @@ describe('MCP tools, scopes and metering', () => {
   let srv: TestServer;
   let url: string;
   let metering: ScriptedMetering;
-  let real: Metering;
+  // The server's metering, switchable between the credits module's own and a scripted one for a test.
+  let current: 'real' | 'scripted' = 'real';
   before(async () => {
-    srv = await startTestServer({ env: { TOLLGATE_RATE_LIMIT_PER_MINUTE: '100000' }, extraTools: testTools });
+    srv = await startTestServer({
+      env: { TOLLGATE_RATE_LIMIT_PER_MINUTE: '100000' },
+      extraTools: testTools,
+      wrapMetering: (real: Metering): Metering => ({
+        begin: (tool, ctx) => (current === 'scripted' ? metering : real).begin(tool, ctx),
+        finish: (charge, tool, ctx, outcome) => (current === 'scripted' ? metering : real).finish(charge, tool, ctx, outcome),
+      }),
+    });
     await srv.services.createWorkspace({ slug: 'acme' });
     url = `${srv.url}/demo/mcp`;
-    real = srv.services.metering;
   });
   after(async () => srv.stop());
   const useScripted = () => {
     metering = new ScriptedMetering();
-    srv.services.metering = metering;
+    current = 'scripted';
   };
   const useReal = () => {
-    srv.services.metering = real;
+    current = 'real';
   };
 
   test('tools/list shows what the scopes allow; a call outside them is 403 insufficient_scope asking for the union', async () => {

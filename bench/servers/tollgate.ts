@@ -27,6 +27,7 @@ import { startServer, type RunningServer } from '../../src/server.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { crmStore } from '../../src/crm/store.ts';
 import type { ToolDefinition } from '../../src/tools/tool-types.ts';
+import { freeMetering } from '../../src/tools/metering.ts';
 import { workspaceResourceUrl } from '../../src/oauth/resource.ts';
 import { announceReady, MCP_HEADERS, toolCallBody } from '../lib/protocol.ts';
 import { freePort, scratchPostgres } from '../lib/scratch.ts';
@@ -149,9 +150,11 @@ async function main(): Promise<void> {
     (selectTools?.(tools) ?? [...tools]).map((t) => (t.name === 'get_contact' ? { ...t, handler: async () => ({ content: [{ type: 'text' as const, text: '{"contact":{}}' }], structuredContent: { contact: {} } }) } : t));
   // The same asynchronous destination `tollgate serve` writes stdout with, on a file's descriptor.
   const logDestination = env.BENCH_LOG_FILE ? pino.destination({ dest: openSync(env.BENCH_LOG_FILE, 'a'), sync: false }) : undefined;
-  running = await startServer(config, createLogger(config.logLevel, logDestination), { selectTools: exp.includes('const') ? constTool : selectTools });
+  running = await startServer(config, createLogger(config.logLevel, logDestination), {
+    selectTools: exp.includes('const') ? constTool : selectTools,
+    wrapMetering: exp.includes('free') ? () => freeMetering : undefined,
+  });
   const s = running.services;
-  if (exp.includes('free')) s.metering = { begin: async (tool) => ({ kind: 'ok', charge: { id: '', cost: tool.cost } }), finish: async () => {} };
   const user = (await s.accounts.users.findUserByEmail(ADMIN_EMAIL))!;
   const variants: Variant[] = [];
   for (const p of seeded.pairs) {
@@ -160,7 +163,7 @@ async function main(): Promise<void> {
     variants.push({ path: `/${p.slug}/mcp`, authorization: `Bearer ${accessToken}`, body: toolCallBody('get_contact', { id: p.contactId }) });
   }
   const first = variants[0];
-  const meta: Record<string, unknown> = { pid: process.pid, dialect, tools: s.tools.length, workspaces: workspaceCount, grants: grantCount, trafficGrants, origin: config.publicUrl };
+  const meta: Record<string, unknown> = { pid: process.pid, dialect, tools: s.mcp.registry.size, workspaces: workspaceCount, grants: grantCount, trafficGrants, origin: config.publicUrl };
   if (variants.length > 1) {
     const file = path.join(dir, 'variants.json');
     writeFileSync(file, JSON.stringify(variants));

@@ -1,6 +1,7 @@
 // A Streamable HTTP MCP client (MCP 2025-03-26 … 2025-11-25 transport): POSTs JSON-RPC messages, reads JSON or
 // SSE answers, keeps the session id and negotiated protocol version, and lets an OAuthSession answer 401 and
 // 403 challenges (refresh, sign-in, step-up) before retrying.
+import { mediaType } from '../util/media-type.ts';
 import { bearerChallenge, type BearerChallenge } from './www-authenticate.ts';
 import { readSse } from './sse.ts';
 import { CLIENT_PROTOCOL_VERSION, ClientError, displayUrl, httpFetch } from './http.ts';
@@ -105,7 +106,7 @@ export class McpHttpClient {
         await res.body?.cancel().catch(() => {});
         return;
       }
-      const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      const type = mediaType(res.headers.get('content-type'));
       if (type === 'text/event-stream' && res.ok && res.body) {
         for await (const ev of readSse(res.body)) {
           if (ev.event !== 'message' || !ev.data.trim()) continue;

@@ -5,7 +5,9 @@ import type { Context, Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { AppEnv } from '../http/env.ts';
 import { jsonError } from '../http/errors.ts';
-import type { Services } from '../services.ts';
+import type { Config } from '../config/config.ts';
+import type { Store } from '../store/store.ts';
+import type { Workspace } from '../accounts/index.ts';
 import { createHash } from 'node:crypto';
 import { CreditsError } from './errors.ts';
 import { grantCreditsIn, MAX_GRANT } from './ledger.ts';
@@ -37,7 +39,14 @@ function parsePurchase(body: Uint8Array): Purchase | string {
   return { id: d.id, workspace: d.workspace, credits: d.credits, description: (d.description as string | undefined) ?? '' };
 }
 
-export function mountCreditsWebhook(app: Hono<AppEnv>, services: Services): void {
+export interface CreditsWebhookDeps {
+  readonly config: Pick<Config, 'webhookSecret' | 'webhookToleranceSeconds'>;
+  /** The credits module's own tables. */
+  readonly store: Store;
+  readonly accounts: { readonly workspaces: { getWorkspaceBySlug(slug: string): Promise<Workspace | undefined> } };
+}
+
+export function mountCreditsWebhook(app: Hono<AppEnv>, services: CreditsWebhookDeps): void {
   const db: Kysely<CreditsTables> = services.store.typed<CreditsTables>();
   const { webhookSecret, webhookToleranceSeconds } = services.config;
 

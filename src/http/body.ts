@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
+import { isJsonMediaType, mediaType } from '../util/media-type.ts';
 import { HttpError } from './errors.ts';
 
 /** Parses a JSON object body; anything else is a 400 with a message that says what is wrong. */
 export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json' && !type.endsWith('+json')) {
+  if (!isJsonMediaType(c.req.header('content-type'))) {
     throw new HttpError(415, 'invalid_request', 'Content-Type must be application/json');
   }
   const text = await c.req.text();
@@ -29,15 +29,14 @@ export async function readForm(c: Context): Promise<Record<string, string>> {
   return singleValues(new URLSearchParams(await c.req.text()));
 }
 
-/** `readForm` for a body already read (as `Request.text()` decodes it), e.g. on a node:http fast path. */
+/** `readForm` for a body already read (as `Request.text()` decodes it), e.g. by an endpoint of the endpoint table. */
 export function parseForm(contentType: string | undefined, text: string): Record<string, string> {
   checkFormType(contentType);
   return singleValues(new URLSearchParams(text));
 }
 
 function checkFormType(contentType: string | undefined): void {
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') {
+  if (mediaType(contentType) !== 'application/x-www-form-urlencoded') {
     throw new HttpError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded');
   }
 }

@@ -1,14 +1,17 @@
+// The app-wide Hono middleware for the routes outside the endpoint table (pages, metadata, the other OAuth
+// endpoints): the same frame pieces (frame.ts) the adapters use — request id, security headers, log line, one
+// error answer.
 import { randomFillSync } from 'node:crypto';
 import type { Context, MiddlewareHandler, ErrorHandler, NotFoundHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../util/logger.ts';
 import type { AppEnv } from './env.ts';
-import { HttpError, jsonError, logUnhandled, SERVER_ERROR_DESCRIPTION } from './errors.ts';
-import { requestIdFrom, requestLogger } from './fast-path.ts';
+import { ClientGone } from './endpoint.ts';
+import { jsonError } from './errors.ts';
+import { answerForError, CLIENT_CLOSED, HSTS, htmlSecurityHeaders, requestIdFrom, requestLogger, SECURITY_HEADERS } from './frame.ts';
 
 /** Every response carries `x-request-id`: the client's own when it sent a sane one, a fresh UUID otherwise. */
 export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
-  // The request line, as the node:http fast paths write it (src/http/fast-path.ts).
   const logRequest = requestLogger(logger);
   return async (c, next) => {
     const requestId = requestIdFrom(c.req.header('x-request-id'));
@@ -41,23 +44,20 @@ function randomNonce(): string {
 }
 
 /** Security headers; HTML additionally gets a strict CSP with a per-response script nonce. */
-export function securityHeaders(): MiddlewareHandler<AppEnv> {
+export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const nonce = randomNonce();
     c.set('cspNonce', nonce);
     await next();
     const h = c.res.headers;
-    h.set('X-Content-Type-Options', 'nosniff');
-    h.set('Referrer-Policy', 'no-referrer');
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) h.set(k, v);
+    if (options.hsts) for (const [k, v] of Object.entries(HSTS)) h.set(k, v);
     if ((h.get('content-type') ?? '').startsWith('text/html')) {
-      h.set(
-        'Content-Security-Policy',
-        `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; img-src 'self' data: https:; ` +
-          `connect-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'`,
-      );
-      h.set('X-Frame-Options', 'DENY');
+      for (const [k, v] of Object.entries(htmlSecurityHeaders(nonce))) h.set(k, v);
       h.set('Cache-Control', h.get('Cache-Control') ?? 'no-store');
     }
+    // RFC 9112 §9.6: the rest of a refused body was never read, so the connection cannot carry another request.
+    if (c.res.status === 413) h.set('Connection', 'close');
   };
 }
 
@@ -71,13 +71,19 @@ export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
 
 export const notFound: NotFoundHandler<AppEnv> = (c) => jsonError(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
 
-/** Known errors keep their status and message; anything else is logged and answered as a bare 500. */
+/** A body stream that failed because the client went away (node reports ECONNRESET / "aborted"). */
+function clientWentAway(c: Context<AppEnv>, err: unknown): boolean {
+  if (err instanceof ClientGone || c.req.raw.signal.aborted) return true;
+  const e = err as { code?: string; message?: string; cause?: { code?: string } } | null;
+  return e?.code === 'ECONNRESET' || e?.cause?.code === 'ECONNRESET' || e?.message === 'aborted';
+}
+
+/** Known errors keep their status and message; a client that hung up is an info line; anything else a bare 500. */
 export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
   return (err, c) => {
-    if (err instanceof HttpError) return jsonError(c, err.status, err.error, err.message, err.headers);
-    const status = (err as { status?: number }).status;
-    if (status === 413) return jsonError(c, 413, 'request_too_large', 'The request body is too large');
-    logUnhandled(logger, c.get('requestId'), err);
-    return jsonError(c, 500, 'server_error', SERVER_ERROR_DESCRIPTION);
+    const requestId = c.get('requestId');
+    const answer = answerForError(logger, requestId, c.req.path, clientWentAway(c, err) ? new ClientGone() : err);
+    if (!answer) return new Response(null, { status: CLIENT_CLOSED });
+    return c.newResponse(answer.body, answer.status as 200, answer.headers);
   };
 }

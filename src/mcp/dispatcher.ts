@@ -1,5 +1,6 @@
 // The JSON-RPC dispatcher behind POST /<workspace>/mcp. Stateless: every request carries what it needs (a token,
 // and for 2026-07-28 its `_meta` envelope), so any process can answer any request and no session is kept.
+import { isObject } from '../util/json.ts';
 import type { ToolRegistry } from './registry.ts';
 import {
   classifyMessage, errorMessage, invalidParams, invalidRequest, methodNotFound, parseError, resultMessage,
@@ -28,7 +29,6 @@ export interface DispatcherOptions {
 type Incoming = Extract<Message, { kind: 'request' | 'notification' }>;
 
 const LEGACY_CAPABILITIES = { tools: { listChanged: false } };
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function instructionsFor(ws: CallContext['workspace']): string {
   return `Tools for the workspace "${ws.name}" (${ws.slug}). Tool calls may cost credits; a tool's description says what it does.`;

@@ -1,44 +1,20 @@
-// The MCP resource server's HTTP routes: the Streamable HTTP endpoints (`/<workspace>/mcp`, optional `/mcp`) and their
-// RFC 9728 protected-resource metadata. They are mounted before the app-wide middleware, with a lean request context
-// of their own (see http-context.ts), because they are the hot path.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Context, Hono } from 'hono';
-import type { AppEnv } from '../http/env.ts';
-import type { Services } from '../services.ts';
+// The MCP resource server's endpoints: the Streamable HTTP endpoints (`/<workspace>/mcp`, optional `/mcp`) and their
+// RFC 9728 protected-resource metadata, written once against the HTTP-neutral endpoint shape (src/http/endpoint.ts)
+// and served by both HTTP adapters.
 import type { Workspace } from '../accounts/index.ts';
-import { buildToolRegistry, type ToolRegistry } from './registry.ts';
-import { bearerChallenge, bearerVerifier } from './bearer.ts';
-import { workspaceCache } from './workspace-cache.ts';
-import { connectionLog } from './connection-log.ts';
-import { createDispatcher, type Answer } from './dispatcher.ts';
-import { allowedRequestHeaders, corsHeaders, originPolicy } from './origins.ts';
-import { endpointUrlBuilder, PRM_PREFIX, protectedResourceMetadata, type EndpointUrls } from './protected-resource.ts';
-import { logUnhandled, SERVER_ERROR_DESCRIPTION } from '../http/errors.ts';
-import type { EndpointResponse } from '../http/fast-path.ts';
-import { mcpRequestContext, nodeFastPath, type EndpointMatch, type EndpointRequest } from './http-context.ts';
-import { readBodyWithin, TOO_LARGE } from './body.ts';
+import { errorAnswer, jsonAnswer, TOO_LARGE, type EndpointRoute, type HttpAnswer, type HttpRequest } from '../http/endpoint.ts';
+import { isJsonMediaType } from '../util/media-type.ts';
+import { bearerChallenge, type BearerVerifier } from './bearer.ts';
+import type { WorkspaceCache } from './workspace-cache.ts';
+import type { Answer, Dispatcher } from './dispatcher.ts';
+import { allowedRequestHeaders, corsHeaders, type OriginPolicy } from './origins.ts';
+import { PRM_PREFIX, protectedResourceMetadata, type EndpointUrls } from './protected-resource.ts';
 import { errorMessage, invalidRequest } from './jsonrpc.ts';
 import type { CallContext } from './outcome.ts';
+import type { McpConfig } from './index.ts';
 
-export interface McpOptions {
-  /** Tools per `tools/list` page (default 100). */
-  toolsPageSize?: number;
-}
-
-export interface McpRuntime {
-  readonly registry: ToolRegistry;
-  readonly bearer: ReturnType<typeof bearerVerifier>;
-  /**
-   * For a node:http server in front of the app: answers a POST to an MCP endpoint without going through Hono and
-   * returns true, or returns false and leaves the request to the app. Same checks, same answers, same log line.
-   */
-  readonly handleNodeRequest: (req: IncomingMessage, res: ServerResponse) => boolean;
-}
-
-type Ctx = Context<AppEnv>;
 type Headers = Record<string, string>;
 
-const JSON_TYPE = 'application/json';
 const ENDPOINT_METHODS = 'GET, POST, DELETE, OPTIONS';
 
 /** What the client accepts: JSON (also for a missing or wildcard Accept), else an SSE stream, else nothing we offer. */
@@ -49,44 +25,35 @@ function responseFormat(accept: string | undefined): 'json' | 'sse' | undefined 
   return a.includes('text/event-stream') ? 'sse' : undefined;
 }
 
-function isJsonContentType(value: string | undefined): boolean {
-  if (!value) return false;
-  const essence = value.split(';')[0].trim().toLowerCase();
-  return essence === JSON_TYPE || essence.endsWith('+json');
-}
-
 /** OAuth 2.1 §5.2: access tokens are not accepted in the query string (they would land in logs and histories). */
 function queryCarriesToken(url: string): boolean {
   const q = url.indexOf('?');
   return q !== -1 && new URLSearchParams(url.slice(q + 1)).has('access_token');
 }
 
-export function mountMcp(app: Hono<AppEnv>, services: Services, options: McpOptions = {}): McpRuntime {
-  const { config, logger } = services;
-  const registry = buildToolRegistry(services.tools, { pageSize: options.toolsPageSize });
-  const bearer = bearerVerifier(services.oauth);
-  const workspaces = workspaceCache((slug) => services.accounts.workspaces.getWorkspaceBySlug(slug));
-  services.workspaceHooks.push(async (ws) => workspaces.forget(ws.slug));
-  const log = connectionLog(services.oauth.clientEvents);
-  const dispatch = createDispatcher({ registry, metering: () => services.metering, connectionLog: log });
-  const origins = originPolicy(config);
-  const urlsFor = endpointUrlBuilder(config.publicUrl);
-  const context = mcpRequestContext(logger);
+export interface McpEndpointParts {
+  readonly config: McpConfig;
+  readonly bearer: BearerVerifier;
+  readonly workspaces: WorkspaceCache;
+  readonly dispatch: Dispatcher;
+  readonly origins: OriginPolicy;
+  readonly urlsFor: (slug: string | undefined, trailingSlash: boolean) => EndpointUrls;
+}
 
+type EndpointMatch = { slug: string | undefined; trailingSlash: boolean };
+
+/** The MCP endpoints and their metadata, as routes of the endpoint table. */
+export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>[] {
+  const { config, bearer, workspaces, dispatch, origins, urlsFor } = parts;
   // --- responses (plain values: the Hono routes and the node:http fast path both send them)
 
-  function json(status: number, body: unknown, headers?: Headers): EndpointResponse {
-    return { status, headers: { 'Content-Type': JSON_TYPE, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) };
-  }
+  const json = jsonAnswer;
+  const oauthError = (req: { requestId: string }, status: number, error: string, description: string, headers?: Headers): HttpAnswer => errorAnswer(req.requestId, status, error, description, headers);
 
-  function oauthError(req: { requestId: string }, status: number, error: string, description: string, headers?: Headers): EndpointResponse {
-    return json(status, { error, error_description: description, request_id: req.requestId }, headers);
-  }
-
-  const workspaceNotFound = (req: EndpointRequest, slug: string, headers?: Headers) => oauthError(req, 404, 'not_found', `workspace not found: ${slug.slice(0, 60)}`, headers);
+  const workspaceNotFound = (req: HttpRequest, slug: string, headers?: Headers) => oauthError(req, 404, 'not_found', `workspace not found: ${slug.slice(0, 60)}`, headers);
 
   /** RFC 6750 §3 + RFC 9728 §5.1: every refusal names where the protected-resource metadata is. */
-  function unauthorized(req: EndpointRequest, urls: EndpointUrls, cors: Headers | undefined, description?: string): EndpointResponse {
+  function unauthorized(req: HttpRequest, urls: EndpointUrls, cors: Headers | undefined, description?: string): HttpAnswer {
     if (description === undefined) {
       // RFC 6750 §3.1: a request without credentials gets a challenge with no error code.
       return oauthError(req, 401, 'authorization_required', 'This MCP endpoint needs an OAuth access token: see resource_metadata in WWW-Authenticate', {
@@ -94,14 +61,14 @@ export function mountMcp(app: Hono<AppEnv>, services: Services, options: McpOpti
         'WWW-Authenticate': bearerChallenge(urls.metadataUrl),
       });
     }
-    logger.info({ requestId: req.requestId, path: req.path, reason: description }, 'mcp bearer token refused');
+    req.logger.info({ requestId: req.requestId, path: req.path, reason: description }, 'mcp bearer token refused');
     return oauthError(req, 401, 'invalid_token', `The access token is not valid here (${description})`, {
       ...cors,
       'WWW-Authenticate': bearerChallenge(urls.metadataUrl, { code: 'invalid_token', description }),
     });
   }
 
-  function respond(answer: Answer, format: 'json' | 'sse', cors: Headers | undefined): EndpointResponse {
+  function respond(answer: Answer, format: 'json' | 'sse', cors: Headers | undefined): HttpAnswer {
     const headers = cors || answer.headers ? { ...cors, ...answer.headers } : undefined;
     if (answer.body === undefined) return { status: answer.status, headers: headers ?? {}, body: null };
     if (format === 'sse' && answer.status === 200) {
@@ -113,7 +80,7 @@ export function mountMcp(app: Hono<AppEnv>, services: Services, options: McpOpti
 
   // --- the MCP endpoint, as a checklist
 
-  async function serveEndpoint(req: EndpointRequest, slug: string | undefined, trailingSlash: boolean): Promise<EndpointResponse> {
+  async function serveEndpoint(req: HttpRequest, slug: string | undefined, trailingSlash: boolean): Promise<HttpAnswer> {
     const method = req.method;
     const origin = req.header('origin');
 
@@ -167,7 +134,7 @@ export function mountMcp(app: Hono<AppEnv>, services: Services, options: McpOpti
     }
 
     // 9. Content negotiation.
-    if (!isJsonContentType(req.header('content-type'))) {
+    if (!isJsonMediaType(req.header('content-type'))) {
       return json(415, errorMessage(null, invalidRequest('Content-Type must be application/json')), cors);
     }
     const format = responseFormat(req.header('accept'));
@@ -184,13 +151,13 @@ export function mountMcp(app: Hono<AppEnv>, services: Services, options: McpOpti
       requestId: req.requestId,
       metadataUrl: urls.metadataUrl,
       header: req.header,
-      logger,
+      logger: req.logger,
     };
     const answer = await dispatch(body, callCtx);
     return respond(answer, format, cors);
   }
 
-  function preflight(req: Pick<EndpointRequest, 'header'>, origin: string | undefined, methods: string, anyOrigin = false): EndpointResponse {
+  function preflight(req: Pick<HttpRequest, 'header'>, origin: string | undefined, methods: string, anyOrigin = false): HttpAnswer {
     if (origin === undefined) return { status: 204, headers: { Allow: methods }, body: null };
     return {
       status: 204,
@@ -207,7 +174,7 @@ export function mountMcp(app: Hono<AppEnv>, services: Services, options: McpOpti
 
   // --- RFC 9728 protected-resource metadata (public; any origin may read it)
 
-  async function serveMetadata(req: EndpointRequest, slug: string | undefined, trailingSlash: boolean): Promise<EndpointResponse> {
+  async function serveMetadata(req: HttpRequest, slug: string | undefined, trailingSlash: boolean): Promise<HttpAnswer> {
     const cors = { 'Access-Control-Allow-Origin': '*' };
     if (req.method === 'OPTIONS') return preflight(req, req.header('origin'), 'GET, OPTIONS', true);
     let workspace: Workspace | undefined;
@@ -219,50 +186,32 @@ export function mountMcp(app: Hono<AppEnv>, services: Services, options: McpOpti
     return json(200, protectedResourceMetadata(config, urls.resourceUsed, workspace), { ...cors, 'Cache-Control': 'public, max-age=300' });
   }
 
-  // --- the two HTTP layers
+  // --- the routes (no redirects anywhere: `/mcp` and `/mcp/` are both served as they are)
 
-  /** The Hono side: the request as the endpoint sees it, and its answer as a Response. */
-  const fromHono = (c: Ctx): EndpointRequest => ({
-    method: c.req.method,
-    url: c.req.url,
-    path: c.req.path,
-    requestId: c.get('requestId'),
-    header: (name) => c.req.header(name),
-    readBody: (max) => readBodyWithin(c, max),
-  });
-  const toHono = (c: Ctx, r: EndpointResponse): Response => c.newResponse(r.body, r.status as 200, r.headers);
-
-  /** Which endpoint a path is, exactly as the routes below match it (a percent-free path). */
   const ENDPOINT_PATH = /^\/([^/]+)\/mcp(\/?)$/;
-  function matchEndpoint(path: string): EndpointMatch | undefined {
-    if (config.sharedEndpoint && (path === '/mcp' || path === '/mcp/')) return { slug: undefined, trailingSlash: path.length === 5 };
-    const m = ENDPOINT_PATH.exec(path);
-    return m ? { slug: m[1], trailingSlash: m[2] === '/' } : undefined;
-  }
-  const handleNodeRequest = nodeFastPath(
-    logger,
-    config,
-    matchEndpoint,
-    (req, m) => serveEndpoint(req, m.slug, m.trailingSlash),
-    // As the app's error handler answers (src/http/middleware.ts), for an error no step above turned into an answer.
-    (requestId, err) => {
-      logUnhandled(logger, requestId, err);
-      return oauthError({ requestId }, 500, 'server_error', SERVER_ERROR_DESCRIPTION);
+  const METADATA_PATH = /^\/\.well-known\/oauth-protected-resource\/([^/]+)\/mcp(\/?)$/;
+  const INSERTED_METADATA_PATH = /^\/([^/]+)\/\.well-known\/oauth-protected-resource$/;
+  const shared = (path: string, at: string): EndpointMatch | undefined =>
+    config.sharedEndpoint && (path === at || path === `${at}/`) ? { slug: undefined, trailingSlash: path.length === at.length + 1 } : undefined;
+  const segment = (m: RegExpExecArray | null): EndpointMatch | undefined => (m ? { slug: m[1], trailingSlash: m[2] === '/' } : undefined);
+
+  return [
+    {
+      name: 'mcp endpoint',
+      // Every method: authentication comes before method dispatch (DESIGN: GET and DELETE are challenged like POST).
+      methods: 'any',
+      match: (path) => shared(path, '/mcp') ?? segment(ENDPOINT_PATH.exec(path)),
+      serve: (req, m) => serveEndpoint(req, m.slug, m.trailingSlash),
     },
-  );
-
-  // --- routes (no redirects anywhere: `/mcp` and `/mcp/` are both served as they are)
-
-  for (const slash of [false, true]) {
-    const s = slash ? '/' : '';
-    app.all(`/:ws/mcp${s}`, context, async (c) => toHono(c, await serveEndpoint(fromHono(c), c.req.param('ws'), slash)));
-    app.on(['GET', 'OPTIONS'], `${PRM_PREFIX}/:ws/mcp${s}`, context, async (c) => toHono(c, await serveMetadata(fromHono(c), c.req.param('ws'), slash)));
-    if (config.sharedEndpoint) {
-      app.all(`/mcp${s}`, context, async (c) => toHono(c, await serveEndpoint(fromHono(c), undefined, slash)));
-      app.on(['GET', 'OPTIONS'], `${PRM_PREFIX}/mcp${s}`, context, async (c) => toHono(c, await serveMetadata(fromHono(c), undefined, slash)));
-    }
-  }
-  app.on(['GET', 'OPTIONS'], `/:ws${PRM_PREFIX}`, context, async (c) => toHono(c, await serveMetadata(fromHono(c), c.req.param('ws'), false)));
-
-  return { registry, bearer, handleNodeRequest };
+    {
+      name: 'protected-resource metadata',
+      methods: ['GET', 'OPTIONS'],
+      match: (path) =>
+        shared(path, `${PRM_PREFIX}/mcp`) ??
+        segment(METADATA_PATH.exec(path)) ??
+        // RFC 8414-style insertion after the workspace segment, which some clients try.
+        (INSERTED_METADATA_PATH.exec(path) ? { slug: INSERTED_METADATA_PATH.exec(path)![1], trailingSlash: false } : undefined),
+      serve: (req, m) => serveMetadata(req, m.slug, m.trailingSlash),
+    },
+  ];
 }

@@ -1,6 +1,7 @@
 // Which protocol era a message belongs to, decided from the body first and cross-checked against the headers:
 // a 2026-07-28 request names its version in `params._meta` (and repeats it, its method and its target in headers);
 // anything else is a 2025-era message whose version is the MCP-Protocol-Version header (2025-03-26 when absent).
+import { isObject } from '../util/json.ts';
 import type { Message, Params, RpcError } from './jsonrpc.ts';
 import { invalidParams, rpcError } from './jsonrpc.ts';
 import {
@@ -17,7 +18,6 @@ export type EraRoute =
 
 type Incoming = Extract<Message, { kind: 'request' | 'notification' }>;
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const reject = (error: RpcError, status = 400): EraRoute => ({ era: 'reject', status, error });
 

@@ -1,6 +1,7 @@
 // JSON-RPC 2.0 message shapes as MCP uses them: classification of what a client posted, and the serialised forms of
 // what we answer. Results are spliced in as pre-serialised JSON so that static answers (tools/list pages) are
 // serialised once at start, not per request.
+import { isObject } from '../util/json.ts';
 import { ErrorCode } from './protocol.ts';
 
 export type JsonRpcId = string | number;
@@ -12,7 +13,6 @@ export type Message =
   | { kind: 'response' }
   | { kind: 'invalid'; id: JsonRpcId | null; reason: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** What one element of a POST body is. MCP: ids are strings or numbers, never null; params, when present, an object. */
 export function classifyMessage(raw: unknown): Message {

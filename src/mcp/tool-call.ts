@@ -3,6 +3,7 @@ import type { Metering } from '../tools/metering.ts';
 import type { ToolRegistry, RegisteredTool } from './registry.ts';
 import type { ConnectionLog } from './connection-log.ts';
 import { structuredJsonOf, ToolError, type ToolContext, type ToolResult } from '../tools/tool-types.ts';
+import { isObject } from '../util/json.ts';
 import { errorMessage, invalidParams, rpcError, type Params } from './jsonrpc.ts';
 import { describeArgumentErrors } from './argument-errors.ts';
 import { bearerChallenge } from './bearer.ts';
@@ -12,12 +13,11 @@ import { rateLimitHeaders, type CallContext, type Outcome } from './outcome.ts';
 
 export interface ToolCallDeps {
   readonly registry: ToolRegistry;
-  /** Read on every call: the credits module installs its implementation after start-up wiring. */
-  metering(): Metering;
+  /** Rate limits and credits around each call (the credits module's implementation, or freeMetering). */
+  readonly metering: Metering;
   readonly connectionLog: ConnectionLog;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const inBand = (error: ReturnType<typeof rpcError>): Outcome => ({ kind: 'error', error, status: 200 });
 
@@ -109,7 +109,7 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     scopes: ctx.token.scopes,
     requestId: ctx.requestId,
   };
-  const metering = deps.metering();
+  const metering = deps.metering;
   let decision;
   try {
     decision = await metering.begin(tool.def, toolCtx);

@@ -1,9 +1,23 @@
 import type { Context } from 'hono';
 import { parseForm, readForm } from '../http/body.ts';
 import { HttpError } from '../http/errors.ts';
-import type { Services } from '../services.ts';
+import type { Config } from '../config/config.ts';
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../util/logger.ts';
+import type { Accounts } from '../accounts/index.ts';
+import type { OAuth } from './index.ts';
 import { OAuthError } from './errors.ts';
 import { rootIssuer, workspaceIssuer, type IssuerContext } from './issuers.ts';
+
+/** What the authorization server's HTTP endpoints need: its own services, its store, and the accounts it serves. */
+export interface OAuthEndpointDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** For transactions over the OAuth module's own tables. */
+  readonly store: Store;
+  readonly oauth: OAuth;
+  readonly accounts: Pick<Accounts, 'users' | 'workspaces'>;
+}
 
 /** A malformed form is the client's `invalid_request` at an OAuth endpoint (RFC 6749 §5.2). */
 function asOAuthError(err: unknown): never {
@@ -16,7 +30,7 @@ export function readOAuthForm(c: Context): Promise<Record<string, string>> {
   return readForm(c).catch(asOAuthError);
 }
 
-/** `readOAuthForm` for a body already read (the token endpoint's node:http fast path). */
+/** `readOAuthForm` for a body already read (the token endpoint, on either HTTP adapter). */
 export function parseOAuthForm(contentType: string | undefined, text: string): Record<string, string> {
   try {
     return parseForm(contentType, text);
@@ -29,7 +43,7 @@ export function parseOAuthForm(contentType: string | undefined, text: string): R
  * The issuer an endpoint path belongs to: the root issuer, or in workspace mode the issuer of an existing
  * workspace. Undefined means the path is not an endpoint here (404).
  */
-export async function issuerForPath(services: Services, slug: string | undefined): Promise<IssuerContext | undefined> {
+export async function issuerForPath(services: Pick<OAuthEndpointDeps, 'config' | 'accounts'>, slug: string | undefined): Promise<IssuerContext | undefined> {
   if (slug === undefined) return rootIssuer(services.config);
   if (services.config.issuerMode !== 'workspace') return undefined;
   return (await services.accounts.workspaces.getWorkspaceBySlug(slug)) ? workspaceIssuer(services.config, slug) : undefined;

@@ -2,14 +2,14 @@
 // unknown, expired, revoked, or another client's token — is just `{"active": false}` (§2.2).
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import type { Services } from '../services.ts';
+import type { OAuthEndpointDeps } from './endpoint-helpers.ts';
 import { verifyAnyAccessToken } from './access-tokens.ts';
 import { authenticateClient } from './client-auth.ts';
 import { readOAuthForm } from './endpoint-helpers.ts';
 import { NO_STORE, OAuthError } from './errors.ts';
 import { grantAudience, issuerForResource } from './issuers.ts';
 
-export async function handleIntrospection(c: Context<AppEnv>, services: Services): Promise<Response> {
+export async function handleIntrospection(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<Response> {
   const form = await readOAuthForm(c);
   const { client } = await authenticateClient(c, form, services.oauth);
   // RFC 7662 §2.1: the endpoint requires authorization; here, a client secret.

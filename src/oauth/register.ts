@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { readJsonObject } from '../http/body.ts';
 import { HttpError } from '../http/errors.ts';
-import type { Services } from '../services.ts';
+import type { OAuthEndpointDeps } from './endpoint-helpers.ts';
 import { clientIp } from './client-ip.ts';
 import { validateClientMetadata } from './client-metadata.ts';
 import { clientMetadataResponse } from './clients.ts';
@@ -12,7 +12,7 @@ import { NO_STORE, OAuthError } from './errors.ts';
 
 const RATE_WINDOW_S = 60;
 
-export async function handleRegistration(c: Context<AppEnv>, services: Services): Promise<Response> {
+export async function handleRegistration(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<Response> {
   await enforceRateLimit(c, services);
   const body = await readMetadataBody(c);
   const { metadata, refused } = validateClientMetadata(body);
@@ -29,7 +29,7 @@ export async function handleRegistration(c: Context<AppEnv>, services: Services)
   return c.json({ ...clientMetadataResponse(client), ...(clientSecret ? { client_secret: clientSecret, client_secret_expires_at: 0 } : {}) }, 201, NO_STORE);
 }
 
-async function enforceRateLimit(c: Context<AppEnv>, services: Services): Promise<void> {
+async function enforceRateLimit(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<void> {
   const hits = await services.oauth.throttle.hit(`dcr:ip:${clientIp(c, services.config.trustedProxyHops)}`, RATE_WINDOW_S);
   if (hits > services.config.dcrRatePerMinute) {
     throw new HttpError(429, 'slow_down', 'Too many client registrations from this address; try again shortly', { 'Retry-After': String(services.oauth.throttle.retryAfter(RATE_WINDOW_S)) });

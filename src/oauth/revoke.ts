@@ -3,14 +3,14 @@
 // revoked for a client that does not own the token.
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import type { Services } from '../services.ts';
+import type { OAuthEndpointDeps } from './endpoint-helpers.ts';
 import { verifyAnyAccessToken } from './access-tokens.ts';
 import { authenticateClient } from './client-auth.ts';
 import { readOAuthForm } from './endpoint-helpers.ts';
 import { NO_STORE, OAuthError } from './errors.ts';
 import type { Grant } from './grants.ts';
 
-export async function handleRevocation(c: Context<AppEnv>, services: Services): Promise<Response> {
+export async function handleRevocation(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<Response> {
   const form = await readOAuthForm(c);
   const { client } = await authenticateClient(c, form, services.oauth);
   if (!form.token) throw new OAuthError('invalid_request', 'token is required');
@@ -24,7 +24,7 @@ export async function handleRevocation(c: Context<AppEnv>, services: Services): 
 }
 
 /** The grant a refresh or access token belongs to (the hint only orders the lookups, RFC 7009 §2.1). */
-export async function findGrantOfToken(services: Services, token: string, hint?: string): Promise<Grant | undefined> {
+export async function findGrantOfToken(services: OAuthEndpointDeps, token: string, hint?: string): Promise<Grant | undefined> {
   const asRefresh = async () => {
     const row = await services.oauth.refreshTokens.findRefreshToken(token);
     return row ? services.oauth.grants.getGrant(row.grant_id) : undefined;

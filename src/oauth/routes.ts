@@ -2,20 +2,26 @@
 // module (src/web/consent.ts), on top of oauth/authorize.ts.
 import type { Context, Hono } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import type { Services } from '../services.ts';
+import type { EndpointRoute } from '../http/endpoint.ts';
 import { oauthCors } from './cors.ts';
-import { issuerForPath, notFoundError } from './endpoint-helpers.ts';
+import { issuerForPath, notFoundError, type OAuthEndpointDeps } from './endpoint-helpers.ts';
 import { handleIntrospection } from './introspect.ts';
 import type { IssuerContext } from './issuers.ts';
 import { authorizationServerMetadata, openIdConfiguration } from './metadata.ts';
 import { handleRegistration } from './register.ts';
 import { handleRevocation } from './revoke.ts';
-import { handleToken } from './token.ts';
+import { tokenRoute } from './token.ts';
 import { handleUserinfo } from './userinfo.ts';
 
 const METADATA_CACHE = 'public, max-age=300';
 
-export function mountOAuth(app: Hono<AppEnv>, services: Services): void {
+/** The authorization server's routes in the endpoint table (served by both HTTP adapters). */
+export function oauthRoutes(deps: OAuthEndpointDeps): EndpointRoute<unknown>[] {
+  return [tokenRoute(deps) as EndpointRoute<unknown>];
+}
+
+/** The rest of the authorization server's endpoints, on Hono. */
+export function mountOAuth(app: Hono<AppEnv>, services: OAuthEndpointDeps): void {
   const cors = oauthCors();
   for (const path of [
     '/.well-known/oauth-authorization-server',
@@ -49,15 +55,14 @@ export function mountOAuth(app: Hono<AppEnv>, services: Services): void {
   app.get('/.well-known/openid-configuration/:ws', metadata('oidc'));
   app.get('/:ws/.well-known/openid-configuration', metadata('oidc'));
 
-  // The JSON endpoints, for the root issuer and (workspace mode) each workspace issuer.
-  const endpoint = (handler: (c: Context<AppEnv>, services: Services, ctx: IssuerContext) => Promise<Response>) => async (c: Context<AppEnv>) => {
+  // The JSON endpoints (the token endpoint is in the endpoint table), for the root issuer and (workspace mode) each workspace issuer.
+  const endpoint = (handler: (c: Context<AppEnv>, services: OAuthEndpointDeps, ctx: IssuerContext) => Promise<Response>) => async (c: Context<AppEnv>) => {
     const ctx = await issuerForPath(services, c.req.param('ws'));
     if (!ctx) throw notFoundError(c);
     return handler(c, services, ctx);
   };
   for (const prefix of ['', '/:ws']) {
     app.post(`${prefix}/register`, endpoint((c, s) => handleRegistration(c, s)));
-    app.post(`${prefix}/token`, endpoint(handleToken));
     app.post(`${prefix}/revoke`, endpoint((c, s) => handleRevocation(c, s)));
     app.post(`${prefix}/introspect`, endpoint((c, s) => handleIntrospection(c, s)));
     app.get(`${prefix}/userinfo`, endpoint((c, s) => handleUserinfo(c, s)));

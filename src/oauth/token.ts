@@ -1,13 +1,13 @@
 // The token endpoint (RFC 6749 §3.2, OAuth 2.1 §3.2): authorization_code with PKCE, and refresh_token with
 // rotation. Each grant type reads as a checklist of named steps; every response is JSON with no-store.
 import { createHash } from 'node:crypto';
-import type { Context } from 'hono';
-import type { AppEnv } from '../http/env.ts';
-import type { Services } from '../services.ts';
+import { HttpError } from '../http/errors.ts';
+import { jsonAnswer, TOO_LARGE, type EndpointRoute } from '../http/endpoint.ts';
 import type { User } from '../accounts/index.ts';
 import { authenticateClient } from './client-auth.ts';
 import type { OAuthClient } from './clients.ts';
-import { readOAuthForm } from './endpoint-helpers.ts';
+import { CORS_HEADERS } from './cors.ts';
+import { issuerForPath, parseOAuthForm, type OAuthEndpointDeps } from './endpoint-helpers.ts';
 import { NO_STORE, OAuthError } from './errors.ts';
 import type { Grant } from './grants.ts';
 import { issueIdToken } from './id-tokens.ts';
@@ -17,7 +17,7 @@ import { narrowScopes } from './scopes.ts';
 import type { CodesTable, OAuthTables } from './tables.ts';
 
 interface TokenRequest {
-  services: Services;
+  services: OAuthEndpointDeps;
   ctx: IssuerContext;
   client: OAuthClient;
   form: Record<string, string>;
@@ -36,11 +36,35 @@ export interface TokenResponse {
 // RFC 7636 §4.1: code_verifier = 43–128 unreserved characters.
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
-export async function handleToken(c: Context<AppEnv>, services: Services, ctx: IssuerContext): Promise<Response> {
-  const form = await readOAuthForm(c);
-  const body = await exchangeToken(services, ctx, { form, header: (name) => c.req.header(name), requestId: c.get('requestId') });
-  // RFC 6749 §5.1: "Cache-Control: no-store".
-  return c.json(body, 200, NO_STORE);
+const WORKSPACE_TOKEN_PATH = /^\/([^/]+)\/token$/;
+
+/**
+ * The token endpoint as a route of the endpoint table: every client refreshes hourly, so it is served by the
+ * node:http adapter too. `/token` for the root issuer; `/<ws>/token` for a workspace issuer (workspace mode).
+ */
+export function tokenRoute(deps: OAuthEndpointDeps): EndpointRoute<{ slug: string | undefined }> {
+  const limit = deps.config.bodyLimitBytes;
+  return {
+    name: 'token endpoint',
+    methods: ['POST', 'OPTIONS'],
+    headers: CORS_HEADERS,
+    match(path) {
+      if (path === '/token') return { slug: undefined };
+      const m = deps.config.issuerMode === 'workspace' ? WORKSPACE_TOKEN_PATH.exec(path) : null;
+      return m ? { slug: m[1] } : undefined;
+    },
+    async serve(req, { slug }) {
+      if (req.method === 'OPTIONS') return { status: 204, headers: {}, body: null };
+      const ctx = await issuerForPath(deps, slug);
+      if (!ctx) throw new HttpError(404, 'not_found', `No route for POST ${req.path}`);
+      const text = await req.readBody(limit);
+      if (text === TOO_LARGE) throw new HttpError(413, 'request_too_large', `The request body exceeds ${limit} bytes`);
+      const form = parseOAuthForm(req.header('content-type'), text);
+      const body = await exchangeToken(deps, ctx, { form, header: req.header, requestId: req.requestId });
+      // RFC 6749 §5.1: "Cache-Control: no-store".
+      return jsonAnswer(200, body, NO_STORE);
+    },
+  };
 }
 
 /** A token request as the endpoint sees it, whichever HTTP layer carried it (Hono, or the node:http fast path). */
@@ -52,7 +76,7 @@ export interface TokenEndpointRequest {
 }
 
 /** Authenticates the client and runs its grant; throws OAuthError for an RFC 6749 §5.2 error response. */
-export async function exchangeToken(services: Services, ctx: IssuerContext, request: TokenEndpointRequest): Promise<TokenResponse> {
+export async function exchangeToken(services: OAuthEndpointDeps, ctx: IssuerContext, request: TokenEndpointRequest): Promise<TokenResponse> {
   const { form, requestId } = request;
   const { client } = await authenticateClient({ req: { header: request.header } }, form, services.oauth).catch(async (err: unknown) => {
     // A registered client that fails to authenticate is worth a line in its connection log (unknown ids are not).

@@ -2,12 +2,12 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { HttpError } from '../http/errors.ts';
-import type { Services } from '../services.ts';
+import type { OAuthEndpointDeps } from './endpoint-helpers.ts';
 import { verifyAnyAccessToken } from './access-tokens.ts';
 import { NO_STORE } from './errors.ts';
 import { userClaims } from './id-tokens.ts';
 
-export async function handleUserinfo(c: Context<AppEnv>, services: Services): Promise<Response> {
+export async function handleUserinfo(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<Response> {
   const header = c.req.header('authorization') ?? '';
   const m = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header);
   // RFC 6750 §3: no credentials → a bare challenge; a bad token → invalid_token.

@@ -28,7 +28,13 @@ export interface TestServerOptions {
   configureApp?: StartOptions['configureApp'];
   /** Test-only MCP tools (fixtures), registered next to the built-in ones. */
   extraTools?: StartOptions['extraTools'];
+  wrapMetering?: StartOptions['wrapMetering'];
+  /** The HTTP adapter for the endpoint table; default: TOLLGATE_TEST_HTTP_ADAPTER, else `node` (as `tollgate serve`). */
+  adapter?: StartOptions['adapter'];
 }
+
+/** The adapter the black-box suite runs on: `npm test` runs the suites that reach the endpoint table on both. */
+export const TEST_ADAPTER: 'node' | 'hono' = process.env.TOLLGATE_TEST_HTTP_ADAPTER === 'hono' ? 'hono' : 'node';
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-srv-'));
@@ -51,7 +57,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       cb();
     },
   });
-  const running = await startServer(config, createLogger(config.logLevel, sink), { configureApp: options.configureApp, extraTools: options.extraTools });
+  const running = await startServer(config, createLogger(config.logLevel, sink), {
+    configureApp: options.configureApp,
+    extraTools: options.extraTools,
+    wrapMetering: options.wrapMetering,
+    adapter: options.adapter ?? TEST_ADAPTER,
+  });
   return Object.assign(running, {
     config: running.services.config,
     logs,
