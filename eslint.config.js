@@ -1,6 +1,46 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Module boundaries (docs/architecture.md): which module may import which. A module reaches another only through
+// the modules listed here; nothing below the composition root (src/services.ts, src/app.ts, src/server.ts) imports it.
+const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'client', 'cli'];
+const MAY_IMPORT = {
+  util: [],
+  config: ['util'],
+  store: ['util', 'config'],
+  http: ['util'],
+  tools: ['util'],
+  accounts: ['util', 'config', 'store'],
+  oauth: ['util', 'config', 'store', 'http', 'accounts'],
+  mcp: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth'],
+  credits: ['util', 'config', 'store', 'http', 'tools', 'accounts'],
+  crm: ['util', 'config', 'store', 'tools'],
+  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits'],
+  client: ['util'],
+  cli: MODULES,
+};
+const ROOT_FILES = ['services', 'app', 'server', 'migrations'];
+
+const boundaries = Object.entries(MAY_IMPORT).map(([module, allowed]) => {
+  const forbidden = MODULES.filter((m) => m !== module && !allowed.includes(m));
+  const root = module === 'cli' ? [] : ROOT_FILES.map((f) => `**/src/${f}.ts`).concat(ROOT_FILES.map((f) => `../${f}.ts`), ROOT_FILES.map((f) => `../../${f}.ts`));
+  return {
+    files: [`src/${module}/**/*.ts`],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...(forbidden.length ? [{ group: forbidden.flatMap((m) => [`../${m}/*`, `../../${m}/*`, `**/src/${m}/*`]), message: `src/${module} may import only ${allowed.join(', ') || 'no other module'} (docs/architecture.md)` }] : []),
+            ...(root.length ? [{ group: root, message: 'modules never import the composition root: declare what you need and let src/services.ts pass it' }] : []),
+          ],
+        },
+      ],
+    },
+  };
+});
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.tollgate/**', 'docs/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -13,4 +53,5 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  ...boundaries,
 );
