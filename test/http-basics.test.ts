@@ -95,6 +95,11 @@ describe('HTTP basics', () => {
     assert.doesNotMatch(csp, /unsafe-inline/);
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+    // No browser feature a page needs; no cross-origin window keeps a handle on ours.
+    assert.match(r.headers.get('permissions-policy') ?? '', /camera=\(\)/);
+    assert.equal(r.headers.get('cross-origin-opener-policy'), 'same-origin');
+    // HSTS only when the public URL is https (it is http here).
+    assert.equal(r.headers.get('strict-transport-security'), null);
     const j = await fetch(`${srv.url}/healthz`);
     assert.equal(j.headers.get('x-content-type-options'), 'nosniff');
   });
@@ -145,5 +150,21 @@ describe('graceful shutdown', () => {
     release();
     assert.deepEqual(await inFlight, { status: 200, body: { finished: true } });
     await closed;
+  });
+});
+
+describe('an https public URL', () => {
+  test('every answer carries Strict-Transport-Security: pages, JSON, the endpoint table', async () => {
+    // TLS ends at a proxy in front; the listener itself speaks http on loopback.
+    const srv = await startTestServer({ env: { TOLLGATE_PUBLIC_URL: 'https://127.0.0.1:0' } });
+    try {
+      const base = `http://127.0.0.1:${srv.port}`;
+      for (const path of ['/login', '/healthz', '/demo/mcp', '/.well-known/oauth-protected-resource/demo/mcp']) {
+        const r = await fetch(`${base}${path}`, path === '/demo/mcp' ? { method: 'POST' } : {});
+        assert.match(r.headers.get('strict-transport-security') ?? '', /^max-age=31536000/, path);
+      }
+    } finally {
+      await srv.stop();
+    }
   });
 });
