@@ -1,17 +1,18 @@
 // `npm test`: the type check, the linter, then every test file (unit tests beside their modules, black-box tests
-// in test/). `npm test -- <files…>` runs just those files, without the type check and the linter.
+// in test/), then the in-process black-box suites again on the Hono adapter. `npm test -- <files…>` runs just those
+// files (both passes), without the type check and the linter.
 import { spawnSync } from 'node:child_process';
-import { globSync } from 'node:fs';
+import { globSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
 const files = process.argv.slice(2);
 
-function step(title: string, cmd: string, args: string[]): boolean {
+function step(title: string, cmd: string, args: string[], env: Record<string, string> = {}): boolean {
   process.stdout.write(`\n=== ${title}\n`);
   const started = Date.now();
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   const ok = r.status === 0;
   process.stdout.write(`=== ${title}: ${ok ? 'ok' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   return ok;
@@ -32,5 +33,14 @@ pgNotice();
 const testFiles = files.length ? files : globSync(['src/**/*.test.ts', 'test/**/*.test.ts'], { cwd: root }).sort();
 const concurrency = process.env.TOLLGATE_TEST_CONCURRENCY ?? '3';
 results.push(step(`tests (${testFiles.length} files)`, process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...testFiles]));
+// The endpoint table is served by two HTTP adapters (src/http/): the run above used node:http's, as `tollgate serve`
+// does; the black-box suites that start their server in-process run again with everything served through Hono, as an
+// app embedded elsewhere is (test/helpers/server.ts reads TOLLGATE_TEST_HTTP_ADAPTER).
+const honoFiles = testFiles.filter((f) => f.startsWith('test/') && readFileSync(path.join(root, f), 'utf8').includes('helpers/server.ts'));
+if (honoFiles.length && process.env.TOLLGATE_TEST_HTTP_ADAPTER === undefined) {
+  results.push(
+    step(`tests on the Hono adapter (${honoFiles.length} files)`, process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...honoFiles], { TOLLGATE_TEST_HTTP_ADAPTER: 'hono' }),
+  );
+}
 pgNotice();
 process.exit(results.every(Boolean) ? 0 : 1);
