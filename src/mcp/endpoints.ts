@@ -45,7 +45,7 @@ type EndpointMatch = { slug: string | undefined; trailingSlash: boolean };
 /** The MCP endpoints and their metadata, as routes of the endpoint table. */
 export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>[] {
   const { config, bearer, workspaces, dispatch, origins, urlsFor } = parts;
-  // --- responses (plain values: the Hono routes and the node:http fast path both send them)
+  // --- answers (plain values: both HTTP adapters send them)
 
   const json = jsonAnswer;
   const oauthError = (req: { requestId: string }, status: number, error: string, description: string, headers?: Headers): HttpAnswer => errorAnswer(req.requestId, status, error, description, headers);

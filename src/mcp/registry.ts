@@ -19,14 +19,7 @@ export interface RegisteredTool {
 }
 
 /** The wire form every revision accepts (clients ignore fields their revision does not know). */
-export interface WireTool {
-  name: string;
-  title?: string;
-  description: string;
-  inputSchema: Record<string, unknown>;
-  outputSchema?: Record<string, unknown>;
-  annotations?: Record<string, unknown>;
-}
+export type WireTool = Pick<ToolDefinition, 'name' | 'title' | 'description' | 'inputSchema' | 'outputSchema'> & { annotations?: Record<string, unknown> };
 
 export type ListPage = { ok: true; json: string } | { ok: false; reason: string };
 

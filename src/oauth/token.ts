@@ -67,7 +67,7 @@ export function tokenRoute(deps: OAuthEndpointDeps): EndpointRoute<{ slug: strin
   };
 }
 
-/** A token request as the endpoint sees it, whichever HTTP layer carried it (Hono, or the node:http fast path). */
+/** A token request as the endpoint sees it, whichever HTTP adapter carried it. */
 export interface TokenEndpointRequest {
   form: Record<string, string>;
   /** Request headers by lower-case name. */
