@@ -1,5 +1,6 @@
 // Small HTTP helpers shared by the client: timeouts, JSON bodies, OAuth error bodies, and the errors the CLI
 // shows to the user.
+import { isObject } from '../util/json.ts';
 import { UserFacingError } from '../util/errors.ts';
 
 export const USER_AGENT = 'tollgate-cli/0.1';
@@ -69,7 +70,7 @@ export async function readJsonObject(res: Response): Promise<Record<string, unkn
   const text = await res.text().catch(() => '');
   try {
     const v = JSON.parse(text) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return isObject(v) ? v : undefined;
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isObject } from '../util/json.ts';
 import { UserFacingError } from '../util/errors.ts';
 import { settings, type Setting, type SettingKey } from './defaults.ts';
 
@@ -92,7 +93,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
     try {
       const parsed: unknown = JSON.parse(text);
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      if (!isObject(parsed)) throw new Error('not an object');
       file = parsed as Record<string, unknown>;
     } catch {
       throw new ConfigError('TOLLGATE_CONFIG', `${filePath} is not a JSON object`);

@@ -1,6 +1,7 @@
 // POST /api/webhooks/credits: a payment system confirms a purchase and the workspace gets the credits, once.
 // Steps: configured? → signature and timestamp → parse → idempotency → grant (with the idempotency row, in one
 // transaction) → respond.
+import { isObject } from '../util/json.ts';
 import type { Context, Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { AppEnv } from '../http/env.ts';
@@ -30,8 +31,8 @@ function parsePurchase(body: Uint8Array): Purchase | string {
   } catch {
     return 'The body is not valid JSON';
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return 'The body must be a JSON object';
-  const d = data as Record<string, unknown>;
+  if (!isObject(data)) return 'The body must be a JSON object';
+  const d = data;
   if (typeof d.id !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(d.id)) return '"id" (the idempotency key) must be 1–200 printable ASCII characters';
   if (typeof d.workspace !== 'string' || !d.workspace) return '"workspace" must be a workspace slug';
   if (typeof d.credits !== 'number' || !Number.isSafeInteger(d.credits) || d.credits < 1 || d.credits > MAX_GRANT) return `"credits" must be a whole number from 1 to ${MAX_GRANT}`;

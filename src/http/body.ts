@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { isObject } from '../util/json.ts';
 import { isJsonMediaType, mediaType } from '../util/media-type.ts';
 import { HttpError } from './errors.ts';
 
@@ -14,10 +15,10 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   } catch {
     throw new HttpError(400, 'invalid_request', 'The request body is not valid JSON');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  if (!isObject(parsed)) {
     throw new HttpError(400, 'invalid_request', 'The request body must be a JSON object');
   }
-  return parsed as Record<string, unknown>;
+  return parsed;
 }
 
 /**
