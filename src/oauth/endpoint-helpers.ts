@@ -3,7 +3,7 @@ import { parseForm, readForm } from '../http/body.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { OAuthError } from './errors.ts';
-import { rootIssuer, workspaceIssuer, type IssuerContext } from './issuers.ts';
+import { issuerForSlug, type IssuerContext } from './issuers.ts';
 
 /** A malformed form is the client's `invalid_request` at an OAuth endpoint (RFC 6749 §5.2). */
 function asOAuthError(err: unknown): never {
@@ -25,14 +25,9 @@ export function parseOAuthForm(contentType: string | undefined, text: string): R
   }
 }
 
-/**
- * The issuer an endpoint path belongs to: the root issuer, or in workspace mode the issuer of an existing
- * workspace. Undefined means the path is not an endpoint here (404).
- */
-export async function issuerForPath(services: Services, slug: string | undefined): Promise<IssuerContext | undefined> {
-  if (slug === undefined) return rootIssuer(services.config);
-  if (services.config.issuerMode !== 'workspace') return undefined;
-  return (await services.accounts.workspaces.getWorkspaceBySlug(slug)) ? workspaceIssuer(services.config, slug) : undefined;
+/** The issuer an endpoint path belongs to (issuers.ts `issuerForSlug`); undefined means 404. */
+export function issuerForPath(services: Services, slug: string | undefined): Promise<IssuerContext | undefined> {
+  return issuerForSlug(services.config, services.accounts.workspaces, slug);
 }
 
 export const notFoundError = (c: Context) => new HttpError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
