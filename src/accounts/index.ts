@@ -6,8 +6,11 @@ import { workspacesService } from './workspaces.ts';
 
 export { AccountsError } from './errors.ts';
 export type { User } from './users.ts';
+export { normalizeEmail } from './users.ts';
 export type { Workspace } from './workspaces.ts';
 export { isWorkspaceSlug, WORKSPACE_SLUG_PATTERN } from './workspaces.ts';
+export { ROLES } from './workspaces.ts';
+export type { Session } from './sessions.ts';
 export type { Role } from './tables.ts';
 
 /** The accounts module's public face: other modules call these, never the tables. */

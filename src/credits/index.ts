@@ -20,6 +20,7 @@ import { creditsTools } from './tools.ts';
 
 export { CreditsError } from './errors.ts';
 export type { LedgerEntry, LedgerPage } from './ledger.ts';
+export { MAX_GRANT } from './ledger.ts';
 export type { UsageReport, UsageTotals, SpendSummary } from './analytics.ts';
 export type { Plan } from './plans.ts';
 export type { LimitHeadroom } from './rate-limit/limiter.ts';

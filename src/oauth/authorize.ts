@@ -1,14 +1,39 @@
 // The authorization endpoint's logic (RFC 6749 §4.1.1, OAuth 2.1 §4.1): validate the request, then — after sign-in
 // and consent, which the web pages handle — issue a code or an error. Until the client and its redirect URI are known
 // good, errors are shown to the user and never redirected (RFC 6749 §4.1.2.1: no open redirector).
-import type { Services } from '../services.ts';
-import type { User } from '../accounts/index.ts';
+import type { Role, User, Workspace } from '../accounts/index.ts';
+import type { SecretBox } from '../util/crypto-box.ts';
+import { clientMayUseWorkspace, consentOptions, signInStep, type ConsentOptions } from './authorization-policy.ts';
+import type { ClientEvents } from './client-events.ts';
 import type { OAuthClient } from './clients.ts';
+import type { CodesService } from './codes.ts';
 import { OAuthError } from './errors.ts';
-import { resolveResource, type IssuerContext, type ResolvedResource } from './issuers.ts';
+import { issuerForSlug, resolveResource, type IssuerConfig, type IssuerContext, type ResolvedResource } from './issuers.ts';
 import { findRegisteredRedirect, isLoopbackRedirect } from './redirect-uris.ts';
 import { workspaceResourceUrl } from './resource.ts';
 import { parseRequestedScopes } from './scopes.ts';
+import type { WorkspaceClients } from './workspace-clients.ts';
+
+/** The workspace lookups /authorize needs (the accounts module's workspaces service provides them). */
+export interface WorkspaceLookup {
+  getWorkspaceBySlug(slug: string): Promise<Workspace | undefined>;
+  getWorkspace(id: string): Promise<Workspace | undefined>;
+  getRole(workspaceId: string, userId: string): Promise<Role | undefined>;
+  listWorkspacesForUser(userId: string): Promise<Workspace[]>;
+}
+
+/** What the authorization endpoint's functions use. */
+export interface AuthorizeDeps {
+  readonly config: IssuerConfig;
+  readonly workspaces: WorkspaceLookup;
+  readonly oauth: {
+    resolveClient(clientId: string): Promise<OAuthClient | undefined>;
+    readonly codes: Pick<CodesService, 'issueCode'>;
+    readonly clientEvents: Pick<ClientEvents, 'record'>;
+    readonly requestBox: Pick<SecretBox, 'seal' | 'open'>;
+    readonly workspaceClients: Pick<WorkspaceClients, 'ownerOf'>;
+  };
+}
 
 /** A validated authorization request: everything the consent decision needs, sealed into the consent form. */
 export interface AuthorizationRequest {
@@ -54,10 +79,15 @@ export function errorRedirect(request: Pick<AuthorizationRequest, 'redirectUri' 
 
 const page = (title: string, message: string, status: 400 | 404 = 400): AuthorizeOutcome => ({ kind: 'page', status, title, message });
 
+/** The issuer whose /authorize this is (the root's, or in workspace mode an existing workspace's); undefined: 404. */
+export function authorizationIssuer(deps: Pick<AuthorizeDeps, 'config' | 'workspaces'>, slug: string | undefined): Promise<IssuerContext | undefined> {
+  return issuerForSlug(deps.config, deps.workspaces, slug);
+}
+
 /** The checklist: client → redirect URI (errors shown) → response type → PKCE → resource → scopes (errors redirected). */
-export async function validateAuthorizationRequest(services: Services, ctx: IssuerContext, query: URLSearchParams): Promise<AuthorizeOutcome> {
+export async function validateAuthorizationRequest(deps: AuthorizeDeps, ctx: IssuerContext, query: URLSearchParams): Promise<AuthorizeOutcome> {
   const params = readParams(query);
-  const client = await identifyClient(services, params);
+  const client = await identifyClient(deps, params);
   if ('kind' in client) return client;
   const redirect = checkRedirectUri(client.client, params);
   if ('kind' in redirect) return redirect;
@@ -86,9 +116,9 @@ export async function validateAuthorizationRequest(services: Services, ctx: Issu
   if (prompt.includes('none') && prompt.length > 1) return fail('invalid_request', 'prompt=none cannot be combined with other prompt values');
   if (p.max_age !== undefined && !/^\d{1,9}$/.test(p.max_age)) return fail('invalid_request', 'max_age must be a non-negative number of seconds');
 
-  const resource = resolveResource(services.config, ctx, p.resource);
+  const resource = resolveResource(deps.config, ctx, p.resource);
   if ('error' in resource) return fail('invalid_target', resource.error);
-  if (resource.kind === 'workspace' && !(await services.accounts.workspaces.getWorkspaceBySlug(resource.slug))) {
+  if (resource.kind === 'workspace' && !(await deps.workspaces.getWorkspaceBySlug(resource.slug))) {
     return fail('invalid_target', `Workspace "${resource.slug}" not found`);
   }
 
@@ -122,14 +152,14 @@ function readParams(query: URLSearchParams): { single: Record<string, string | u
   return { single, repeated };
 }
 
-async function identifyClient(services: Services, params: ReturnType<typeof readParams>): Promise<{ client: OAuthClient } | AuthorizeOutcome> {
+async function identifyClient(deps: Pick<AuthorizeDeps, 'oauth'>, params: ReturnType<typeof readParams>): Promise<{ client: OAuthClient } | AuthorizeOutcome> {
   // RFC 6749 §3.1: parameters must not repeat; a repeated client_id cannot be trusted to say who is asking.
   if (params.repeated.has('client_id')) return page('Invalid request', 'The request names client_id more than once.');
   const clientId = params.single.client_id;
   if (!clientId) return page('Invalid request', 'The request does not say which application is asking (client_id is missing).');
   if (clientId.length > LIMITS.clientId) return page('Invalid request', 'The client_id is too long.');
   try {
-    const client = await services.oauth.resolveClient(clientId);
+    const client = await deps.oauth.resolveClient(clientId);
     if (!client) return page('Unknown application', 'The application that sent you here is not registered with this server. Return to it and connect again.');
     return { client };
   } catch (err) {
@@ -152,6 +182,41 @@ function checkRedirectUri(client: OAuthClient, params: ReturnType<typeof readPar
   return { uri: presented, sent: true };
 }
 
+export type AuthorizationStep =
+  /** An error for the client's redirect URI (prompt=none when a page would be needed). */
+  | { kind: 'redirect'; location: string; error: string; description: string }
+  /** Sign in, then return to the same request. */
+  | { kind: 'sign-in' }
+  /** Sign in again, then return with `prompt` set to these values (none: no `prompt`). */
+  | { kind: 'fresh-sign-in'; promptAfter: string[] }
+  /** Ask for consent, offering these workspaces (or only Deny, when `blocked` says why). */
+  | ({ kind: 'consent' } & ConsentOptions);
+
+/** What happens next for a validated request, given who is signed in (and since when). */
+export async function nextAuthorizationStep(
+  deps: Pick<AuthorizeDeps, 'workspaces' | 'oauth'>,
+  request: AuthorizationRequest,
+  client: Pick<OAuthClient, 'clientId' | 'name' | 'kind'>,
+  session: { user: Pick<User, 'id'>; authTime: number } | undefined,
+  now = Date.now(),
+): Promise<AuthorizationStep> {
+  const step = signInStep(request, session, now);
+  if (step.kind === 'error') return { kind: 'redirect', location: errorRedirect(request, step.error, step.description), error: step.error, description: step.description };
+  if (step.kind !== 'signed-in' || !session) return step.kind === 'fresh-sign-in' ? step : { kind: 'sign-in' };
+  const userId = session.user.id;
+  let facts: Parameters<typeof consentOptions>[1];
+  if (request.resource.kind === 'workspace') {
+    const workspace = await deps.workspaces.getWorkspaceBySlug(request.resource.slug);
+    facts = { kind: 'workspace', slug: request.resource.slug, workspace, isMember: !!workspace && !!(await deps.workspaces.getRole(workspace.id, userId)) };
+  } else {
+    facts = { kind: 'pick', memberOf: await deps.workspaces.listWorkspacesForUser(userId) };
+  }
+  // Only pre-registered clients can be created on a dashboard.
+  const ownerId = client.kind === 'static' ? await deps.oauth.workspaceClients.ownerOf(client.clientId) : undefined;
+  const ownerWorkspace = ownerId ? await deps.workspaces.getWorkspace(ownerId) : undefined;
+  return { kind: 'consent', ...consentOptions(client.name, facts, ownerWorkspace) };
+}
+
 export type ConsentDecision = { approve: false } | { approve: true; workspaceSlug?: string };
 
 export type DecisionOutcome = { kind: 'redirect'; location: string } | { kind: 'page'; status: 400 | 403; title: string; message: string };
@@ -161,25 +226,28 @@ export type DecisionOutcome = { kind: 'redirect'; location: string } | { kind: '
  * workspace (approve), or `access_denied` (deny). Both answers carry `state` and `iss`.
  */
 export async function decideAuthorization(
-  services: Services,
+  deps: AuthorizeDeps,
   request: AuthorizationRequest,
   user: User,
   decision: ConsentDecision,
   meta: { requestId?: string; authTime: number },
 ): Promise<DecisionOutcome> {
-  const events = services.oauth.clientEvents;
+  const events = deps.oauth.clientEvents;
   if (!decision.approve) {
     await events.record({ clientId: request.clientId, kind: 'consent_denied', requestId: meta.requestId, detail: 'the user denied access' });
     return { kind: 'redirect', location: errorRedirect(request, 'access_denied', 'The user denied access') };
   }
   const slug = request.resource.kind === 'workspace' ? request.resource.slug : decision.workspaceSlug;
   if (!slug) return { kind: 'page', status: 400, title: 'Choose a workspace', message: 'Choose the workspace this application may use.' };
-  const workspace = await services.accounts.workspaces.getWorkspaceBySlug(slug);
-  const role = workspace && (await services.accounts.workspaces.getRole(workspace.id, user.id));
+  const workspace = await deps.workspaces.getWorkspaceBySlug(slug);
+  if (!clientMayUseWorkspace(await deps.oauth.workspaceClients.ownerOf(request.clientId), workspace?.id)) {
+    return { kind: 'page', status: 403, title: 'Not this workspace', message: 'This app was created on another workspace’s dashboard and can be given access to that workspace only.' };
+  }
+  const role = workspace && (await deps.workspaces.getRole(workspace.id, user.id));
   if (!workspace || !role) return { kind: 'page', status: 403, title: 'Not a member', message: `You are not a member of the workspace "${slug.slice(0, 40)}".` };
 
-  const resource = request.resource.kind === 'workspace' ? request.resource.resource : (request.resource.resource ?? workspaceResourceUrl(services.config.publicUrl, slug));
-  const code = await services.oauth.codes.issueCode({
+  const resource = request.resource.kind === 'workspace' ? request.resource.resource : (request.resource.resource ?? workspaceResourceUrl(deps.config.publicUrl, slug));
+  const code = await deps.oauth.codes.issueCode({
     clientId: request.clientId,
     redirectUri: request.redirectUri,
     redirectUriSent: request.redirectUriSent,
@@ -198,14 +266,14 @@ export async function decideAuthorization(
 }
 
 /** Seals a validated request for the consent form: only this server can read it, and only until it expires. */
-export function sealAuthorizationRequest(services: Services, request: AuthorizationRequest, userId: string, ttlMs = 30 * 60_000): string {
-  return services.oauth.requestBox.seal(JSON.stringify({ r: request, u: userId, e: Date.now() + ttlMs }));
+export function sealAuthorizationRequest(deps: { oauth: Pick<AuthorizeDeps['oauth'], 'requestBox'> }, request: AuthorizationRequest, userId: string, ttlMs = 30 * 60_000): string {
+  return deps.oauth.requestBox.seal(JSON.stringify({ r: request, u: userId, e: Date.now() + ttlMs }));
 }
 
-export function openAuthorizationRequest(services: Services, sealed: string, userId: string): AuthorizationRequest | 'expired' | 'invalid' {
+export function openAuthorizationRequest(deps: { oauth: Pick<AuthorizeDeps['oauth'], 'requestBox'> }, sealed: string, userId: string): AuthorizationRequest | 'expired' | 'invalid' {
   let parsed: { r: AuthorizationRequest; u: string; e: number };
   try {
-    parsed = JSON.parse(services.oauth.requestBox.open(sealed));
+    parsed = JSON.parse(deps.oauth.requestBox.open(sealed));
   } catch {
     return 'invalid';
   }

@@ -7,7 +7,7 @@ import type { Logger } from '../util/logger.ts';
 import type { Accounts } from '../accounts/index.ts';
 import type { OAuth } from './index.ts';
 import { OAuthError } from './errors.ts';
-import { rootIssuer, workspaceIssuer, type IssuerContext } from './issuers.ts';
+import { issuerForSlug, type IssuerContext } from './issuers.ts';
 
 /** What the authorization server's HTTP endpoints need: its own services, its store, and the accounts it serves. */
 export interface OAuthEndpointDeps {
@@ -39,14 +39,9 @@ export function parseOAuthForm(contentType: string | undefined, text: string): R
   }
 }
 
-/**
- * The issuer an endpoint path belongs to: the root issuer, or in workspace mode the issuer of an existing
- * workspace. Undefined means the path is not an endpoint here (404).
- */
-export async function issuerForPath(services: Pick<OAuthEndpointDeps, 'config' | 'accounts'>, slug: string | undefined): Promise<IssuerContext | undefined> {
-  if (slug === undefined) return rootIssuer(services.config);
-  if (services.config.issuerMode !== 'workspace') return undefined;
-  return (await services.accounts.workspaces.getWorkspaceBySlug(slug)) ? workspaceIssuer(services.config, slug) : undefined;
+/** The issuer an endpoint path belongs to (issuers.ts `issuerForSlug`); undefined means 404. */
+export function issuerForPath(services: Pick<OAuthEndpointDeps, 'config' | 'accounts'>, slug: string | undefined): Promise<IssuerContext | undefined> {
+  return issuerForSlug(services.config, services.accounts.workspaces, slug);
 }
 
 export const notFoundError = (c: Context) => new HttpError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);

@@ -13,12 +13,33 @@ import { codesService } from './codes.ts';
 import { refreshTokensService } from './refresh-tokens.ts';
 import { throttleService } from './throttle.ts';
 import { directoryService } from './directory.ts';
+import { workspaceClientsService } from './workspace-clients.ts';
 
 export type { Grant } from './grants.ts';
 export type { VerifiedAccessToken, VerifyResult } from './access-tokens.ts';
 export type { OAuthClient } from './clients.ts';
 export type { ClientEvent, ClientEventKind } from './client-events.ts';
 export type { WorkspaceGrant } from './directory.ts';
+export type { ClientKind } from './tables.ts';
+export type { WorkspaceClients } from './workspace-clients.ts';
+export { OAuthError } from './errors.ts';
+export { validateClientMetadata } from './client-metadata.ts';
+export { clientIp } from './client-ip.ts';
+export { isLoopbackRedirect, redirectDisplay } from './redirect-uris.ts';
+export { sharedResourceUrl, workspaceResourceUrl } from './resource.ts';
+export { describeScope } from './scopes.ts';
+export {
+  authorizationIssuer,
+  decideAuthorization,
+  nextAuthorizationStep,
+  openAuthorizationRequest,
+  sealAuthorizationRequest,
+  validateAuthorizationRequest,
+  type AuthorizationRequest,
+  type AuthorizationStep,
+  type AuthorizeDeps,
+  type WorkspaceLookup,
+} from './authorize.ts';
 
 /** Housekeeping runs at most this often per process, piggy-backed on registrations and token requests. */
 const MAINTENANCE_INTERVAL_MS = 60_000;
@@ -72,6 +93,8 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
     runMaintenance,
     /** Lookups for the dashboard and the CLI: clients, secrets, a workspace's connected apps. */
     directory: directoryService(store, { clients, grants, cimd }),
+    /** Which workspace created which client on its dashboard (it may manage it, and grant it only that workspace). */
+    workspaceClients: workspaceClientsService(store),
     /** Seals authorization requests between /authorize and the consent decision. */
     requestBox: new SecretBox(secret, 'authorization-request'),
   };

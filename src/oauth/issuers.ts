@@ -18,6 +18,20 @@ export type EndpointName = 'authorize' | 'token' | 'register' | 'revoke' | 'intr
 export const rootIssuer = (config: IssuerConfig): IssuerContext => ({ issuer: issuerFor(config) });
 export const workspaceIssuer = (config: IssuerConfig, slug: string): IssuerContext => ({ issuer: issuerFor(config, slug), slug });
 
+/**
+ * The issuer an endpoint path belongs to: the root issuer, or in workspace mode the issuer of an existing
+ * workspace. Undefined means the path is not an endpoint here (404).
+ */
+export async function issuerForSlug(
+  config: IssuerConfig,
+  workspaces: { getWorkspaceBySlug(slug: string): Promise<unknown> },
+  slug: string | undefined,
+): Promise<IssuerContext | undefined> {
+  if (slug === undefined) return rootIssuer(config);
+  if (config.issuerMode !== 'workspace') return undefined;
+  return (await workspaces.getWorkspaceBySlug(slug)) ? workspaceIssuer(config, slug) : undefined;
+}
+
 /** Endpoints hang under their issuer: `/token` for the root issuer, `/<ws>/token` for a workspace issuer. */
 export const endpointUrl = (ctx: IssuerContext, name: EndpointName): string => `${ctx.issuer}/${name}`;
 

@@ -1,27 +1,28 @@
-// The browser side of /authorize: sign-in if needed, then the consent page, then the decision. The validation and
-// the code itself are the OAuth module's (oauth/authorize.ts); this file renders and routes.
+// The browser side of /authorize: sign-in if needed, then the consent page, then the decision. Every decision (the
+// request's validity, when to sign in again, which workspaces may be granted, the code itself) is the OAuth module's
+// (oauth/authorize.ts, oauth/authorization-policy.ts); this file renders and routes.
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../http/env.ts';
 import { readForm } from '../http/body.ts';
-import type { Services } from '../services.ts';
 import type { Workspace } from '../accounts/index.ts';
-import type { OAuthClient } from '../oauth/index.ts';
 import {
+  authorizationIssuer,
   decideAuthorization,
-  errorRedirect,
+  describeScope,
+  isLoopbackRedirect,
+  nextAuthorizationStep,
   openAuthorizationRequest,
+  redirectDisplay,
   sealAuthorizationRequest,
   validateAuthorizationRequest,
-  type AuthorizationRequest,
-} from '../oauth/authorize.ts';
-import { issuerForPath } from '../oauth/endpoint-helpers.ts';
-import { isLoopbackRedirect, redirectDisplay } from '../oauth/redirect-uris.ts';
-import { describeScope } from '../oauth/scopes.ts';
-import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts';
+  type AuthorizeDeps,
+  type OAuthClient,
+} from '../oauth/index.ts';
+import { CSRF_FIELD } from './csrf.ts';
+import type { PageDeps } from './deps.ts';
 import { layout, messagePage, type Html } from './layout.ts';
 import { readSession } from './session.ts';
-import type { WorkspaceClients } from './workspace-clients.ts';
 
 export interface ConsentPageProps {
   client: Pick<OAuthClient, 'clientId' | 'name' | 'kind' | 'extra'>;
@@ -136,17 +137,18 @@ export function returnsToLocalApp(redirectUri: string): boolean {
   return isLoopbackRedirect(redirectUri) || !/^https?:/i.test(redirectUri);
 }
 
-export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceClients: WorkspaceClients): void {
-  const events = services.oauth.clientEvents;
+export function mountConsent(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf'>): void {
+  const events = deps.oauth.clientEvents;
+  const authz: AuthorizeDeps = { config: deps.config, workspaces: deps.accounts.workspaces, oauth: deps.oauth };
 
   async function authorize(c: Context<AppEnv>, slug?: string) {
-    const ctx = await issuerForPath(services, slug);
+    const ctx = await authorizationIssuer(authz, slug);
     if (!ctx) return showMessage(c, 404, 'Not found', slug ? `There is no authorization server for "${slug.slice(0, 40)}" here.` : 'Not found.');
     const url = new URL(c.req.url);
     // RFC 6749 §3.1 and OpenID Connect Core §3.1.2.1: GET, and POST with a form body, carry the same parameters.
     const params = c.req.method === 'POST' ? await readFormParams(c) : url.searchParams;
     if (!params) return showMessage(c, 400, 'Invalid request', 'The authorization request must be sent as a form.');
-    const outcome = await validateAuthorizationRequest(services, ctx, params);
+    const outcome = await validateAuthorizationRequest(authz, ctx, params);
     if (outcome.kind === 'page') return showMessage(c, outcome.status, outcome.title, outcome.message);
     if (outcome.kind === 'redirect') {
       const clientId = params.get('client_id');
@@ -154,74 +156,36 @@ export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceCli
       return c.redirect(outcome.location, 302);
     }
     const { request, client } = outcome;
-    const session = await readSession(c, services);
-    // OpenID Connect Core §3.1.2.1: prompt=login and a max_age the sign-in is older than ask the user to sign in
-    // again (whole seconds, so that max_age=0 is met by the sign-in it asks for).
-    const signInTooOld = session !== undefined && request.maxAge !== undefined && Math.floor((Date.now() - session.authTime) / 1000) > request.maxAge;
-    // prompt=none must not show any page; Tollgate always asks for consent.
-    if (request.prompt.includes('none')) {
-      const [error, description] = !session || signInTooOld ? ['login_required', 'The user is not signed in'] : ['consent_required', 'Consent is required'];
-      return c.redirect(errorRedirect(request, error, description), 302);
-    }
+    const session = await readSession(c, deps);
+    const step = await nextAuthorizationStep(authz, request, client, session);
+    if (step.kind === 'redirect') return c.redirect(step.location, 302);
     const returnTo = `${url.pathname}?${params.toString()}`;
-    if (!session) return c.redirect(`/login?next=${encodeURIComponent(returnTo)}`, 302);
-    if (request.prompt.includes('login') || signInTooOld) {
-      // Back here after signing in, without prompt=login (else it would ask again, forever).
+    if (step.kind === 'sign-in' || !session) return c.redirect(`/login?next=${encodeURIComponent(returnTo)}`, 302);
+    if (step.kind === 'fresh-sign-in') {
       const again = new URLSearchParams(params);
-      const rest = request.prompt.filter((v) => v !== 'login');
-      if (rest.length) again.set('prompt', rest.join(' '));
+      if (step.promptAfter.length) again.set('prompt', step.promptAfter.join(' '));
       else again.delete('prompt');
       return c.redirect(`/login?reauth=1&next=${encodeURIComponent(`${url.pathname}?${again.toString()}`)}`, 302);
     }
     await events.record({ clientId: client.clientId, kind: 'authorize', requestId: c.get('requestId'), detail: `resource ${request.resource.resource ?? '(chosen at consent)'}` });
-    return c.html(await consentPage(c, request, client, session.user.id, session.user.email, returnTo));
-  }
-
-  async function consentPage(c: Context<AppEnv>, request: AuthorizationRequest, client: OAuthClient, userId: string, userEmail: string, returnTo: string): Promise<Html> {
-    let workspace: Workspace | undefined;
-    let choices: Workspace[] | undefined;
-    let blocked: string | undefined;
-    if (request.resource.kind === 'workspace') {
-      workspace = await services.accounts.workspaces.getWorkspaceBySlug(request.resource.slug);
-      if (!workspace || !(await services.accounts.workspaces.getRole(workspace.id, userId))) blocked = `You are not a member of the workspace "${request.resource.slug}", so you cannot give this app access to it.`;
-    } else {
-      choices = await services.accounts.workspaces.listWorkspacesForUser(userId);
-      if (choices.length === 0) blocked = 'You are not a member of any workspace yet, so there is nothing to give this app access to.';
-    }
-    const ownerId = client.kind === 'static' ? await workspaceClients.ownerOf(client.clientId) : undefined;
-    const ownerWorkspace = ownerId ? await services.accounts.workspaces.getWorkspace(ownerId) : undefined;
-    if (ownerWorkspace && !blocked) {
-      // A client created on a workspace's dashboard works for that workspace only (POST /consent enforces it too).
-      const onlyOwn = `${client.name} was created for the workspace "${ownerWorkspace.name}" and can be given access to that workspace only.`;
-      if (workspace && workspace.id !== ownerWorkspace.id) blocked = onlyOwn;
-      if (choices) {
-        choices = choices.filter((w) => w.id === ownerWorkspace.id);
-        if (choices.length === 0) blocked = `${onlyOwn} You are not a member of it.`;
-      }
-    }
-    return renderConsentPage({
-      client,
-      ownerWorkspace,
-      redirectUri: request.redirectUri,
-      resource: request.resource.resource,
-      scopes: request.scopes,
-      workspace,
-      choices,
-      blocked,
-      userEmail,
-      sealedRequest: sealAuthorizationRequest(services, request, userId),
-      csrf: csrfToken(c, services, true),
-      returnTo,
-      nonce: c.get('cspNonce'),
-      requestId: c.get('requestId'),
-    });
-  }
-
-  /** A client created on a workspace's dashboard may be given access to that workspace only; others to any. */
-  async function mayUseWorkspace(clientId: string, slug: string | undefined): Promise<boolean> {
-    const ownerId = await workspaceClients.ownerOf(clientId);
-    if (!ownerId || !slug) return true; // no owner; or no workspace chosen, which decideAuthorization refuses itself
-    return (await services.accounts.workspaces.getWorkspaceBySlug(slug))?.id === ownerId;
+    return c.html(
+      renderConsentPage({
+        client,
+        ownerWorkspace: step.ownerWorkspace,
+        redirectUri: request.redirectUri,
+        resource: request.resource.resource,
+        scopes: request.scopes,
+        workspace: step.workspace,
+        choices: step.choices,
+        blocked: step.blocked,
+        userEmail: session.user.email,
+        sealedRequest: sealAuthorizationRequest(authz, request, session.user.id),
+        csrf: deps.csrf.token(c, true),
+        returnTo,
+        nonce: c.get('cspNonce'),
+        requestId: c.get('requestId'),
+      }),
+    );
   }
 
   app.on(['GET', 'POST'], '/authorize', (c) => authorize(c));
@@ -230,10 +194,10 @@ export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceCli
   // The decision. Re-entrant: a reload of the consent page or a second submit simply issues another code.
   app.post('/consent', async (c) => {
     const form = await readForm(c);
-    const session = await readSession(c, services);
+    const session = await readSession(c, deps);
     if (!session) return showMessage(c, 401, 'Signed out', 'Your session has ended. Return to the app and connect again.');
-    if (!verifyCsrf(c, services, form[CSRF_FIELD], true)) return showMessage(c, 403, 'Form expired', 'This form has expired or did not come from this page. Go back, reload and try again.');
-    const request = openAuthorizationRequest(services, form.request ?? '', session.user.id);
+    if (!deps.csrf.verify(c, form[CSRF_FIELD], true)) return showMessage(c, 403, 'Form expired', 'This form has expired or did not come from this page. Go back, reload and try again.');
+    const request = openAuthorizationRequest(authz, form.request ?? '', session.user.id);
     if (request === 'invalid') return showMessage(c, 400, 'Invalid request', 'This authorization request is not valid. Return to the app and connect again.');
     if (request === 'expired') return showMessage(c, 400, 'Request expired', 'This authorization request has expired. Return to the app and connect again.');
     if (form.decision !== 'approve' && form.decision !== 'deny') return showMessage(c, 400, 'Invalid request', 'Choose Approve or Deny.');
@@ -242,14 +206,11 @@ export function mountConsent(app: Hono<AppEnv>, services: Services, workspaceCli
       return showMessage(c, 400, 'Choose a workspace', 'Choose one of the workspaces on the page.');
     }
     const decision = form.decision === 'approve' ? { approve: true as const, workspaceSlug: form.workspace } : { approve: false as const };
-    if (decision.approve && !(await mayUseWorkspace(request.clientId, request.resource.kind === 'workspace' ? request.resource.slug : decision.workspaceSlug))) {
-      return showMessage(c, 403, 'Not this workspace', 'This app was created on another workspace’s dashboard and can be given access to that workspace only.');
-    }
-    const outcome = await decideAuthorization(services, request, session.user, decision, { requestId: c.get('requestId'), authTime: session.authTime });
+    const outcome = await decideAuthorization(authz, request, session.user, decision, { requestId: c.get('requestId'), authTime: session.authTime });
     if (outcome.kind === 'page') return showMessage(c, outcome.status, outcome.title, outcome.message);
     if (!returnsToLocalApp(request.redirectUri)) return c.redirect(outcome.location, 303);
     // An app on this device: say so, and let the page hand the browser over (a custom scheme may first ask).
-    const { name } = await services.oauth.directory.describeClient(request.clientId);
+    const { name } = await deps.oauth.directory.describeClient(request.clientId);
     c.header('Refresh', `0; url=${outcome.location}`);
     return c.html(renderReturnToAppPage({ clientName: name, location: outcome.location, approved: decision.approve, nonce: c.get('cspNonce'), requestId: c.get('requestId') }));
   });

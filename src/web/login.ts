@@ -4,12 +4,12 @@ import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../http/env.ts';
 import { readForm } from '../http/body.ts';
-import type { Services } from '../services.ts';
-import { normalizeEmail } from '../accounts/users.ts';
-import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts';
+import { normalizeEmail } from '../accounts/index.ts';
+import { clientIp } from '../oauth/index.ts';
+import { CSRF_FIELD } from './csrf.ts';
+import type { PageDeps } from './deps.ts';
 import { layout, messagePage, type Html } from './layout.ts';
 import { endSession, readSession, startSession } from './session.ts';
-import { clientIp } from '../oauth/client-ip.ts';
 
 export const GENERIC_LOGIN_ERROR = 'The email or password is incorrect.';
 const IP_FACTOR = 5;
@@ -43,16 +43,16 @@ export function renderLoginPage(props: { csrf: string; next: string; email?: str
   });
 }
 
-export function mountLogin(app: Hono<AppEnv>, services: Services): void {
-  const { loginMaxFailures: max, loginWindowSeconds: window } = services.config;
-  const throttle = services.oauth.throttle;
+export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf'>): void {
+  const { loginMaxFailures: max, loginWindowSeconds: window } = deps.config;
+  const throttle = deps.oauth.throttle;
 
   const show = (c: Context<AppEnv>, next: string, status: 200 | 400 | 401 | 429, extra: { email?: string; error?: string } = {}) =>
-    c.html(renderLoginPage({ csrf: csrfToken(c, services, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), ...extra }), status);
+    c.html(renderLoginPage({ csrf: deps.csrf.token(c, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), ...extra }), status);
 
   app.get('/login', async (c) => {
     const next = safeNextPath(c.req.query('next'));
-    const session = await readSession(c, services);
+    const session = await readSession(c, deps);
     // `reauth=1`: an app asked for a fresh sign-in (OpenID Connect prompt=login or max_age); the form, prefilled.
     if (session && c.req.query('reauth') !== '1') return c.redirect(next, 303);
     return show(c, next, 200, session ? { email: session.user.email } : {});
@@ -62,20 +62,20 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): void {
     const form = await readForm(c);
     const next = safeNextPath(form.next);
     const email = (form.email ?? '').slice(0, 320);
-    if (!verifyCsrf(c, services, form[CSRF_FIELD], false)) return show(c, next, 400, { email, error: 'Your sign-in form expired. Please try again.' });
+    if (!deps.csrf.verify(c, form[CSRF_FIELD], false)) return show(c, next, 400, { email, error: 'Your sign-in form expired. Please try again.' });
 
     // Control characters (NUL included) are in no address; the database must never see them.
     // eslint-disable-next-line no-control-regex
     const plainEmail = email.replace(/[\u0000-\u001f\u007f]/g, '');
     const accountKey = `login:acct:${normalizeEmail(plainEmail)}`;
-    const ipKey = `login:ip:${clientIp(c, services.config.trustedProxyHops)}`;
+    const ipKey = `login:ip:${clientIp(c, deps.config.trustedProxyHops)}`;
     if ((await throttle.count(accountKey, window)) >= max || (await throttle.count(ipKey, window)) >= max * IP_FACTOR) {
       const retryAfter = throttle.retryAfter(window);
       c.header('Retry-After', String(retryAfter));
       const wait = retryAfter < 90 ? `${retryAfter} seconds` : `${Math.ceil(retryAfter / 60)} minutes`;
       return show(c, next, 429, { email, error: `Too many failed sign-in attempts. Try again in ${wait}.` });
     }
-    const user = email && email === plainEmail && form.password ? await services.accounts.users.authenticate(email, form.password.slice(0, 1024)) : undefined;
+    const user = email && email === plainEmail && form.password ? await deps.accounts.users.authenticate(email, form.password.slice(0, 1024)) : undefined;
     if (!user) {
       await throttle.hit(accountKey, window);
       await throttle.hit(ipKey, window);
@@ -83,17 +83,17 @@ export function mountLogin(app: Hono<AppEnv>, services: Services): void {
       return show(c, next, 401, { email, error: GENERIC_LOGIN_ERROR });
     }
     await throttle.clear(accountKey);
-    await startSession(c, services, user.id);
+    await startSession(c, deps, user.id);
     return c.redirect(next, 303);
   });
 
   app.post('/logout', async (c) => {
     const form = await readForm(c);
-    const session = await readSession(c, services);
-    if (session && !verifyCsrf(c, services, form[CSRF_FIELD], true)) {
+    const session = await readSession(c, deps);
+    if (session && !deps.csrf.verify(c, form[CSRF_FIELD], true)) {
       return c.html(messagePage({ title: 'Sign-out failed', message: 'The form expired. Reload the page and try again.', nonce: c.get('cspNonce'), requestId: c.get('requestId') }), 400);
     }
-    await endSession(c, services);
+    await endSession(c, deps);
     return c.redirect(safeNextPath(form.next) === '/' ? '/login' : safeNextPath(form.next), 303);
   });
 }

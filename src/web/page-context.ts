@@ -3,15 +3,17 @@
 // each POST a well-formed form body that carries this session's CSRF token.
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import type { Services } from '../services.ts';
-import type { Role, User, Workspace } from '../accounts/index.ts';
-import type { Session } from '../accounts/sessions.ts';
-import { CSRF_FIELD, csrfToken, verifyCsrf } from './csrf.ts';
+import type { Role, Session, User, Workspace } from '../accounts/index.ts';
+import { CSRF_FIELD } from './csrf.ts';
+import type { PageDeps } from './deps.ts';
 import { messagePage } from './layout.ts';
 import { readSession } from './session.ts';
 import { UserFacingError } from '../util/errors.ts';
 
 export type Ctx = Context<AppEnv>;
+
+/** What the signed-in checks use: the session and the user's workspaces, and the CSRF guard. */
+export type SignedInDeps = Pick<PageDeps, 'accounts' | 'csrf'>;
 
 export interface SignedIn {
   session: Session;
@@ -37,8 +39,8 @@ export function showMessage(c: Ctx, status: 400 | 401 | 403 | 404 | 429, title: 
 export const notFoundPage = (c: Ctx) => showMessage(c, 404, 'Not found', 'There is nothing here, or you do not have access to it.', [{ href: '/', label: 'Your workspaces' }]);
 
 /** The signed-in user, or a response: GET goes to sign-in (and comes back), anything else gets a 401 page. */
-export async function requireUser(c: Ctx, services: Services): Promise<SignedIn | Response> {
-  const session = await readSession(c, services);
+export async function requireUser(c: Ctx, deps: SignedInDeps): Promise<SignedIn | Response> {
+  const session = await readSession(c, deps);
   if (!session) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') {
       const url = new URL(c.req.url);
@@ -49,14 +51,14 @@ export async function requireUser(c: Ctx, services: Services): Promise<SignedIn 
   return {
     session,
     user: session.user,
-    csrf: csrfToken(c, services, true),
-    workspaces: await services.accounts.workspaces.listWorkspacesForUser(session.user.id),
+    csrf: deps.csrf.token(c, true),
+    workspaces: await deps.accounts.workspaces.listWorkspacesForUser(session.user.id),
   };
 }
 
 /** A workspace the signed-in user is a member of; otherwise 404 (whether or not the workspace exists). */
-export async function requireMember(c: Ctx, services: Services, slug: string): Promise<MemberAccess | Response> {
-  const signedIn = await requireUser(c, services);
+export async function requireMember(c: Ctx, deps: SignedInDeps, slug: string): Promise<MemberAccess | Response> {
+  const signedIn = await requireUser(c, deps);
   if (signedIn instanceof Response) return signedIn;
   const membership = slug.length <= 40 ? signedIn.workspaces.find((w) => w.slug === slug) : undefined;
   if (!membership) return notFoundPage(c);
@@ -65,8 +67,8 @@ export async function requireMember(c: Ctx, services: Services, slug: string): P
 }
 
 /** The operator (users.is_admin); anyone else gets 403. */
-export async function requireOperator(c: Ctx, services: Services): Promise<SignedIn | Response> {
-  const signedIn = await requireUser(c, services);
+export async function requireOperator(c: Ctx, deps: SignedInDeps): Promise<SignedIn | Response> {
+  const signedIn = await requireUser(c, deps);
   if (signedIn instanceof Response) return signedIn;
   if (!signedIn.user.isAdmin) return showMessage(c, 403, 'Operators only', 'These pages are for the people who run this Tollgate server.', [{ href: '/', label: 'Your workspaces' }]);
   return signedIn;
@@ -78,7 +80,7 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
  * The POSTed form, as single values, after checking the CSRF token against this session. Any other body (wrong
  * type, a repeated field, a missing or foreign token) gets an HTML error page instead of a form.
  */
-export async function readPostForm(c: Ctx, services: Services): Promise<Record<string, string> | Response> {
+export async function readPostForm(c: Ctx, deps: Pick<PageDeps, 'csrf'>): Promise<Record<string, string> | Response> {
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== FORM_TYPE) return showMessage(c, 400, 'Invalid request', 'This form was not sent the way the page sends it. Reload the page and try again.');
   const out: Record<string, string> = Object.create(null);
@@ -86,7 +88,7 @@ export async function readPostForm(c: Ctx, services: Services): Promise<Record<s
     if (k in out) return showMessage(c, 400, 'Invalid request', 'A form field was sent more than once. Reload the page and try again.');
     out[k] = v;
   }
-  if (!verifyCsrf(c, services, out[CSRF_FIELD], true)) {
+  if (!deps.csrf.verify(c, out[CSRF_FIELD], true)) {
     return showMessage(c, 403, 'Form expired', 'This form has expired or did not come from this site. Reload the page and try again.');
   }
   return out;

@@ -1,9 +1,10 @@
 // Server-rendered pages: sign-in, consent, the workspace home and dashboards, and the operator's admin pages.
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import type { Services } from '../services.ts';
 import { mountAssets } from './assets.ts';
 import { mountConsent } from './consent.ts';
+import { csrfGuard } from './csrf.ts';
+import type { PageDeps, WebDeps } from './deps.ts';
 import { mountLogin } from './login.ts';
 import { mountAdmin } from './pages/admin.ts';
 import { mountApps } from './pages/apps.ts';
@@ -12,19 +13,28 @@ import { mountDashboard } from './pages/dashboard.ts';
 import { mountHome } from './pages/home.ts';
 import { mountLedger } from './pages/ledger.ts';
 import { mountMembers } from './pages/members.ts';
-import { workspaceClientsService } from './workspace-clients.ts';
+import { secureCookies } from './session.ts';
 
-export function mountWeb(app: Hono<AppEnv>, services: Services): void {
-  const workspaceClients = workspaceClientsService(services.store);
+export type { WebDeps } from './deps.ts';
+
+export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
+  const pages: PageDeps = {
+    config: deps.config,
+    accounts: deps.accounts,
+    oauth: deps.oauth,
+    credits: deps.credits,
+    createWorkspace: (input) => deps.createWorkspace(input),
+    csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
+  };
   mountAssets(app);
-  mountLogin(app, services);
-  mountConsent(app, services, workspaceClients);
-  mountHome(app, services);
-  mountAdmin(app, services, workspaceClients);
+  mountLogin(app, pages);
+  mountConsent(app, pages);
+  mountHome(app, pages);
+  mountAdmin(app, pages);
   // Fixed paths before `/dashboard/:ws/...` patterns that could shadow them.
-  mountApps(app, services, workspaceClients);
-  mountClients(app, services, workspaceClients);
-  mountLedger(app, services);
-  mountMembers(app, services);
-  mountDashboard(app, services);
+  mountApps(app, pages);
+  mountClients(app, pages);
+  mountLedger(app, pages);
+  mountMembers(app, pages);
+  mountDashboard(app, pages);
 }

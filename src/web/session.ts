@@ -1,37 +1,40 @@
 // The sign-in session cookie. The cookie carries a random id; the database keeps only its hash (accounts/sessions).
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { Session } from '../accounts/sessions.ts';
-import type { Services } from '../services.ts';
+import type { Session } from '../accounts/index.ts';
+import type { WebConfig, WebDeps } from './deps.ts';
 
 export const SESSION_COOKIE = 'tollgate_session';
 
-export const secureCookies = (services: Services): boolean => services.config.publicUrl.startsWith('https://');
+type SessionDeps = { readonly accounts: Pick<WebDeps['accounts'], 'sessions'> };
+type CookieDeps = SessionDeps & { readonly config: Pick<WebConfig, 'publicUrl' | 'sessionTtlSeconds'> };
+
+export const secureCookies = (config: Pick<WebConfig, 'publicUrl'>): boolean => config.publicUrl.startsWith('https://');
 
 export function sessionCookieValue(c: Context): string | undefined {
   return getCookie(c, SESSION_COOKIE);
 }
 
 /** The signed-in user's session, or undefined (no cookie, unknown, expired). */
-export async function readSession(c: Context, services: Services): Promise<Session | undefined> {
-  return services.accounts.sessions.getSession(sessionCookieValue(c));
+export async function readSession(c: Context, deps: SessionDeps): Promise<Session | undefined> {
+  return deps.accounts.sessions.getSession(sessionCookieValue(c));
 }
 
 /** Starts a fresh session (a new id at every sign-in: no session fixation). */
-export async function startSession(c: Context, services: Services, userId: string): Promise<void> {
-  await services.accounts.sessions.deleteSession(sessionCookieValue(c));
-  const { cookieValue } = await services.accounts.sessions.createSession(userId);
+export async function startSession(c: Context, deps: CookieDeps, userId: string): Promise<void> {
+  await deps.accounts.sessions.deleteSession(sessionCookieValue(c));
+  const { cookieValue } = await deps.accounts.sessions.createSession(userId);
   setCookie(c, SESSION_COOKIE, cookieValue, {
     httpOnly: true,
     // Lax: the cookie rides along on the top-level navigation an MCP client opens to /authorize.
     sameSite: 'Lax',
-    secure: secureCookies(services),
+    secure: secureCookies(deps.config),
     path: '/',
-    maxAge: services.config.sessionTtlSeconds,
+    maxAge: deps.config.sessionTtlSeconds,
   });
 }
 
-export async function endSession(c: Context, services: Services): Promise<void> {
-  await services.accounts.sessions.deleteSession(sessionCookieValue(c));
-  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: secureCookies(services) });
+export async function endSession(c: Context, deps: CookieDeps): Promise<void> {
+  await deps.accounts.sessions.deleteSession(sessionCookieValue(c));
+  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: secureCookies(deps.config) });
 }

@@ -3,17 +3,15 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
-import type { Services } from '../../services.ts';
+import type { PageDeps } from '../deps.ts';
 import { UserFacingError } from '../../util/errors.ts';
-import { MAX_GRANT } from '../../credits/ledger.ts';
+import { MAX_GRANT } from '../../credits/index.ts';
 import { randomToken } from '../../util/ids.ts';
 import { confirmForm, csrfField, doneFlash, flashMessage, plainPage, secretBox, wsPath, type Flash } from '../components.ts';
 import { formatNumber, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { FormError, readPostForm, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
-import type { OAuthClient } from '../../oauth/clients.ts';
-import type { ClientKind } from '../../oauth/tables.ts';
-import type { WorkspaceClients } from '../workspace-clients.ts';
+import type { ClientKind, OAuthClient } from '../../oauth/index.ts';
 
 type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys';
 const TABS: { id: AdminTab; label: string }[] = [
@@ -46,7 +44,7 @@ function adminPage(c: Ctx, op: SignedIn, tab: AdminTab, body: Html, flash?: Flas
 /** Runs an operator action on a checked POST; user-facing errors come back on the page with status 400. */
 async function operatorPost(
   c: Ctx,
-  services: Services,
+  services: PageDeps,
   render: (op: SignedIn, flash: Flash, form: Record<string, string>) => Promise<Html>,
   action: (op: SignedIn, form: Record<string, string>) => Promise<Response | Html>,
 ): Promise<Response> {
@@ -63,7 +61,7 @@ async function operatorPost(
   }
 }
 
-export function mountAdmin(app: Hono<AppEnv>, services: Services, workspaceClients: WorkspaceClients): void {
+export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
   const { accounts, credits } = services;
 
   async function workspacesPage(c: Ctx, op: SignedIn, flash?: Flash, form: Record<string, string> = {}): Promise<Html> {
@@ -150,7 +148,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: Services, workspaceClien
     const filter = CLIENT_FILTERS.find((f) => f.kind === c.req.query('kind')) ?? CLIENT_FILTERS[0];
     const [clients, total] = await Promise.all([services.oauth.clients.listClients({ kind: filter.kind, limit: CLIENTS_SHOWN }), services.oauth.clients.countClients({ kind: filter.kind })]);
     // Owning workspaces in one query, then each distinct workspace once (self-registered clients have none).
-    const ownerIds = await workspaceClients.ownersOf(clients.filter((cl) => cl.kind === 'static').map((cl) => cl.clientId));
+    const ownerIds = await services.oauth.workspaceClients.ownersOf(clients.filter((cl) => cl.kind === 'static').map((cl) => cl.clientId));
     const slugs = new Map<string, string>();
     for (const id of new Set(ownerIds.values())) {
       const ws = await accounts.workspaces.getWorkspace(id);
@@ -267,7 +265,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: Services, workspaceClien
       const client = CLIENT_ID.test(id) ? await services.oauth.clients.getClient(id) : undefined;
       if (!client) throw new FormError('There is no such client (it may have been deleted already).');
       await services.oauth.clients.deleteClient(client.clientId);
-      await workspaceClients.forget(client.clientId);
+      await services.oauth.workspaceClients.forget(client.clientId);
       c.get('log').info({ clientId: client.clientId, by: op.user.id }, 'client deleted by an operator');
       return c.redirect('/admin/clients?done=deleted', 303);
     }),

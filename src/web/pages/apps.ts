@@ -4,18 +4,17 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
-import type { Services } from '../../services.ts';
+import type { PageDeps } from '../deps.ts';
 import type { WorkspaceGrant } from '../../oauth/index.ts';
 import { confirmForm, doneFlash, workspacePage, wsPath } from '../components.ts';
 import { agoTag, timeTag } from '../format.ts';
 import { canManage, isPlainText, notFoundPage, readPostForm, requireMember, type MemberAccess } from '../page-context.ts';
-import type { WorkspaceClients } from '../workspace-clients.ts';
 import { renderConnectionLog, visibleEvents } from './connection-log.ts';
 
 const GRANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KIND_BADGE: Record<WorkspaceGrant['clientKind'], string> = { dynamic: 'self-registered', static: 'pre-registered', cimd: 'metadata document', deleted: 'deleted' };
 
-async function userEmails(services: Services, ids: string[]): Promise<Map<string, string>> {
+async function userEmails(services: PageDeps, ids: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const id of new Set(ids)) out.set(id, (await services.accounts.users.getUser(id))?.email ?? 'deleted user');
   return out;
@@ -23,7 +22,7 @@ async function userEmails(services: Services, ids: string[]): Promise<Map<string
 
 const logLink = (access: MemberAccess, clientId: string) => `${wsPath(access.workspace, '/apps/log')}?client_id=${encodeURIComponent(clientId)}`;
 
-export function mountApps(app: Hono<AppEnv>, services: Services, workspaceClients: WorkspaceClients): void {
+export function mountApps(app: Hono<AppEnv>, services: PageDeps): void {
   app.get('/dashboard/:ws/apps', async (c) => {
     const access = await requireMember(c, services, c.req.param('ws'));
     if (access instanceof Response) return access;
@@ -100,7 +99,7 @@ export function mountApps(app: Hono<AppEnv>, services: Services, workspaceClient
     const clientId = c.req.query('client_id') ?? '';
     if (!clientId || clientId.length > 2048 || !isPlainText(clientId)) return notFoundPage(c);
     const grants = (await services.oauth.directory.listWorkspaceGrants(access.workspace.id, { includeRevoked: true })).filter((g) => g.clientId === clientId);
-    const owned = (await workspaceClients.ownerOf(clientId)) === access.workspace.id;
+    const owned = (await services.oauth.workspaceClients.ownerOf(clientId)) === access.workspace.id;
     if (!grants.length && !owned) return notFoundPage(c);
     if (owned) return c.redirect(wsPath(access.workspace, `/clients/${encodeURIComponent(clientId)}`), 303);
     const described = await services.oauth.directory.describeClient(clientId);

@@ -4,15 +4,12 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
-import type { Services } from '../../services.ts';
-import type { OAuthClient } from '../../oauth/index.ts';
-import { validateClientMetadata } from '../../oauth/client-metadata.ts';
-import { OAuthError } from '../../oauth/errors.ts';
+import type { PageDeps } from '../deps.ts';
+import { OAuthError, validateClientMetadata, type OAuthClient } from '../../oauth/index.ts';
 import { confirmForm, csrfField, doneFlash, secretBox, workspacePage, wsPath, type Flash } from '../components.ts';
 import { formatUtc, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { canManage, notFoundPage, readPostForm, requireMember, textField, type Ctx, type MemberAccess } from '../page-context.ts';
-import type { WorkspaceClients } from '../workspace-clients.ts';
 import { renderConnectionLog, visibleEvents } from './connection-log.ts';
 
 const AUTH_METHODS = { client_secret_basic: 'HTTP Basic (client_secret_basic)', client_secret_post: 'In the form body (client_secret_post)' } as const;
@@ -44,14 +41,14 @@ function createForm(access: MemberAccess, input: Partial<CreateInput> = {}): Htm
 }
 
 /** The workspace's clients that still exist, newest first. */
-async function ownedClients(services: Services, workspaceClients: WorkspaceClients, workspaceId: string): Promise<OAuthClient[]> {
-  const ids = await workspaceClients.list(workspaceId);
+async function ownedClients(services: PageDeps, workspaceId: string): Promise<OAuthClient[]> {
+  const ids = await services.oauth.workspaceClients.list(workspaceId);
   const clients = await Promise.all(ids.map((id) => services.oauth.clients.getClient(id)));
   return clients.filter((c): c is OAuthClient => !!c);
 }
 
-async function renderList(c: Ctx, services: Services, workspaceClients: WorkspaceClients, access: MemberAccess, extra: { flash?: Flash; input?: Partial<CreateInput> } = {}): Promise<Html> {
-  const clients = await ownedClients(services, workspaceClients, access.workspace.id);
+async function renderList(c: Ctx, services: PageDeps, access: MemberAccess, extra: { flash?: Flash; input?: Partial<CreateInput> } = {}): Promise<Html> {
+  const clients = await ownedClients(services, access.workspace.id);
   const body = html`<section class="panel" aria-labelledby="clients-h">
       <h2 id="clients-h">OAuth clients</h2>
       <p class="muted small">Clients created for this workspace. Apps that registered themselves or were approved by members are under <a href="${wsPath(access.workspace, '/apps')}">Connected apps</a>.</p>
@@ -92,10 +89,10 @@ function secretPage(c: Ctx, access: MemberAccess, p: { title: string; client: OA
   return workspacePage(c, access, { title: p.title, tab: 'clients', body });
 }
 
-export function mountClients(app: Hono<AppEnv>, services: Services, workspaceClients: WorkspaceClients): void {
+export function mountClients(app: Hono<AppEnv>, services: PageDeps): void {
   /** An owned client of this workspace, or undefined. */
   async function ownedClient(access: MemberAccess, id: string): Promise<OAuthClient | undefined> {
-    if (!CLIENT_ID.test(id) || (await workspaceClients.ownerOf(id)) !== access.workspace.id) return undefined;
+    if (!CLIENT_ID.test(id) || (await services.oauth.workspaceClients.ownerOf(id)) !== access.workspace.id) return undefined;
     return services.oauth.clients.getClient(id);
   }
   const forbidden = (c: Ctx, access: MemberAccess) =>
@@ -104,7 +101,7 @@ export function mountClients(app: Hono<AppEnv>, services: Services, workspaceCli
   app.get('/dashboard/:ws/clients', async (c) => {
     const access = await requireMember(c, services, c.req.param('ws'));
     if (access instanceof Response) return access;
-    return c.html(await renderList(c, services, workspaceClients, access));
+    return c.html(await renderList(c, services, access));
   });
 
   app.post('/dashboard/:ws/clients', async (c) => {
@@ -114,7 +111,7 @@ export function mountClients(app: Hono<AppEnv>, services: Services, workspaceCli
     if (form instanceof Response) return form;
     if (!canManage(access.role)) return forbidden(c, access);
     const input = { name: (form.name ?? '').slice(0, 200), redirectUris: (form.redirect_uris ?? '').slice(0, 10_000), authMethod: form.auth_method ?? '' };
-    const fail = async (text: string) => c.html(await renderList(c, services, workspaceClients, access, { flash: { kind: 'error', text }, input }), 400);
+    const fail = async (text: string) => c.html(await renderList(c, services, access, { flash: { kind: 'error', text }, input }), 400);
     const name = textField(form, 'name', 200);
     if (!name) return fail('Give the client a name (at most 200 characters).');
     if (!Object.hasOwn(AUTH_METHODS, input.authMethod)) return fail('Choose how the client sends its secret.');
@@ -130,7 +127,7 @@ export function mountClients(app: Hono<AppEnv>, services: Services, workspaceCli
     // A person typing URIs wants each one: refuse the form rather than silently drop some.
     if (validated.refused.length) return fail(`Not accepted: ${validated.refused.map((r) => `${r.uri.slice(0, 100)} (${r.reason})`).join('; ')}`);
     const { client, clientSecret } = await services.oauth.clients.createClient(validated.metadata, 'static');
-    await workspaceClients.record(client.clientId, access.workspace.id, access.user.id);
+    await services.oauth.workspaceClients.record(client.clientId, access.workspace.id, access.user.id);
     await services.oauth.clientEvents.record({ clientId: client.clientId, workspaceId: access.workspace.id, kind: 'registered', requestId: c.get('requestId'), detail: `created on the dashboard by ${access.user.email}` });
     return c.html(secretPage(c, access, { title: `Created ${client.name}`, client, secret: clientSecret!, note: 'Use it with the client id at the token endpoint. If it leaks, rotate it.' }));
   });
@@ -197,7 +194,7 @@ export function mountClients(app: Hono<AppEnv>, services: Services, workspaceCli
     if (checked instanceof Response) return checked;
     const { access, client } = checked;
     await services.oauth.directory.deleteClient(client.clientId);
-    await workspaceClients.forget(client.clientId);
+    await services.oauth.workspaceClients.forget(client.clientId);
     return c.redirect(`${wsPath(access.workspace, '/clients')}?done=deleted`, 303);
   });
 }

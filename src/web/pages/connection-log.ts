@@ -4,7 +4,7 @@
 // it, never those of clients many tenants share (pre-registered, metadata-document clients).
 import { html } from 'hono/html';
 import type { ClientEvent, ClientEventKind } from '../../oauth/index.ts';
-import type { Services } from '../../services.ts';
+import type { PageDeps } from '../deps.ts';
 import { agoTag, formatUtc } from '../format.ts';
 import type { Html } from '../layout.ts';
 
@@ -23,7 +23,7 @@ const KINDS: Record<ClientEventKind, { label: string; error?: boolean }> = {
   mcp_error: { label: 'MCP error', error: true },
 };
 
-export async function visibleEvents(services: Services, clientId: string, workspaceId: string, includeUnbound: boolean): Promise<ClientEvent[]> {
+export async function visibleEvents(services: PageDeps, clientId: string, workspaceId: string, includeUnbound: boolean): Promise<ClientEvent[]> {
   const events = await services.oauth.clientEvents.list(clientId, 200);
   return events.filter((e) => e.workspaceId === workspaceId || (includeUnbound && e.workspaceId === null)).slice(0, 100);
 }

@@ -3,9 +3,9 @@
 import type { Hono } from 'hono';
 import { html, raw } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
-import type { Services } from '../../services.ts';
+import type { PageDeps } from '../deps.ts';
 import type { UsageReport, UsageTotals } from '../../credits/index.ts';
-import { sharedResourceUrl, workspaceResourceUrl } from '../../oauth/resource.ts';
+import { sharedResourceUrl, workspaceResourceUrl } from '../../oauth/index.ts';
 import { assetUrl, hasAsset } from '../assets.ts';
 import { secretBox, workspacePage, wsPath } from '../components.ts';
 import { formatNumber } from '../format.ts';
@@ -32,13 +32,13 @@ function usageTable(caption: string, firstColumn: string, rows: { label: Html | 
     </table></div>`;
 }
 
-async function clientNames(services: Services, report: UsageReport): Promise<Map<string, string>> {
+async function clientNames(services: PageDeps, report: UsageReport): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   for (const row of report.byClient.slice(0, 50)) names.set(row.clientId, (await services.oauth.directory.describeClient(row.clientId)).name);
   return names;
 }
 
-async function renderOverview(c: Ctx, services: Services, access: MemberAccess): Promise<Html> {
+async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess): Promise<Html> {
   const ws = access.workspace;
   const asked = Number(c.req.query('days'));
   const days = (RANGES as readonly number[]).includes(asked) ? asked : 30;
@@ -126,7 +126,7 @@ async function renderOverview(c: Ctx, services: Services, access: MemberAccess):
   });
 }
 
-export function mountDashboard(app: Hono<AppEnv>, services: Services): void {
+export function mountDashboard(app: Hono<AppEnv>, services: PageDeps): void {
   app.get('/dashboard/:ws', async (c) => {
     const access = await requireMember(c, services, c.req.param('ws'));
     if (access instanceof Response) return access;

@@ -2,13 +2,13 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
-import type { Services } from '../../services.ts';
+import type { PageDeps } from '../deps.ts';
 import { plainPage, roleLabel, wsPath } from '../components.ts';
 import { formatNumber } from '../format.ts';
 import { requireUser } from '../page-context.ts';
 import { readSession } from '../session.ts';
 
-export function mountHome(app: Hono<AppEnv>, services: Services): void {
+export function mountHome(app: Hono<AppEnv>, services: PageDeps): void {
   app.get('/', async (c) => {
     if (!(await readSession(c, services))) return c.redirect('/login', 303);
     const signedIn = await requireUser(c, services);

@@ -2,7 +2,7 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
-import type { Services } from '../../services.ts';
+import type { PageDeps } from '../deps.ts';
 import type { LedgerEntry } from '../../credits/index.ts';
 import { workspacePage, wsPath } from '../components.ts';
 import { formatNumber, formatSigned, timeTag } from '../format.ts';
@@ -21,7 +21,7 @@ const REASONS: Record<LedgerEntry['reason'], string> = {
   seed: 'Sample data',
 };
 
-export function mountLedger(app: Hono<AppEnv>, services: Services): void {
+export function mountLedger(app: Hono<AppEnv>, services: PageDeps): void {
   app.get('/dashboard/:ws/ledger', async (c) => {
     const access = await requireMember(c, services, c.req.param('ws'));
     if (access instanceof Response) return access;

@@ -3,10 +3,9 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
-import type { Services } from '../../services.ts';
-import type { Role } from '../../accounts/index.ts';
+import type { PageDeps } from '../deps.ts';
+import { ROLES, type Role } from '../../accounts/index.ts';
 import { UserFacingError } from '../../util/errors.ts';
-import { ROLES } from '../../accounts/workspaces.ts';
 import { confirmForm, csrfField, doneFlash, roleLabel, workspacePage, wsPath, type Flash } from '../components.ts';
 import type { Html } from '../layout.ts';
 import { FormError, isOwner, notFoundPage, readPostForm, requireMember, textField, type Ctx, type MemberAccess } from '../page-context.ts';
@@ -16,7 +15,7 @@ const isRole = (v: string | undefined): v is Role => !!v && (ROLES as readonly s
 const roleSelect = (id: string, selected: Role, label?: string) =>
   html`<select id="${id}" name="role" ${label ? html`aria-label="${label}"` : ''}>${ROLES.map((r) => html`<option value="${r}" ${r === selected ? 'selected' : ''}>${roleLabel(r)}</option>`)}</select>`;
 
-async function renderMembers(c: Ctx, services: Services, access: MemberAccess, extra: { flash?: Flash; email?: string } = {}): Promise<Html> {
+async function renderMembers(c: Ctx, services: PageDeps, access: MemberAccess, extra: { flash?: Flash; email?: string } = {}): Promise<Html> {
   const members = await services.accounts.workspaces.listMembers(access.workspace.slug);
   const owner = isOwner(access.role);
   const base = wsPath(access.workspace, '/members');
@@ -60,7 +59,7 @@ async function renderMembers(c: Ctx, services: Services, access: MemberAccess, e
   return workspacePage(c, access, { title: 'Members', tab: 'members', body, flash });
 }
 
-export function mountMembers(app: Hono<AppEnv>, services: Services): void {
+export function mountMembers(app: Hono<AppEnv>, services: PageDeps): void {
   const ws = services.accounts.workspaces;
 
   app.get('/dashboard/:ws/members', async (c) => {

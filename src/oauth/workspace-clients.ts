@@ -1,14 +1,15 @@
-// Ownership of OAuth clients created on a workspace's dashboard. The OAuth module keeps the clients; this table only
-// says which workspace may manage which of them. A client deleted elsewhere (the CLI) simply drops out of the list.
+// Which workspace owns an OAuth client created on its dashboard: that workspace's owners and admins manage it, and it
+// may be granted that workspace only (authorization-policy.ts). A client deleted elsewhere (the CLI) simply drops out
+// of the list. The table keeps its first name, `web_workspace_clients`, so existing databases keep working.
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 
-interface WebTables {
+interface WorkspaceClientsTables {
   web_workspace_clients: { client_id: string; workspace_id: string; created_by: string | null; created_at: number };
 }
 
 export function workspaceClientsService(store: Store) {
-  const db: Kysely<WebTables> = store.typed<WebTables>();
+  const db: Kysely<WorkspaceClientsTables> = store.typed<WorkspaceClientsTables>();
   return {
     async record(clientId: string, workspaceId: string, userId: string): Promise<void> {
       await db.insertInto('web_workspace_clients').values({ client_id: clientId, workspace_id: workspaceId, created_by: userId, created_at: Date.now() }).execute();
