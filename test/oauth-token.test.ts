@@ -181,22 +181,45 @@ forEachDialect('OAuth token endpoint', (dialect) => {
     assert.ok(rows.every((r: { revoked_at: number | null }) => r.revoked_at === null));
   });
 
-  test('a refresh token replayed after the grace window revokes the whole grant, logged with the client name', async () => {
+  test('a refresh token replayed after its successor was used revokes the whole grant, logged with the client name', async () => {
     const clientId = await publicClient('Replay Victim App');
     const t = await tokensFor(clientId);
     const r1 = await refreshTokens(srv.url, { client_id: clientId, refresh_token: t.refresh_token });
     assert.equal(r1.status, 200);
+    // The successor is used: it proves the client received it.
+    const r2 = await refreshTokens(srv.url, { client_id: clientId, refresh_token: r1.body.refresh_token });
+    assert.equal(r2.status, 200);
     // Past the grace window (10 s on this server): the rotation is made to have happened 11 s ago.
     await srv.services.store.db.updateTable('oauth_refresh_tokens').set({ rotated_at: Date.now() - 11_000 }).where('token_hash', '=', sha256Hex(t.refresh_token)).execute();
     const replay = await refreshTokens(srv.url, { client_id: clientId, refresh_token: t.refresh_token });
     assert.equal(replay.status, 400);
     assert.equal(replay.body.error, 'invalid_grant');
-    assert.equal((await verify(r1.body.access_token)).ok, false);
-    const successor = await refreshTokens(srv.url, { client_id: clientId, refresh_token: r1.body.refresh_token });
+    assert.equal((await verify(r2.body.access_token)).ok, false);
+    const successor = await refreshTokens(srv.url, { client_id: clientId, refresh_token: r2.body.refresh_token });
     assert.equal(successor.body.error, 'invalid_grant', 'the legitimate successor dies with the grant');
     assert.ok(srv.logs.some((l) => l.includes('Replay Victim App') && l.includes('refresh token replayed')));
     const events = await srv.services.oauth.clientEvents.list(clientId);
     assert.ok(events.some((e) => e.kind === 'refresh_replay' && e.requestId));
+  });
+
+  test('after the grace window, a refresh token whose successor was never used gets a fresh successor; the unused one then revokes the grant', async () => {
+    const clientId = await publicClient('Lost Answer App');
+    const t = await tokensFor(clientId);
+    // The answer carrying r1 never reached the client (e.g. the server died before sending it).
+    const r1 = await refreshTokens(srv.url, { client_id: clientId, refresh_token: t.refresh_token });
+    assert.equal(r1.status, 200);
+    await srv.services.store.db.updateTable('oauth_refresh_tokens').set({ rotated_at: Date.now() - 11_000 }).where('token_hash', '=', sha256Hex(t.refresh_token)).execute();
+    const retry = await refreshTokens(srv.url, { client_id: clientId, refresh_token: t.refresh_token });
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    assert.notEqual(retry.body.refresh_token, r1.body.refresh_token, 'a fresh successor');
+    assert.ok((await verify(retry.body.access_token)).ok);
+    const events = await srv.services.oauth.clientEvents.list(clientId);
+    assert.ok(events.some((e) => e.kind === 'refresh' && e.detail.includes('fresh successor')));
+    // The superseded successor turning up later means someone else has that answer.
+    const stale = await refreshTokens(srv.url, { client_id: clientId, refresh_token: r1.body.refresh_token });
+    assert.equal(stale.status, 400);
+    assert.equal(stale.body.error, 'invalid_grant');
+    assert.equal((await refreshTokens(srv.url, { client_id: clientId, refresh_token: retry.body.refresh_token })).body.error, 'invalid_grant');
   });
 
   test('refresh may narrow scope but never widen it; the resource is inherited and cannot be switched', async () => {

@@ -57,7 +57,7 @@ export function bearerVerifier(oauth: Pick<OAuth, 'accessTokens' | 'grants'>, op
           verified.delete(raw);
           return { ok: false, anonymous: false, description: 'expired' };
         }
-        if (!(await oauth.grants.isGrantActive(token.grantId))) {
+        if (!(await oauth.grants.isGrantActive(token.grantId, token.refreshGeneration))) {
           verified.delete(raw);
           return { ok: false, anonymous: false, description: 'grant revoked' };
         }

@@ -55,6 +55,17 @@ forEachDialect('access tokens', (dialect) => {
     assert.equal((await oauth.accessTokens.verifyAccessToken(noneAlg, `${base}/acme/mcp`)).ok, false);
   });
 
+  test('a token minted with a rotated refresh token carries its generation (gen); verifying it records the generation on the grant', async () => {
+    const first = await oauth.accessTokens.issueAccessToken(input);
+    assert.equal('gen' in decodeJwt(first.accessToken)!.payload, false, 'none for the code’s own generation');
+    const { accessToken } = await oauth.accessTokens.issueAccessToken({ ...input, refreshGeneration: 2 });
+    assert.equal(decodeJwt(accessToken)!.payload.gen, 2);
+    const r = await oauth.accessTokens.verifyAccessToken(accessToken, input.resource);
+    assert.ok(r.ok);
+    assert.equal(r.token.refreshGeneration, 2);
+    assert.equal((await oauth.grants.getGrant(input.grantId))!.confirmedGeneration, 2);
+  });
+
   test('an expired token and a revoked grant are refused', async () => {
     const short = oauthModule(store, { ...config, accessTokenTtlSeconds: -1 }, 'test-secret');
     const { accessToken: expired } = await short.accessTokens.issueAccessToken(input);

@@ -18,6 +18,8 @@ export interface AccessTokenInput {
   scopes: string[];
   /** Every resource the token is for, when more than one (`resource` first); `aud` is then an array. */
   audience?: string[];
+  /** The generation of the refresh token issued with it (0, the code's, is left out of the token). */
+  refreshGeneration?: number;
 }
 
 export interface VerifiedAccessToken {
@@ -30,6 +32,8 @@ export interface VerifiedAccessToken {
   resource: string;
   expiresAt: number;
   jti: string;
+  /** The `gen` claim: using the token proves its client received the refresh token of that generation. */
+  refreshGeneration: number;
 }
 
 export type VerifyResult = { ok: true; token: VerifiedAccessToken } | { ok: false; description: string };
@@ -55,6 +59,7 @@ export function accessTokensService(config: Pick<Config, 'publicUrl' | 'issuerMo
         workspace: input.workspaceSlug,
         workspace_id: input.workspaceId,
         gid: input.grantId,
+        ...(input.refreshGeneration ? { gen: input.refreshGeneration } : {}),
       };
       // RFC 9068 §2.1: "typ" MUST be "at+jwt".
       const accessToken = signJwt({ alg: 'ES256', typ: 'at+jwt', kid: signer.kid }, payload, signer.privateKey);
@@ -83,7 +88,8 @@ export function accessTokensService(config: Pick<Config, 'publicUrl' | 'issuerMo
       if (!aud.includes(resource)) return fail('issued for another resource');
       if (typeof p.exp !== 'number' || p.exp * 1000 <= Date.now()) return fail('expired');
       if (typeof p.gid !== 'string' || typeof p.sub !== 'string' || typeof p.client_id !== 'string' || typeof p.workspace_id !== 'string') return fail('missing claims');
-      if (!(await grants.isGrantActive(p.gid))) return fail('grant revoked');
+      const refreshGeneration = Number.isSafeInteger(p.gen) && (p.gen as number) > 0 ? (p.gen as number) : 0;
+      if (!(await grants.isGrantActive(p.gid, refreshGeneration))) return fail('grant revoked');
       grants.touchGrant(p.gid);
       return {
         ok: true,
@@ -97,6 +103,7 @@ export function accessTokensService(config: Pick<Config, 'publicUrl' | 'issuerMo
           resource,
           expiresAt: p.exp * 1000,
           jti: String(p.jti ?? ''),
+          refreshGeneration,
         },
       };
     },

@@ -19,9 +19,11 @@ export interface Grant {
   revokedReason: string | null;
   /** The client sent no `resource`: its tokens also work at the shared endpoint (see resource.ts). */
   resourceImplicit: boolean;
+  /** The newest refresh-token generation the client has proven it received (see refresh-tokens.ts). */
+  confirmedGeneration: number;
 }
 
-export type GrantRow = Omit<GrantsTable, 'resource_implicit'> & { resource_implicit: number };
+export type GrantRow = Omit<GrantsTable, 'resource_implicit' | 'confirmed_generation'> & { resource_implicit: number; confirmed_generation?: number };
 
 export const toGrant = (r: GrantRow): Grant => ({
   id: r.id,
@@ -35,6 +37,7 @@ export const toGrant = (r: GrantRow): Grant => ({
   revokedAt: r.revoked_at,
   revokedReason: r.revoked_reason,
   resourceImplicit: r.resource_implicit === 1,
+  confirmedGeneration: Number(r.confirmed_generation ?? 0),
 });
 
 /** `last_used_at` is written at most this often per grant, so MCP calls don't each write it. */
@@ -44,7 +47,31 @@ export function grantsService(store: Store) {
   const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
   const touched = new Map<string, number>();
   // Compiled once: the check runs on every MCP request (the statement itself is then cached by the driver).
-  const grantRevokedAt = prepareQuery((slot) => db.selectFrom('oauth_grants').select('revoked_at').where('id', '=', slot(0) as string));
+  const grantStanding = prepareQuery((slot) => db.selectFrom('oauth_grants').select(['revoked_at', 'confirmed_generation']).where('id', '=', slot(0) as string));
+  // [generation, id]: only ever raises it, so concurrent confirmations in several processes cannot lower it.
+  const raiseConfirmed = prepareQuery((slot) =>
+    db
+      .updateTable('oauth_grants')
+      .set({ confirmed_generation: slot(0) as number })
+      .where('id', '=', slot(1) as string)
+      .where('confirmed_generation', '<', slot(0) as number),
+  );
+  // Confirmations being written by this process (grant → generation), so that the calls that arrive while one is
+  // being written do not write it again: one write per rotation, not per call.
+  const confirming = new Map<string, number>();
+
+  async function confirmGeneration(id: string, generation: number): Promise<void> {
+    if ((confirming.get(id) ?? -1) >= generation) return;
+    if (confirming.size > 100_000) confirming.clear();
+    confirming.set(id, generation);
+    try {
+      await db.executeQuery(raiseConfirmed([generation, id]));
+    } catch {
+      // Never fails the request: the worst case is one more accepted retry of the previous refresh token.
+    } finally {
+      if (confirming.get(id) === generation) confirming.delete(id);
+    }
+  }
   const grantById = prepareQuery((slot) => db.selectFrom('oauth_grants').selectAll().where('id', '=', slot(0) as string));
 
   return {
@@ -102,10 +129,16 @@ export function grantsService(store: Store) {
       return rows.length ? toGrant(rows[0]) : undefined;
     },
 
-    /** The hot-path check behind every MCP request: does this grant still stand? */
-    async isGrantActive(id: string): Promise<boolean> {
-      const { rows } = await db.executeQuery(grantRevokedAt([id]));
-      return rows.length > 0 && rows[0].revoked_at === null;
+    /**
+     * The hot-path check behind every MCP request: does this grant still stand? `generation` is the refresh-token
+     * generation the access token was minted with: the first time a newer one is seen, the grant records that its
+     * client has received that refresh token (one write per rotation; the read is the one the check makes anyway).
+     */
+    async isGrantActive(id: string, generation = 0): Promise<boolean> {
+      const { rows } = await db.executeQuery(grantStanding([id]));
+      if (rows.length === 0 || rows[0].revoked_at !== null) return false;
+      if (generation > Number(rows[0].confirmed_generation)) await confirmGeneration(id, generation);
+      return true;
     },
 
     /** Records use, throttled per grant and process. Never blocks the caller on failure. */

@@ -113,6 +113,16 @@ export const oauthMigrations: Migration[] = [
         .execute();
     },
   },
+  {
+    // Reuse detection that survives a crash between a rotation's commit and its answer: each refresh token knows its
+    // place in the grant's chain, and the grant the newest one its client has proven it received.
+    name: '0102_oauth_refresh_generations',
+    async up(db) {
+      await db.schema.alterTable('oauth_refresh_tokens').addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('oauth_refresh_tokens').addColumn('reissues', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('oauth_grants').addColumn('confirmed_generation', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
   // Created by the web module before the ownership table moved here; the name stays, since it is what databases
   // have recorded as applied (names sort globally, so it still runs after every 01xx–03xx migration).
   {

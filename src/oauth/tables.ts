@@ -33,6 +33,11 @@ export interface GrantsTable {
    * endpoint, since either may be where the client came from.
    */
   resource_implicit: Generated<number>;
+  /**
+   * The newest refresh-token generation its client has proven it received: by presenting that refresh token, or
+   * an access token minted with it at a resource. A rotated token whose successor is older is still honoured.
+   */
+  confirmed_generation: Generated<number>;
 }
 
 export interface ClientEventsTable {
@@ -100,8 +105,13 @@ export interface RefreshTokensTable {
   grant_id: string;
   created_at: number;
   expires_at: number;
+  /** Set when the token is rotated (or its successor reissued); with a null successor, the token was superseded. */
   rotated_at: number | null;
   successor_hash: string | null;
+  /** Its place in the grant's chain: 0 for the token issued with the code, its successor's is one more. */
+  generation: number;
+  /** How often its successor was replaced because the client never received it (see refresh-tokens.ts). */
+  reissues: number;
 }
 
 export interface CimdDocumentsTable {

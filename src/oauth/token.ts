@@ -177,10 +177,10 @@ async function exchangeRefreshToken(req: TokenRequest): Promise<TokenResponse> {
     // The connection-log line commits with the rotation: one transaction, one disk sync.
     alsoOnRotation: (trx) => oauth.clientEvents.append(event('refresh token rotated'), trx),
   });
-  if (rotation.kind === 'replay') await revokeForReplayedRefresh(req, grant);
+  if (rotation.kind === 'replay') return revokeForReplayedRefresh(req, grant);
   if (rotation.kind === 'grace') await oauth.clientEvents.record(event('retried within the grace window: same successor'));
-  const successor = (rotation as { successor: string }).successor;
-  return respond(req, grant, audience, scopes, successor, user, { nonce: null, authTime: grant.createdAt });
+  if (rotation.kind === 'reissued') await oauth.clientEvents.record(event('retried before the successor was used: fresh successor, the unused one superseded'));
+  return respond(req, grant, audience, scopes, rotation.successor, user, { nonce: null, authTime: grant.createdAt }, rotation.generation);
 }
 
 async function loadRefreshGrant(req: TokenRequest): Promise<Grant> {
@@ -205,10 +205,11 @@ function narrowRequestedScopes(req: TokenRequest, grant: Grant): string[] {
 }
 
 async function revokeForReplayedRefresh(req: TokenRequest, grant: Grant): Promise<never> {
-  // RFC 9700 §4.14.2: a rotated refresh token presented again means one of two parties has a stolen copy.
+  // RFC 9700 §4.14.2: a rotated refresh token presented again after its successor was used means one of two parties
+  // has a stolen copy.
   await req.services.oauth.grants.revokeGrant(grant.id, 'refresh token replayed');
-  await req.services.oauth.clientEvents.record({ clientId: req.client.clientId, workspaceId: grant.workspaceId, kind: 'refresh_replay', requestId: req.requestId, detail: 'a used refresh token was presented again after the grace window; the grant was revoked' });
-  req.services.logger.warn({ requestId: req.requestId, clientId: req.client.clientId, clientName: req.client.name, grantId: grant.id }, 'refresh token replayed after the grace window; grant revoked');
+  await req.services.oauth.clientEvents.record({ clientId: req.client.clientId, workspaceId: grant.workspaceId, kind: 'refresh_replay', requestId: req.requestId, detail: 'a used refresh token was presented again after its successor was used; the grant was revoked' });
+  req.services.logger.warn({ requestId: req.requestId, clientId: req.client.clientId, clientName: req.client.name, grantId: grant.id }, 'refresh token replayed after its successor was used; grant revoked');
   throw new OAuthError('invalid_grant', 'The refresh token has already been used; the grant has been revoked');
 }
 
@@ -232,7 +233,9 @@ async function requireMembership(req: TokenRequest, userId: string, workspaceId:
   throw new OAuthError('invalid_grant', 'The user is no longer a member of the workspace');
 }
 
-async function respond(req: TokenRequest, grant: Grant, audience: string[], scopes: string[], refreshToken: string, user: User, oidc: { nonce: string | null; authTime: number }): Promise<TokenResponse> {
+async function respond(
+  req: TokenRequest, grant: Grant, audience: string[], scopes: string[], refreshToken: string, user: User, oidc: { nonce: string | null; authTime: number }, refreshGeneration = 0,
+): Promise<TokenResponse> {
   const { config, oauth, accounts } = req.services;
   const target = parseResource(config.publicUrl, grant.resource);
   const workspaceSlug = target?.kind === 'workspace' ? target.slug : ((await accounts.workspaces.getWorkspace(grant.workspaceId))?.slug ?? '');
@@ -245,6 +248,7 @@ async function respond(req: TokenRequest, grant: Grant, audience: string[], scop
     resource: audience[0],
     audience,
     scopes,
+    refreshGeneration,
   });
   const body: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refreshToken, scope: scopes.join(' ') };
   if (scopes.includes('openid')) {
