@@ -58,7 +58,7 @@ async function normalize(r: Response): Promise<Normalized> {
   const headers: [string, string][] = [];
   r.headers.forEach((v, k) => (VARYING.has(k) ? undefined : headers.push([k, v])));
   const text = await r.text();
-  let body: unknown = text;
+  let body: unknown;
   try {
     const json = JSON.parse(text) as Record<string, unknown>;
     // Token values and request ids differ by nature; their presence and everything else must not.
