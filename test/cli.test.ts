@@ -84,3 +84,25 @@ test('admin commands act on the configured database, with clear errors for bad i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a reader that closes the pipe early (`tollgate … | head -1`) ends the command quietly: no EPIPE, no stack', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-cli-'));
+  const env = { TOLLGATE_DATA_DIR: dir };
+  try {
+    assert.equal((await runCli(['migrate'], { env })).code, 0);
+    assert.equal((await runCli(['admin', 'workspace', 'create', 'demo'], { env })).code, 0);
+    for (const [args, pipe, code] of [
+      [['--help'], 'stdout', 0],
+      [['admin', 'credits', 'show', 'demo', '--limit', '50'], 'stdout', 0],
+      [['admin', 'workspace', 'list'], 'stdout', 0],
+      [['frobnicate'], 'stderr', 2],
+    ] as const) {
+      const r = await runCli([...args], { env, closePipe: pipe });
+      assert.equal(r.code, code, `${args.join(' ')} | head -0: ${r.stderr}`);
+      const other = pipe === 'stdout' ? r.stderr : r.stdout;
+      assert.doesNotMatch(other, /EPIPE|Error|at .*\.ts:\d+/, args.join(' '));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
