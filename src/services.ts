@@ -40,12 +40,14 @@ export interface Services {
 export interface OpenServicesOptions {
   /** Apply pending migrations (default true). */
   migrate?: boolean;
+  /** Create the data directory and the secret file when missing (default true); false fails instead. */
+  create?: boolean;
 }
 
 export async function openServices(config: Config, logger: Logger, options: OpenServicesOptions = {}): Promise<Services> {
   const usesDataDir = config.databaseUrl.startsWith('sqlite:') || !config.secret;
-  if (usesDataDir) ensureDataDir(config.dataDir);
-  const secret = loadOrCreateSecret(config);
+  if (usesDataDir && options.create !== false) ensureDataDir(config.dataDir);
+  const secret = loadOrCreateSecret(config, { create: options.create });
   const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements });
   try {
     if (options.migrate !== false) await migrateToLatest(store, allMigrations);
