@@ -26,7 +26,13 @@ export interface WireTool {
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
+  /** `tollgate/price` (credits per call) and `tollgate/scope` (the scope a call needs). */
+  _meta?: Record<string, unknown>;
 }
+
+/** Namespaced `_meta` keys on each listed tool (MCP allows `_meta` on Tool; a `name/` prefix keeps them ours). */
+export const META_TOOL_PRICE = 'tollgate/price';
+export const META_TOOL_SCOPE = 'tollgate/scope';
 
 export type ListPage = { ok: true; json: string } | { ok: false; reason: string };
 
@@ -82,6 +88,7 @@ function toWire(def: ToolDefinition): WireTool {
   if (def.title) wire.title = def.title;
   if (def.outputSchema) wire.outputSchema = def.outputSchema;
   if (def.annotations) wire.annotations = { ...def.annotations };
+  wire._meta = { [META_TOOL_PRICE]: def.cost, [META_TOOL_SCOPE]: def.scope };
   return wire;
 }
 
