@@ -19,9 +19,16 @@ function step(title: string, cmd: string, args: string[], env: Record<string, st
 }
 
 function pgNotice(): void {
-  if (process.env.TOLLGATE_TEST_PG_URL) return;
+  const lines: string[] = [];
+  if (!process.env.TOLLGATE_TEST_PG_URL) {
+    lines.push('!!! TOLLGATE_TEST_PG_URL is not set: every PostgreSQL half of the dialect suites is SKIPPED.', '!!! Set it (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run them; .ci/run does.');
+  }
+  if (!process.env.TOLLGATE_TEST_REDIS_URL) {
+    lines.push('!!! TOLLGATE_TEST_REDIS_URL is not set: the Redis rate-limit suites are SKIPPED.', '!!! Set it (e.g. redis://127.0.0.1:6379) to run them.');
+  }
+  if (!lines.length) return;
   const bar = '!'.repeat(78);
-  process.stdout.write(`\n${bar}\n!!! TOLLGATE_TEST_PG_URL is not set: every PostgreSQL half of the dialect suites is SKIPPED.\n!!! Set it (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run them; .ci/run does.\n${bar}\n`);
+  process.stdout.write(`\n${bar}\n${lines.join('\n')}\n!!! Skipped suites are counted in the summary's "skipped".\n${bar}\n`);
 }
 
 const results: boolean[] = [];

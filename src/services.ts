@@ -38,6 +38,8 @@ export interface Services {
 export interface OpenServicesOptions {
   /** Apply pending migrations (default true). */
   migrate?: boolean;
+  /** Create the data directory and the secret file when missing (default true); false fails instead. */
+  create?: boolean;
   /** MCP tools registered besides the modules' own (embedding; test fixtures). */
   extraTools?: readonly ToolDefinition[];
   /** Replaces the final tool list (benchmarks that need an exact number of tools). */
@@ -57,8 +59,8 @@ async function closingOnError<T>(store: Store, step: () => T | Promise<T>, asUse
 
 export async function openServices(config: Config, logger: Logger, options: OpenServicesOptions = {}): Promise<Services> {
   const usesDataDir = config.databaseUrl.startsWith('sqlite:') || !config.secret;
-  if (usesDataDir) ensureDataDir(config.dataDir);
-  const secret = loadOrCreateSecret(config);
+  if (usesDataDir && options.create !== false) ensureDataDir(config.dataDir);
+  const secret = loadOrCreateSecret(config, { create: options.create });
   const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements });
   if (options.migrate !== false) await closingOnError(store, () => migrateToLatest(store, allMigrations));
 

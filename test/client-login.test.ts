@@ -122,7 +122,9 @@ test('add, then sign in headless by pasting the full return URL', async () => {
 test('tools, and a call with key=value arguments (readable) and --json (raw, no credentials)', async () => {
   const tools = await runCli(['mcp', 'tools', 'demo'], { env });
   assert.equal(tools.code, 0, tools.stderr);
-  assert.match(tools.stdout, /^search_contacts {2}— /m);
+  assert.match(tools.stdout, /^search_contacts {2}— .*\n {4}price: 1 credit · scope: mcp:read$/m);
+  assert.match(tools.stdout, /^create_contact {2}— .*\n {4}price: 3 credits · scope: mcp:write$/m);
+  assert.match(tools.stdout, /^check_credit_balance {2}— .*\n {4}price: free · scope: mcp:read$/m);
   assert.match(tools.stdout, /limit \(integer\)/);
 
   const call = await runCli(['mcp', 'call', 'demo', 'search_contacts', 'query=a', 'limit=1'], { env });

@@ -10,6 +10,7 @@ test('operators grant, deduct and inspect credits and plans; balance = sum of le
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-credits-cli-'));
   const env = { TOLLGATE_DATA_DIR: dir, TOLLGATE_INITIAL_CREDITS: '1000', TOLLGATE_RATE_PLANS: 'pro:600/120' };
   try {
+    assert.equal((await runCli(['migrate'], { env })).code, 0);
     assert.equal((await runCli(['admin', 'workspace', 'create', 'acme'], { env })).code, 0);
 
     const grant = await runCli(['admin', 'credits', 'grant', 'acme', '500', '--reason', 'Invoice 42 paid by wire'], { env });

@@ -1,10 +1,11 @@
 // Issue: credits §4 and §7 — a rate limit holds across two processes: counters in the shared database (PostgreSQL,
 // and a SQLite file), and in Redis. Two worker processes fire 100 calls each at once against a workspace limit
 // of 50 per minute: exactly 50 are allowed in total.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, PG_URL, type TestDatabase } from './helpers/databases.ts';
 import { startWorkers } from './helpers/credits-workers.ts';
+import { describeUnless } from './helpers/skip.ts';
 import { deleteRedisKeys, REDIS_URL, testKeyPrefix, warnRedisSkip } from './helpers/redis.ts';
 import { openStore } from '../src/store/store.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
@@ -24,7 +25,7 @@ const cases: { name: string; dialect: DialectName; backend: 'database' | 'redis'
 ];
 
 for (const c of cases) {
-  describe(`credits: a rate limit holds across two processes (${c.name})`, { skip: c.skip ?? false }, () => {
+  describeUnless(`credits: a rate limit holds across two processes (${c.name})`, c.skip, () => {
     let tdb: TestDatabase;
     const prefix = testKeyPrefix();
     before(async () => {

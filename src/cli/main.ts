@@ -53,11 +53,34 @@ export async function runCli(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
+/**
+ * A write end whose reader has gone away (`tollgate … | head -1`) goes quiet instead of crashing the process with
+ * an unhandled EPIPE: the command finishes what it was doing (a write it started still commits) and exits as usual,
+ * printing nothing more to that stream. Any other stream error is unexpected and still surfaces.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): { write(text: string): void } {
+  let closed = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+      closed = true;
+      return;
+    }
+    throw err;
+  });
+  return {
+    write(text) {
+      if (!closed && !stream.destroyed) stream.write(text);
+    },
+  };
+}
+
 /** The process entry point (also called by bin/tollgate.js). */
 export async function main(): Promise<void> {
+  const stdout = quietOnClosedPipe(process.stdout);
+  const stderr = quietOnClosedPipe(process.stderr);
   process.exitCode = await runCli(process.argv.slice(2), {
-    out: (t) => process.stdout.write(t + '\n'),
-    err: (t) => process.stderr.write(t + '\n'),
+    out: (t) => stdout.write(t + '\n'),
+    err: (t) => stderr.write(t + '\n'),
     env: process.env,
   });
 }

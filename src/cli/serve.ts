@@ -5,8 +5,13 @@ import type { BootstrapResult } from '../accounts/bootstrap.ts';
 
 /** The server stack, loaded when a command needs it rather than when the CLI starts. */
 const serverStack = async () => {
-  const [{ startServer }, { createLogger }, { redactUrl }] = await Promise.all([import('../server.ts'), import('../util/logger.ts'), import('../store/store.ts')]);
-  return { startServer, createLogger, redactUrl };
+  const [{ startServer }, { createLogger }, { redactUrl }, { recordServerSettings }] = await Promise.all([
+    import('../server.ts'),
+    import('../util/logger.ts'),
+    import('../store/store.ts'),
+    import('../instance/index.ts'),
+  ]);
+  return { startServer, createLogger, redactUrl, recordServerSettings };
 };
 
 export function signInBanner(url: string, boot: BootstrapResult, database: string): string {
@@ -34,9 +39,16 @@ export const serveCommand: Command = {
   summary: 'Run the Tollgate server (migrates and bootstraps on first start).',
   async run(_input, io: CommandIO) {
     const config = loadConfig({ env: io.env });
-    const { startServer, createLogger, redactUrl } = await serverStack();
+    const { startServer, createLogger, redactUrl, recordServerSettings } = await serverStack();
     const logger = createLogger(config.logLevel);
     const running = await startServer(config, logger);
+    try {
+      // The admin CLI, run from another shell, prints MCP URLs from this (with the port a port-0 start really got).
+      await recordServerSettings(running.services.store, running.services.config);
+    } catch (err) {
+      await running.close().catch(() => {});
+      throw err;
+    }
     io.err(signInBanner(running.url, running.bootstrap, redactUrl(config.databaseUrl)));
     logger.info({ url: running.url }, 'listening');
     await new Promise<void>((resolve) => {
@@ -57,8 +69,12 @@ export const migrateCommand: Command = {
   summary: 'Apply pending database migrations and exit.',
   async run(_input, io) {
     const { redactUrl } = await serverStack();
-    await withServices(io, async (s) => {
-      io.out(`Database ${redactUrl(s.config.databaseUrl)} is up to date.`);
-    });
+    await withServices(
+      io,
+      async (s) => {
+        io.out(`Database ${redactUrl(s.config.databaseUrl)} is up to date.`);
+      },
+      { create: true },
+    );
   },
 };

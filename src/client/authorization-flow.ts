@@ -104,8 +104,15 @@ export async function authorize(req: AuthorizationRequest): Promise<Authorizatio
   const { prompt } = req;
   const opened = prompt.openBrowser?.(url) ?? false;
   const paste = prompt.readPastedLines?.();
-  prompt.progress.note(instructions(url, req.listener, opened, !!paste, prompt.label));
-  prompt.progress.step('Waiting for the sign-in');
+  if (paste) {
+    // Someone may type or paste at the terminal: no spinner redrawing the cursor's line, and the pasted text starts
+    // on a line of its own under the instructions.
+    prompt.progress.stop();
+    prompt.progress.note(instructions(url, req.listener, opened, true, prompt.label) + '\nPaste here:');
+  } else {
+    prompt.progress.note(instructions(url, req.listener, opened, false, prompt.label));
+    prompt.progress.step('Waiting for the sign-in');
+  }
 
   let timer: NodeJS.Timeout | undefined;
   const timeoutMs = req.timeoutMs ?? 300_000;

@@ -225,6 +225,8 @@ export interface Tool {
   description?: string;
   inputSchema?: { type?: string; properties?: Record<string, JsonSchema>; required?: string[] };
   annotations?: Record<string, unknown>;
+  /** Tollgate servers put `tollgate/price` (credits per call) and `tollgate/scope` here. */
+  _meta?: Record<string, unknown>;
 }
 
 export interface JsonSchema {

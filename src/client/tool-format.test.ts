@@ -28,6 +28,22 @@ test('tool lists show names, first description lines and parameters', () => {
   assert.match(text, /tags \(string\[\]\)/);
 });
 
+test('tool lists show each tool\'s price and scope from the server\'s _meta, and "—" where it does not say', () => {
+  const text = formatTools([
+    { ...tool, name: 'paid', _meta: { 'tollgate/price': 1500, 'tollgate/scope': 'mcp:write' } },
+    { ...tool, name: 'one', _meta: { 'tollgate/price': 1, 'tollgate/scope': 'mcp:read' } },
+    { ...tool, name: 'zero', _meta: { 'tollgate/price': 0, 'tollgate/scope': 'mcp:read' } },
+    { ...tool, name: 'silent' },
+    { ...tool, name: 'odd', _meta: { 'tollgate/price': '5', 'tollgate/scope': 'mcp:read\u001b[2J' } },
+  ]);
+  assert.match(text, /^paid {2}— Find things\.\n {4}price: 1,500 credits · scope: mcp:write\n/m);
+  assert.match(text, /^one {2}— .*\n {4}price: 1 credit · scope: mcp:read\n/m);
+  assert.match(text, /^zero {2}— .*\n {4}price: free · scope: mcp:read\n/m);
+  assert.match(text, /^silent {2}— .*\n {4}price: — · scope: —\n/m);
+  assert.match(text, /^odd {2}— .*\n {4}price: — · scope: —\n/m, 'values of the wrong form are not shown');
+  assert.ok(!text.includes('\u001b'));
+});
+
 test('results: text as is (JSON indented), other content summarised, structured content when alone', () => {
   assert.equal(formatToolResult({ content: [{ type: 'text', text: 'hello' }] }), 'hello');
   assert.equal(formatToolResult({ content: [{ type: 'text', text: '{"a":1}' }] }), '{\n  "a": 1\n}');

@@ -11,6 +11,16 @@ const typeName = (s: JsonSchema | undefined): string => {
   return t === 'array' && s.items ? `${typeName(s.items)}[]` : t;
 };
 
+/** What a call costs and needs, as the server says in the tool's `_meta` (docs/mcp.md); "—" when it does not say. */
+function priceAndScope(t: Tool): string {
+  const price = t._meta?.['tollgate/price'];
+  const scope = t._meta?.['tollgate/scope'];
+  const priceText = typeof price === 'number' && Number.isFinite(price) && price >= 0 ? (price === 0 ? 'free' : `${price.toLocaleString('en-US')} credit${price === 1 ? '' : 's'}`) : '—';
+  // The server's text, shown only when it looks like a scope: a hostile server cannot smuggle terminal escapes in.
+  const scopeText = typeof scope === 'string' && /^[\x21-\x7e]{1,64}$/.test(scope) ? scope : '—';
+  return `    price: ${priceText} · scope: ${scopeText}`;
+}
+
 export function formatTools(tools: Tool[]): string {
   if (!tools.length) return 'The server offers no tools.';
   const out: string[] = [];
@@ -18,6 +28,7 @@ export function formatTools(tools: Tool[]): string {
     if (out.length) out.push('');
     const desc = (t.description ?? t.title ?? '').trim().split('\n')[0];
     out.push(desc ? `${t.name}  — ${desc}` : t.name);
+    out.push(priceAndScope(t));
     const props = t.inputSchema?.properties ?? {};
     const required = new Set(t.inputSchema?.required ?? []);
     for (const [name, schema] of Object.entries(props)) {

@@ -24,13 +24,16 @@ export function ensureDataDir(dir: string): void {
  * The key material that encrypts signing keys at rest: TOLLGATE_SECRET when set, otherwise a random secret
  * generated once into `<dataDir>/secret` (mode 0600) and reused on every later start.
  */
-export function loadOrCreateSecret(config: Pick<Config, 'secret' | 'dataDir'>): string {
+export function loadOrCreateSecret(config: Pick<Config, 'secret' | 'dataDir'>, options: { create?: boolean } = {}): string {
   if (config.secret) return config.secret;
   const file = path.join(config.dataDir, 'secret');
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataDirError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  if (options.create === false) {
+    throw new DataDirError(`No secret file at ${file}: set TOLLGATE_DATA_DIR to the server's data directory, or TOLLGATE_SECRET to the server's secret`);
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('base64url');

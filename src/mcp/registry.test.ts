@@ -105,3 +105,18 @@ test('the cost of a lookup does not depend on the number of tools', () => {
   const b = many.listPage(['mcp:read'], undefined, false);
   assert.ok(a.ok && b.ok && a.json === b.json);
 });
+
+test('each listed tool says its price in credits and its scope in _meta (tollgate/price, tollgate/scope)', () => {
+  const reg = buildToolRegistry([tool('free_read', 'mcp:read', { cost: 0 }), tool('paid_write', 'mcp:write', { cost: 7, annotations: { destructiveHint: false } })]);
+  for (const modern of [false, true]) {
+    const page = reg.listPage(['mcp:read', 'mcp:write'], undefined, modern);
+    assert.ok(page.ok);
+    const tools = JSON.parse(page.json).tools as { name: string; _meta: Record<string, unknown>; annotations?: unknown }[];
+    assert.deepEqual(tools.map((t) => [t.name, t._meta]), [
+      ['free_read', { 'tollgate/price': 0, 'tollgate/scope': 'mcp:read' }],
+      ['paid_write', { 'tollgate/price': 7, 'tollgate/scope': 'mcp:write' }],
+    ]);
+    assert.deepEqual(tools[1].annotations, { destructiveHint: false });
+  }
+  assert.deepEqual(reg.visible(['mcp:read'])[0]._meta, { 'tollgate/price': 0, 'tollgate/scope': 'mcp:read' });
+});

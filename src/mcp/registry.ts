@@ -19,7 +19,15 @@ export interface RegisteredTool {
 }
 
 /** The wire form every revision accepts (clients ignore fields their revision does not know). */
-export type WireTool = Pick<ToolDefinition, 'name' | 'title' | 'description' | 'inputSchema' | 'outputSchema'> & { annotations?: Record<string, unknown> };
+export type WireTool = Pick<ToolDefinition, 'name' | 'title' | 'description' | 'inputSchema' | 'outputSchema'> & {
+  annotations?: Record<string, unknown>;
+  /** `tollgate/price` (credits per call) and `tollgate/scope` (the scope a call needs). */
+  _meta?: Record<string, unknown>;
+};
+
+/** Namespaced `_meta` keys on each listed tool (MCP allows `_meta` on Tool; a `name/` prefix keeps them ours). */
+export const META_TOOL_PRICE = 'tollgate/price';
+export const META_TOOL_SCOPE = 'tollgate/scope';
 
 export type ListPage = { ok: true; json: string } | { ok: false; reason: string };
 
@@ -75,6 +83,7 @@ function toWire(def: ToolDefinition): WireTool {
   if (def.title) wire.title = def.title;
   if (def.outputSchema) wire.outputSchema = def.outputSchema;
   if (def.annotations) wire.annotations = { ...def.annotations };
+  wire._meta = { [META_TOOL_PRICE]: def.cost, [META_TOOL_SCOPE]: def.scope };
   return wire;
 }
 

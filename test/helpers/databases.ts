@@ -1,6 +1,5 @@
 // One test suite, both dialects: `forEachDialect` runs a suite on a fresh SQLite file and, when
 // TOLLGATE_TEST_PG_URL is set, on a fresh PostgreSQL database created for the run and dropped afterwards.
-import { describe } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { openStore, type DialectName, type Store } from '../../src/store/store.t
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { allMigrations } from '../../src/migrations.ts';
 import { scratchPostgres } from '../../bench/lib/scratch.ts';
+import { describeUnless } from './skip.ts';
 
 export const PG_URL = process.env.TOLLGATE_TEST_PG_URL;
 export const DIALECTS: DialectName[] = ['sqlite', 'postgres'];
@@ -49,11 +49,11 @@ export async function createTestStore(dialect: DialectName): Promise<Store & { d
   });
 }
 
-/** Runs `suite` once per dialect; the PostgreSQL run is skipped, loudly, without TOLLGATE_TEST_PG_URL. */
+/** Runs `suite` once per dialect; the PostgreSQL run is skipped, loudly (and counted as skipped), without TOLLGATE_TEST_PG_URL. */
 export function forEachDialect(name: string, suite: (dialect: DialectName) => void): void {
   for (const dialect of DIALECTS) {
     const skip = dialect === 'postgres' && !PG_URL;
     if (skip) warnSkip();
-    describe(`${name} [${dialect}]`, { skip: skip ? 'TOLLGATE_TEST_PG_URL not set' : false }, () => suite(dialect));
+    describeUnless(`${name} [${dialect}]`, skip ? 'TOLLGATE_TEST_PG_URL not set' : undefined, () => suite(dialect));
   }
 }

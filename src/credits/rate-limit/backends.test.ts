@@ -1,8 +1,9 @@
 // One suite, every rate-limit backend: memory, database (SQLite and PostgreSQL), Redis.
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestStore, PG_URL } from '../../../test/helpers/databases.ts';
 import { deleteRedisKeys, REDIS_URL, testKeyPrefix, warnRedisSkip } from '../../../test/helpers/redis.ts';
+import { describeUnless } from '../../../test/helpers/skip.ts';
 import type { Store } from '../../store/store.ts';
 import type { RateLimitBackend } from './backend.ts';
 import { memoryBackend } from './memory.ts';
@@ -63,7 +64,7 @@ const cases: { name: string; skip?: string; make(): Promise<Harness> }[] = [
 ];
 
 for (const c of cases) {
-  describe(`rate-limit backend: ${c.name}`, { skip: c.skip ?? false }, () => {
+  describeUnless(`rate-limit backend: ${c.name}`, c.skip, () => {
     let h: Harness;
     // Redis windows are real time: short ones keep the suite fast.
     const W = c.name === 'redis' ? 400 : 60_000;
