@@ -113,4 +113,10 @@ export const oauthMigrations: Migration[] = [
         .execute();
     },
   },
+  {
+    name: '0102_oauth_client_registration_tokens',
+    async up(db) {
+      await db.schema.alterTable('oauth_clients').addColumn('registration_token_hash', 'varchar(64)').execute();
+    },
+  },
 ];

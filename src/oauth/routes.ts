@@ -5,6 +5,7 @@ import type { AppEnv } from '../http/env.ts';
 import type { Services } from '../services.ts';
 import { oauthCors } from './cors.ts';
 import { issuerForPath, notFoundError } from './endpoint-helpers.ts';
+import { handleClientDelete } from './client-management.ts';
 import { handleIntrospection } from './introspect.ts';
 import type { IssuerContext } from './issuers.ts';
 import { authorizationServerMetadata, openIdConfiguration } from './metadata.ts';
@@ -57,6 +58,7 @@ export function mountOAuth(app: Hono<AppEnv>, services: Services): void {
   };
   for (const prefix of ['', '/:ws']) {
     app.post(`${prefix}/register`, endpoint((c, s) => handleRegistration(c, s)));
+    app.delete(`${prefix}/register/:client_id`, endpoint((c, s) => handleClientDelete(c, s)));
     app.post(`${prefix}/token`, endpoint(handleToken));
     app.post(`${prefix}/revoke`, endpoint((c, s) => handleRevocation(c, s)));
     app.post(`${prefix}/introspect`, endpoint((c, s) => handleIntrospection(c, s)));
