@@ -100,7 +100,11 @@ test('against Tollgate every client sequence passes (per-workspace and shared en
     assert.ok([...o.values()].every((c) => c.ok), r.stdout);
     assert.match(r.stdout, /All 8 client sequences pass/);
     assert.doesNotMatch(r.stdout, /✗/);
+    // RFC 7592: every client the run registered is deleted again.
+    assert.match(r.stdout, /8 clients registered, 8 deleted again \(RFC 7592\)/);
   }
+  const left = (await tollgate.services.oauth.clients.listClients({ kind: 'dynamic' })).filter((c) => c.name.endsWith('(tollgate doctor)'));
+  assert.deepEqual(left.map((c) => c.name), [], 'no "(tollgate doctor)" client is left on the server');
 });
 
 test('against a broken server: the first divergence of each client, a passing client still listed, exit 1', async () => {
@@ -130,6 +134,50 @@ test('against a broken server: the first divergence of each client, a passing cl
   assert.match(r.stdout, /✓ authorization-server metadata \(path-aware variants, then the root\)/);
   assert.match(r.stdout, /later steps? not run/);
   assert.match(r.stdout, /7 of 8 client sequences diverge/);
+  assert.match(r.stdout, /clients registered, 0 deleted again; the server offers no RFC 7592 deletion, so they are named "… \(tollgate doctor\)"/);
+});
+
+test('a challenge without resource_metadata is judged alike on POST, GET and DELETE: the first divergence is the real one', async () => {
+  // Every method gets a bare `Bearer` challenge (allowed: clients fall back to the well-known URLs); the metadata has
+  // no registration endpoint, which is where an SDK client really gets stuck.
+  const quiet = createServer((req, res) => {
+    const origin = `http://127.0.0.1:${(quiet.address() as AddressInfo).port}`;
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+    req.resume();
+    req.on('end', () => {
+      const path = new URL(req.url ?? '/', origin).pathname;
+      if (path === '/mcp') return json(401, { error: 'unauthorized' }, { 'www-authenticate': req.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer' });
+      if (path === '/.well-known/oauth-protected-resource/mcp') return json(200, { resource: `${origin}/mcp`, authorization_servers: [origin] });
+      if (path === '/.well-known/oauth-authorization-server') {
+        return json(200, { issuer: origin, authorization_endpoint: `${origin}/authorize`, token_endpoint: `${origin}/token`, code_challenge_methods_supported: ['S256'] });
+      }
+      json(404, { error: 'not_found' });
+    });
+  });
+  await new Promise<void>((r) => quiet.listen(0, '127.0.0.1', r));
+  try {
+    const r = await runCli(['doctor', `http://127.0.0.1:${(quiet.address() as AddressInfo).port}/mcp`, '--json', '--client', 'sdk']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const steps = JSON.parse(r.stdout).clients[0].steps as { title: string; status: string; detail?: string }[];
+    assert.equal(steps.find((s) => s.title.startsWith('GET and DELETE'))?.status, 'pass', JSON.stringify(steps));
+    const failed = steps.find((s) => s.status === 'fail');
+    assert.equal(failed?.title, 'dynamic client registration as an SDK client');
+    assert.match(failed?.detail ?? '', /no registration_endpoint/);
+  } finally {
+    await new Promise((r) => quiet.close(r));
+  }
+});
+
+test('a server that refuses the connection: "no answer", without a hint about 403', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const r = await runCli(['doctor', `http://127.0.0.1:${port}/mcp`, '--client', 'sdk']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const o = outcomes(r.stdout).get('MCP SDKs (TypeScript, Python) and the spec');
+  assert.match(o?.divergence ?? '', /no answer \(ECONNREFUSED\)/);
+  assert.doesNotMatch(r.stdout, /403|forbidden/);
 });
 
 test('--json gives the same report as data; --client runs a subset; a bad URL is a usage error', async () => {

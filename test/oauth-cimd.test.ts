@@ -105,17 +105,24 @@ describe('OAuth client ID metadata documents', () => {
       ['/mismatch.json', /differs from its URL/],
       ['/secret.json', /client secret/],
       ['/bad-redirects.json', /redirect URI/],
+    ];
+    // Fetch failures are told to the client as "could not be fetched"; the reason is in the server log only.
+    const unfetchable: [string, RegExp][] = [
       ['/redirect.json', /redirects are not followed/],
       ['/big.json', /larger than 2048 bytes/],
       ['/slow.json', /no answer within 300 ms/],
       ['/notjson.json', /not valid JSON/],
       ['/missing.json', /HTTP 404/],
     ];
-    for (const [path, message] of expectations) {
+    for (const [path, message] of [...expectations, ...unfetchable.map(([p]): [string, RegExp] => [p, /could not be fetched/])]) {
       const page = await pageFor(base + path);
       assert.equal(page.status, 400, path);
       assert.equal(page.location, undefined, path);
       assert.match(page.body, message, path);
+    }
+    for (const [path, reason] of unfetchable) {
+      assert.ok(srv.logs.some((l) => l.includes('could not be fetched') && l.includes(base + path) && reason.test(l)), `${path}: the log says why`);
+      assert.doesNotMatch((await pageFor(base + path)).body, reason, `${path}: the page does not`);
     }
     assert.equal(hits.get('/chatgpt.json'), 1, 'the redirect was not followed');
   });
@@ -149,12 +156,12 @@ describe('OAuth client ID metadata documents: the SSRF guard with default settin
   test('http (not a document URL at all), loopback, private and link-local document URLs are refused without connecting', async () => {
     for (const [clientId, message] of [
       [`http://127.0.0.1:${port}/client.json`, /not registered/],
-      [`https://127.0.0.1:${port}/client.json`, /not a public address/],
-      [`https://localhost:${port}/client.json`, /non-public address/],
-      ['https://10.0.0.1/client.json', /not a public address/],
-      ['https://169.254.169.254/latest/meta-data', /not a public address/],
-      ['https://[::1]/client.json', /not a public address/],
-      ['https://[::ffff:127.0.0.1]/client.json', /not a public address/],
+      [`https://127.0.0.1:${port}/client.json`, /could not be fetched/],
+      [`https://localhost:${port}/client.json`, /could not be fetched/],
+      ['https://10.0.0.1/client.json', /could not be fetched/],
+      ['https://169.254.169.254/latest/meta-data', /could not be fetched/],
+      ['https://[::1]/client.json', /could not be fetched/],
+      ['https://[::ffff:127.0.0.1]/client.json', /could not be fetched/],
       ['https://app.example/', /must have a path/],
       ['https://user:pw@app.example/c.json', /credentials/],
     ] as const) {
@@ -164,5 +171,30 @@ describe('OAuth client ID metadata documents: the SSRF guard with default settin
       assert.match(page.body, message, clientId);
     }
     assert.equal(hits, 0, 'nothing reached the local server');
+  });
+
+  test('a host that does not resolve and one that resolves to a private address get the same answer; only the log tells them apart', async () => {
+    const token = (clientId: string) =>
+      fetch(`${srv.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code: 'x', code_verifier: 'y'.repeat(43), redirect_uri: REDIRECT }) });
+    // .invalid never resolves (RFC 6761 §6.4); localhost resolves to loopback.
+    const cases = [
+      [`https://no-such-host.invalid/client.json`, /host not found|EAI_AGAIN/],
+      [`https://localhost:${port}/client.json`, /resolves to a non-public address/],
+    ] as const;
+    const descriptions: string[] = [];
+    const statuses: number[] = [];
+    for (const [clientId, reason] of cases) {
+      const r = await token(clientId);
+      statuses.push(r.status);
+      const body = (await r.json()) as { error: string; error_description: string };
+      assert.equal(body.error, 'invalid_client');
+      assert.doesNotMatch(body.error_description.replace(clientId, ''), /resolv|private|public|DNS|address|not found/i);
+      descriptions.push(body.error_description.replace(clientId, '<url>'));
+      assert.ok(srv.logs.some((l) => l.includes('could not be fetched') && l.includes(clientId) && reason.test(l)), `the log names the reason for ${clientId}`);
+    }
+    assert.equal(statuses[0], statuses[1]);
+    assert.equal(descriptions[0], descriptions[1]);
+    assert.equal(descriptions[0], 'The client metadata document at <url> could not be fetched');
+    assert.equal(hits, 0);
   });
 });

@@ -1,10 +1,12 @@
 // Requirements (OAuth §2): dynamic client registration (RFC 7591) — 201 with the registered metadata, redirect URIs
 // judged one by one, unknown members ignored, native by default, secrets shown once and stored hashed, a per-IP rate
-// limit, garbage collection of clients that never completed a grant, and RFC-shaped errors for bad bodies.
+// limit, garbage collection of clients that never completed a grant, and RFC-shaped errors for bad bodies; RFC 7592
+// deletion of a self-registered client with its registration access token.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from './helpers/server.ts';
 import { obtainTokens, rawRequest } from './helpers/oauth-flow.ts';
+import { forEachDialect } from './helpers/databases.ts';
 import { sha256Hex } from '../src/util/ids.ts';
 
 async function register(srv: TestServer, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) {
@@ -193,5 +195,84 @@ describe('OAuth dynamic client registration rate limit behind a proxy', () => {
     // Another client behind the same proxy has its own counter; an address the client prepends itself changes nothing.
     assert.equal((await from('198.51.100.2')).status, 201);
     assert.equal((await from('9.9.9.9, 198.51.100.1')).status, 429);
+  });
+});
+
+// RFC 7592 (client management) for self-registered clients: delete only, with the registration access token.
+forEachDialect('OAuth client management (RFC 7592)', (dialect) => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({ dialect, env: { TOLLGATE_DCR_RATE_PER_MINUTE: '1000' } });
+  });
+  after(async () => srv.stop());
+
+  const REDIRECT = 'http://127.0.0.1:9/callback';
+  const del = (uri: string, authorization?: string) => fetch(uri, { method: 'DELETE', headers: authorization ? { authorization } : {} });
+  const exists = async (clientId: string) => !!(await srv.services.oauth.clients.getClient(clientId));
+
+  test('a self-registered client gets registration_client_uri and a registration access token (stored hashed) and deletes itself; its grants end', async () => {
+    const reg = await register(srv, { client_name: 'Throw-away', token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT] });
+    assert.equal(reg.status, 201);
+    assert.equal(reg.body.registration_client_uri, `${srv.url}/register/${reg.body.client_id}`);
+    assert.equal(typeof reg.body.registration_access_token, 'string');
+    assert.ok(reg.body.registration_access_token.length >= 32);
+    const row = await srv.services.store.db.selectFrom('oauth_clients').selectAll().where('client_id', '=', reg.body.client_id).executeTakeFirstOrThrow();
+    assert.equal(row.registration_token_hash, sha256Hex(reg.body.registration_access_token), 'only the hash is stored');
+    assert.ok(!Object.values(row).includes(reg.body.registration_access_token));
+
+    const resource = `${srv.url}/demo/mcp`;
+    const { tokens } = await obtainTokens(srv.url, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, resource, clientId: reg.body.client_id, redirectUri: REDIRECT });
+    assert.equal((await srv.services.oauth.accessTokens.verifyAccessToken(tokens.access_token, resource)).ok, true);
+
+    const r = await del(reg.body.registration_client_uri, `Bearer ${reg.body.registration_access_token}`);
+    assert.equal(r.status, 204);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    assert.equal(await exists(reg.body.client_id), false);
+    assert.equal((await srv.services.oauth.accessTokens.verifyAccessToken(tokens.access_token, resource)).ok, false, 'the grant is revoked');
+    assert.ok(srv.logs.some((l) => l.includes('client deleted with its registration access token') && l.includes(reg.body.client_id)));
+    assert.ok(!srv.logs.some((l) => l.includes(reg.body.registration_access_token)), 'the token never reaches the log');
+  });
+
+  test('attacks: no token, a wrong one, another client\'s, a replay after delete, one for a pre-registered client → 401 invalid_token', async () => {
+    const a = (await register(srv, { client_name: 'A', token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT] })).body;
+    const b = (await register(srv, { client_name: 'B', token_endpoint_auth_method: 'client_secret_post', redirect_uris: [REDIRECT] })).body;
+    const refused = async (uri: string, authorization: string | undefined, challenge: RegExp, why: string) => {
+      const r = await del(uri, authorization);
+      assert.equal(r.status, 401, why);
+      assert.match(r.headers.get('www-authenticate') ?? '', challenge, why);
+      const body = await r.json();
+      assert.equal(body.error, 'invalid_token', why);
+      assert.ok(body.request_id, why);
+    };
+    await refused(a.registration_client_uri, undefined, /^Bearer$/, 'no token');
+    await refused(a.registration_client_uri, 'Basic ' + Buffer.from(`${a.client_id}:x`).toString('base64'), /^Bearer$/, 'not a bearer token');
+    await refused(a.registration_client_uri, 'Bearer not-the-token', /invalid_token/, 'a wrong token');
+    await refused(a.registration_client_uri, `Bearer ${b.registration_access_token}`, /invalid_token/, "another client's token");
+    await refused(a.registration_client_uri, `Bearer ${b.client_secret}`, /invalid_token/, 'a client secret is not a registration access token');
+    assert.equal(await exists(a.client_id), true, 'nothing above deleted it');
+
+    assert.equal((await del(a.registration_client_uri, `Bearer ${a.registration_access_token}`)).status, 204);
+    await refused(a.registration_client_uri, `Bearer ${a.registration_access_token}`, /invalid_token/, 'a replay after delete');
+    await refused(`${srv.url}/register/no-such-client`, `Bearer ${b.registration_access_token}`, /invalid_token/, 'an unknown client');
+
+    const { client: operatorClient, registrationAccessToken } = await srv.services.oauth.clients.createClient({ clientName: 'Operator', redirectUris: ['https://x.example/cb'], tokenEndpointAuthMethod: 'none', applicationType: 'web', grantTypes: ['authorization_code'], scope: null, extra: {} }, 'static');
+    assert.equal(registrationAccessToken, undefined, 'pre-registered clients are managed by operators, not by a token');
+    await refused(`${srv.url}/register/${operatorClient.clientId}`, `Bearer ${b.registration_access_token}`, /invalid_token/, 'a pre-registered client');
+    assert.equal(await exists(operatorClient.clientId), true);
+    assert.equal(await exists(b.client_id), true, 'B was never deleted');
+  });
+
+  test('unused `(tollgate doctor)` registrations are garbage-collected after 15 minutes, before other unused clients', async () => {
+    const body = (name: string) => ({ client_name: name, token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT] });
+    const doctorOld = (await register(srv, body('Claude Code (tollgate doctor)'))).body.client_id;
+    const doctorNew = (await register(srv, body('Cursor (tollgate doctor)'))).body.client_id;
+    const ordinary = (await register(srv, body('Ordinary client'))).body.client_id;
+    const db = srv.services.store.db;
+    const sixteenMinutesAgo = Date.now() - 16 * 60_000;
+    for (const id of [doctorOld, ordinary]) await db.updateTable('oauth_clients').set({ created_at: sixteenMinutesAgo }).where('client_id', '=', id).execute();
+    await srv.services.oauth.runMaintenance(true);
+    assert.equal(await exists(doctorOld), false, 'an unused doctor registration older than 15 minutes is gone');
+    assert.equal(await exists(doctorNew), true, 'a recent one stays');
+    assert.equal(await exists(ordinary), true, 'an ordinary unused client waits for the configured TTL (a day)');
   });
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { forEachDialect } from './helpers/databases.ts';
 import { startTestServer, ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from './helpers/server.ts';
 import { approveAuthorization, authorizeUrl, CookieJar, exchangeCode, obtainTokens, pkcePair, postForm, refreshTokens, registerClient } from './helpers/oauth-flow.ts';
+import { runCli } from './helpers/cli.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 
@@ -147,5 +148,25 @@ forEachDialect('OAuth revocation, introspection and userinfo', (dialect) => {
     const bad = await fetch(`${srv.url}/userinfo`, { headers: { authorization: 'Bearer not.a.token' } });
     assert.equal(bad.status, 401);
     assert.match(bad.headers.get('www-authenticate') ?? '', /invalid_token/);
+  });
+
+  test('the bootstrap owner and a user an operator created have a verified email, in the id_token and at /userinfo', async () => {
+    // OpenID Connect Core §5.1: email_verified says the address was checked; the operator who created the account asserted it.
+    const env = { TOLLGATE_DATA_DIR: srv.config.dataDir, TOLLGATE_DATABASE_URL: srv.config.databaseUrl ?? undefined };
+    const email = `ada-${dialect}@example.com`;
+    const password = 'analytical engine 1843';
+    const created = await runCli(['admin', 'user', 'create', email, '--password', password], { env, timeoutMs: 120_000 });
+    assert.equal(created.code, 0, created.stderr);
+    const member = await runCli(['admin', 'member', 'add', 'demo', email], { env, timeoutMs: 120_000 });
+    assert.equal(member.code, 0, member.stderr);
+    for (const who of [{ email: ADMIN_EMAIL, password: ADMIN_PASSWORD, jar }, { email, password, jar: new CookieJar() }]) {
+      const { tokens: t } = await obtainTokens(srv.url, { ...who, resource, scope: 'openid email mcp:read' });
+      const idToken = JSON.parse(Buffer.from(String(t.id_token).split('.')[1], 'base64url').toString('utf8'));
+      assert.equal(idToken.email, who.email);
+      assert.equal(idToken.email_verified, true, `${who.email}: id_token`);
+      const claims = await (await fetch(`${srv.url}/userinfo`, { headers: { authorization: `Bearer ${t.access_token}` } })).json();
+      assert.equal(claims.email_verified, true, `${who.email}: userinfo`);
+    }
+    assert.equal((await srv.services.accounts.users.findUserByEmail(email))?.emailVerified, true, 'the user row says so');
   });
 });

@@ -34,7 +34,7 @@ export async function bootstrap(accounts: Accounts, options: BootstrapOptions): 
   const generatedPassword = options.adminPassword ? undefined : generatePassword();
   let owner;
   try {
-    owner = await accounts.users.createUser({ email: options.adminEmail, password: options.adminPassword ?? generatedPassword, name: 'Owner', isAdmin: true });
+    owner = await accounts.users.createUser({ email: options.adminEmail, password: options.adminPassword ?? generatedPassword, name: 'Owner', isAdmin: true, emailVerified: true });
   } catch (err) {
     if (err instanceof AccountsError && err.code === 'email_taken') return { created: false, ownerEmail: options.adminEmail };
     throw err;

@@ -40,4 +40,13 @@ export const accountsMigrations: Migration[] = [
       await db.schema.createIndex('sessions_user_idx').on('sessions').column('user_id').execute();
     },
   },
+  {
+    name: '0002_accounts_email_verified',
+    async up(db) {
+      await db.schema.alterTable('users').addColumn('email_verified', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      // Every account so far was created by an operator (bootstrap, the admin page or `tollgate admin users add`),
+      // who asserted its address.
+      await db.updateTable('users').set({ email_verified: 1 }).execute();
+    },
+  },
 ];

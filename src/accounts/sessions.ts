@@ -28,12 +28,12 @@ export function sessionsService(store: Store, ttlSeconds: number) {
       const row = await db
         .selectFrom('sessions')
         .innerJoin('users', 'users.id', 'sessions.user_id')
-        .select(['users.id', 'users.email', 'users.name', 'users.is_admin', 'users.created_at', 'sessions.created_at as session_created_at', 'sessions.expires_at'])
+        .select(['users.id', 'users.email', 'users.name', 'users.is_admin', 'users.email_verified', 'users.created_at', 'sessions.created_at as session_created_at', 'sessions.expires_at'])
         .where('sessions.id_hash', '=', sha256Hex(cookieValue))
         .executeTakeFirst();
       if (!row || row.expires_at <= Date.now()) return undefined;
       return {
-        user: { id: row.id, email: row.email, name: row.name, isAdmin: row.is_admin === 1, createdAt: row.created_at },
+        user: { id: row.id, email: row.email, name: row.name, isAdmin: row.is_admin === 1, emailVerified: row.email_verified === 1, createdAt: row.created_at },
         authTime: Number(row.session_created_at),
         expiresAt: row.expires_at,
       };

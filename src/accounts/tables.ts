@@ -6,6 +6,8 @@ export interface UsersTable {
   name: string;
   password_hash: string | null;
   is_admin: number;
+  /** 1 when the email address is known to belong to the user (an operator created the account with it). */
+  email_verified: number;
   created_at: number;
 }
 

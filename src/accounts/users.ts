@@ -10,6 +10,8 @@ export interface User {
   email: string;
   name: string;
   isAdmin: boolean;
+  /** The address is known to be the user's (OpenID Connect Core §5.1 `email_verified`). */
+  emailVerified: boolean;
   createdAt: number;
 }
 
@@ -25,13 +27,15 @@ const toUser = (row: UsersTable): User => ({
   email: row.email,
   name: row.name,
   isAdmin: row.is_admin === 1,
+  emailVerified: row.email_verified === 1,
   createdAt: row.created_at,
 });
 
 export function usersService(store: Store) {
   const db: Kysely<AccountsTables> = store.typed<AccountsTables>();
   return {
-    async createUser(input: { email: string; password?: string; name?: string; isAdmin?: boolean }): Promise<User> {
+    /** `emailVerified`: the creator vouches for the address (an operator does; a self-service sign-up would not). */
+    async createUser(input: { email: string; password?: string; name?: string; isAdmin?: boolean; emailVerified?: boolean }): Promise<User> {
       const email = input.email.trim();
       if (!EMAIL_RE.test(email) || email.length > 320) throw new AccountsError('invalid_email', `"${email}" is not a valid email address`);
       if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
@@ -44,6 +48,7 @@ export function usersService(store: Store) {
         name: (input.name ?? '').trim().slice(0, 200),
         password_hash: input.password === undefined ? null : await hashPassword(input.password),
         is_admin: input.isAdmin ? 1 : 0,
+        email_verified: input.emailVerified ? 1 : 0,
         created_at: Date.now(),
       };
       try {

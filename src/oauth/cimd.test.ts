@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCimdUrl, clientFromDocument, freshnessSeconds, looksLikeCimdUrl } from './cimd.ts';
+import { Writable } from 'node:stream';
+import { checkCimdUrl, cimdService, clientFromDocument, freshnessSeconds, looksLikeCimdUrl } from './cimd.ts';
+import { createTestStore } from '../../test/helpers/databases.ts';
+import { createLogger } from '../util/logger.ts';
 
 test('client ID metadata document URLs: https with a path, no fragment, credentials or dot segments', () => {
   assert.equal(checkCimdUrl('https://app.example/oauth/client.json', false), undefined);
@@ -37,4 +40,30 @@ test('freshness honours Cache-Control within a minute and a day', () => {
   assert.equal(freshnessSeconds('max-age=5'), 60);
   assert.equal(freshnessSeconds('max-age=99999999'), 86400);
   assert.equal(freshnessSeconds('no-store'), 60);
+});
+
+test('a document that cannot be fetched: the client hears only "could not be fetched", the log says why', async () => {
+  const store = await createTestStore('sqlite');
+  const lines: string[] = [];
+  const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(...String(chunk).split('\n').filter(Boolean)), cb()) });
+  const cimd = cimdService(store, { cimdAllowHttp: false, cimdAllowPrivateAddresses: false, cimdTimeoutMs: 2000, cimdMaxBytes: 5000 }, createLogger('info', sink));
+  try {
+    // One name that resolves to a loopback address, one that resolves to nothing (.invalid never does, RFC 6761 §6.4).
+    const cases = [
+      ['https://localhost/client.json', /non-public address/],
+      ['https://no-such-host.invalid/client.json', /host not found|EAI_AGAIN/],
+      ['https://10.0.0.1/client.json', /not a public address/],
+    ] as const;
+    for (const [url, reason] of cases) {
+      const err = await cimd.resolve(url).then(() => assert.fail(`${url} resolved`), (e: Error & { error?: string }) => e);
+      assert.equal(err.error, 'invalid_client');
+      assert.equal(err.message, `The client metadata document at ${url} could not be fetched`);
+      assert.doesNotMatch(err.message.replace(url, ''), /resolv|private|public|DNS|address|not found/i);
+      const logged = lines.map((l) => JSON.parse(l) as { msg: string; clientId?: string; reason?: string }).find((l) => l.clientId === url);
+      assert.equal(logged?.msg, 'client metadata document could not be fetched', url);
+      assert.match(logged?.reason ?? '', reason, url);
+    }
+  } finally {
+    await store.drop();
+  }
 });

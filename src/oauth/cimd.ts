@@ -106,7 +106,8 @@ export function cimdService(store: Store, config: CimdConfig, logger?: Logger) {
   return {
     /**
      * The client a metadata document describes. Throws OAuthError(invalid_client) when it cannot be fetched and
-     * nothing usable is cached, or OAuthError(invalid_client_metadata) when the document is unacceptable.
+     * nothing usable is cached (why is logged, not told), or OAuthError(invalid_client_metadata) when the document
+     * is unacceptable.
      */
     async resolve(url: string): Promise<OAuthClient> {
       const bad = checkCimdUrl(url, config.cimdAllowHttp);
@@ -126,7 +127,12 @@ export function cimdService(store: Store, config: CimdConfig, logger?: Logger) {
           logger?.warn({ clientId: url, reason: (err as Error).message }, 'client metadata document refetch failed; serving the cached copy');
           return clientFromDocument(url, JSON.parse(cached.document), cached.fetched_at);
         }
-        if (err instanceof SafeFetchError) throw new OAuthError('invalid_client', `The client metadata document at ${url.slice(0, 200)} could not be fetched: ${err.message}`);
+        if (err instanceof SafeFetchError) {
+          // The reason (host not found, non-public address, refused, …) stays in the server log: told to the client it
+          // would make Tollgate an oracle for which names resolve and where they point (CIMD Security Considerations: SSRF).
+          logger?.warn({ clientId: url.slice(0, 2048), reason: err.message }, 'client metadata document could not be fetched');
+          throw new OAuthError('invalid_client', `The client metadata document at ${url.slice(0, 200)} could not be fetched`);
+        }
         throw err;
       }
     },

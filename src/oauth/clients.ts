@@ -24,6 +24,13 @@ export interface OAuthClient {
   confidential: boolean;
 }
 
+/**
+ * `tollgate doctor` ends the name of every client it registers with this (src/client/doctor/clients.ts). It deletes
+ * them itself by RFC 7592; any left behind (an interrupted run) never complete a grant and are collected early.
+ */
+export const DIAGNOSTIC_CLIENT_MARK = '(tollgate doctor)';
+const DIAGNOSTIC_CLIENT_TTL_S = 900;
+
 const parseJson = <T,>(text: string, fallback: T): T => {
   try {
     return JSON.parse(text) as T;
@@ -69,9 +76,13 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
   const clientById = prepareQuery((slot) => db.selectFrom('oauth_clients').selectAll().where('client_id', '=', slot(0) as string));
 
   return {
-    /** Creates a client; returns its secret (plain, once) when it is confidential. */
-    async createClient(metadata: ClientMetadata, kind: ClientKind): Promise<{ client: OAuthClient; clientSecret?: string }> {
+    /**
+     * Creates a client; returns its secret (plain, once) when it is confidential, and for a self-registered client
+     * the RFC 7592 registration access token it can delete itself with (plain, once; stored hashed).
+     */
+    async createClient(metadata: ClientMetadata, kind: ClientKind): Promise<{ client: OAuthClient; clientSecret?: string; registrationAccessToken?: string }> {
       const clientSecret = metadata.tokenEndpointAuthMethod === 'none' ? undefined : randomToken(32);
+      const registrationAccessToken = kind === 'dynamic' ? randomToken(32) : undefined;
       const row: ClientsTable = {
         client_id: newClientId(),
         kind,
@@ -87,9 +98,10 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
         previous_secret_expires_at: null,
         created_at: Date.now(),
         first_grant_at: null,
+        registration_token_hash: registrationAccessToken ? sha256Hex(registrationAccessToken) : null,
       };
       await db.insertInto('oauth_clients').values(row).execute();
-      return { client: toClient(row), clientSecret };
+      return { client: toClient(row), clientSecret, registrationAccessToken };
     },
 
     async getClient(clientId: string): Promise<OAuthClient | undefined> {
@@ -153,18 +165,34 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
       return current || previous;
     },
 
+    /** Constant-time check of a registration access token (RFC 7592 §3) against the one issued to this client. */
+    async verifyRegistrationAccessToken(clientId: string, token: string): Promise<boolean> {
+      if (!token || token.length > 512 || !clientId || clientId.length > 255 || clientId.includes('\u0000')) return false;
+      const r = await db.selectFrom('oauth_clients').select('registration_token_hash').where('client_id', '=', clientId).executeTakeFirst();
+      return !!r?.registration_token_hash && safeEqual(sha256Hex(token), r.registration_token_hash);
+    },
+
     /** Marks that the client completed a grant (so it is never garbage-collected as unused). */
     async markGranted(clientId: string, trx: Kysely<OAuthTables> = db): Promise<void> {
       await trx.updateTable('oauth_clients').set({ first_grant_at: Date.now() }).where('client_id', '=', clientId).where('first_grant_at', 'is', null).execute();
     },
 
-    /** Deletes self-registered clients that never completed a grant within `ttlSeconds` of registering. */
+    /**
+     * Deletes self-registered clients that never completed a grant within `ttlSeconds` of registering; those named as
+     * `tollgate doctor` registrations go first, after at most DIAGNOSTIC_CLIENT_TTL_S.
+     */
     async deleteUnusedDynamicClients(ttlSeconds: number): Promise<number> {
+      const now = Date.now();
       const r = await db
         .deleteFrom('oauth_clients')
         .where('kind', '=', 'dynamic')
         .where('first_grant_at', 'is', null)
-        .where('created_at', '<', Date.now() - ttlSeconds * 1000)
+        .where((eb) =>
+          eb.or([
+            eb('created_at', '<', now - ttlSeconds * 1000),
+            eb.and([eb('client_name', 'like', `%${DIAGNOSTIC_CLIENT_MARK}`), eb('created_at', '<', now - Math.min(ttlSeconds, DIAGNOSTIC_CLIENT_TTL_S) * 1000)]),
+          ]),
+        )
         .executeTakeFirst();
       return Number(r.numDeletedRows);
     },

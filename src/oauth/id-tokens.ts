@@ -21,7 +21,7 @@ export interface IdTokenInput {
 export function userClaims(user: User, scopes: readonly string[]): Record<string, unknown> {
   return {
     sub: user.id,
-    ...(scopes.includes('email') ? { email: user.email, email_verified: false } : {}),
+    ...(scopes.includes('email') ? { email: user.email, email_verified: user.emailVerified } : {}),
     ...(scopes.includes('profile') ? { name: user.name || user.email, preferred_username: user.email } : {}),
   };
 }

@@ -140,4 +140,10 @@ export const oauthMigrations: Migration[] = [
       await db.schema.createIndex('web_workspace_clients_ws_idx').on('web_workspace_clients').columns(['workspace_id', 'created_at']).execute();
     },
   },
+  {
+    name: '0103_oauth_client_registration_tokens',
+    async up(db) {
+      await db.schema.alterTable('oauth_clients').addColumn('registration_token_hash', 'varchar(64)').execute();
+    },
+  },
 ];

@@ -7,6 +7,7 @@ import { HttpError } from '../http/errors.ts';
 import type { OAuthEndpointDeps } from './endpoint-helpers.ts';
 import { clientIp } from './client-ip.ts';
 import { validateClientMetadata } from './client-metadata.ts';
+import { clientManagementFields } from './client-management.ts';
 import { clientMetadataResponse } from './clients.ts';
 import { NO_STORE, OAuthError } from './errors.ts';
 
@@ -16,7 +17,7 @@ export async function handleRegistration(c: Context<AppEnv>, services: OAuthEndp
   await enforceRateLimit(c, services);
   const body = await readMetadataBody(c);
   const { metadata, refused } = validateClientMetadata(body);
-  const { client, clientSecret } = await services.oauth.clients.createClient(metadata, 'dynamic');
+  const { client, clientSecret, registrationAccessToken } = await services.oauth.clients.createClient(metadata, 'dynamic');
   await services.oauth.clientEvents.record({
     clientId: client.clientId,
     kind: 'registered',
@@ -26,7 +27,9 @@ export async function handleRegistration(c: Context<AppEnv>, services: OAuthEndp
   c.get('log').info({ clientId: client.clientId, refusedRedirectUris: refused.length }, 'client registered');
   void services.oauth.runMaintenance();
   // RFC 7591 §3.2.1: 201 with the registered metadata; the secret is shown this once and stored hashed.
-  return c.json({ ...clientMetadataResponse(client), ...(clientSecret ? { client_secret: clientSecret, client_secret_expires_at: 0 } : {}) }, 201, NO_STORE);
+  // RFC 7592 §3: plus where and with what token the client can delete itself.
+  const management = await clientManagementFields(c, services, client, registrationAccessToken);
+  return c.json({ ...clientMetadataResponse(client), ...(clientSecret ? { client_secret: clientSecret, client_secret_expires_at: 0 } : {}), ...management }, 201, NO_STORE);
 }
 
 async function enforceRateLimit(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<void> {

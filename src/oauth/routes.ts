@@ -5,6 +5,7 @@ import type { AppEnv } from '../http/env.ts';
 import type { EndpointRoute } from '../http/endpoint.ts';
 import { oauthCors } from './cors.ts';
 import { issuerForPath, notFoundError, type OAuthEndpointDeps } from './endpoint-helpers.ts';
+import { handleClientDelete } from './client-management.ts';
 import { handleIntrospection } from './introspect.ts';
 import type { IssuerContext } from './issuers.ts';
 import { authorizationServerMetadata, openIdConfiguration } from './metadata.ts';
@@ -63,6 +64,7 @@ export function mountOAuth(app: Hono<AppEnv>, services: OAuthEndpointDeps): void
   };
   for (const prefix of ['', '/:ws']) {
     app.post(`${prefix}/register`, endpoint((c, s) => handleRegistration(c, s)));
+    app.delete(`${prefix}/register/:client_id`, endpoint((c, s) => handleClientDelete(c, s)));
     app.post(`${prefix}/revoke`, endpoint((c, s) => handleRevocation(c, s)));
     app.post(`${prefix}/introspect`, endpoint((c, s) => handleIntrospection(c, s)));
     app.get(`${prefix}/userinfo`, endpoint((c, s) => handleUserinfo(c, s)));

@@ -74,6 +74,8 @@ export interface ClientsTable {
   created_at: number;
   /** Null until a grant is completed; self-registered clients that never get one are garbage-collected. */
   first_grant_at: number | null;
+  /** SHA-256 of the RFC 7592 registration access token a self-registered client manages itself with, or null. */
+  registration_token_hash: string | null;
 }
 
 export interface CodesTable {

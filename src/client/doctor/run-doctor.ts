@@ -1,6 +1,6 @@
 // Runs every client sequence against a server and reports, per client, what passed and the first divergence.
 import { Prober } from './probe.ts';
-import { anonymousInitialize, Divergence, type FlowState } from './steps.ts';
+import { anonymousInitialize, deleteRegistrations, Divergence, type FlowState } from './steps.ts';
 import { clientProfiles } from './clients.ts';
 
 export interface StepOutcome {
@@ -25,6 +25,8 @@ export interface DoctorReport {
   clients: ClientOutcome[];
   passed: boolean;
   requests: number;
+  /** Clients registered on the server, and how many of those were deleted again (RFC 7592). */
+  registrations: { made: number; deleted: number };
 }
 
 export interface DoctorOptions {
@@ -41,9 +43,10 @@ export async function runDoctor(url: string, options: DoctorOptions = {}): Promi
   const ctx = { url, prober };
   const first = await anonymousInitialize(ctx);
   if (first.status >= 200 && first.status < 300) {
-    return { url, requiresAuth: false, anonymousStatus: first.status, clients: [], passed: true, requests: prober.log.length };
+    return { url, requiresAuth: false, anonymousStatus: first.status, clients: [], passed: true, requests: prober.log.length, registrations: { made: 0, deleted: 0 } };
   }
   const clients: ClientOutcome[] = [];
+  const registrations = { made: 0, deleted: 0 };
   for (const profile of clientProfiles) {
     if (options.only?.length && !options.only.includes(profile.id)) continue;
     options.onClient?.(profile.name);
@@ -64,9 +67,12 @@ export async function runDoctor(url: string, options: DoctorOptions = {}): Promi
         steps.push({ title: step.title, status: 'fail', detail: message });
       }
     }
+    const cleaned = await deleteRegistrations(ctx, state);
+    registrations.made += cleaned.made;
+    registrations.deleted += cleaned.deleted;
     clients.push({ id: profile.id, name: profile.name, about: profile.about, passed: !failed, steps });
   }
-  return { url, requiresAuth: true, anonymousStatus: first.error ?? first.status, clients, passed: clients.every((c) => c.passed), requests: prober.log.length };
+  return { url, requiresAuth: true, anonymousStatus: first.error ?? first.status, clients, passed: clients.every((c) => c.passed), requests: prober.log.length, registrations };
 }
 
 export function formatReport(report: DoctorReport, color = false): string {
@@ -92,6 +98,11 @@ export function formatReport(report: DoctorReport, color = false): string {
       ? paint('31', `${failed.length} of ${report.clients.length} client sequences diverge: ${failed.map((c) => c.name).join(', ')}.`)
       : paint('32', `All ${report.clients.length} client sequences pass.`),
   );
-  lines.push(paint('2', `(${report.requests} requests; the registrations made are named "… (tollgate doctor)".)`));
+  const { made, deleted } = report.registrations;
+  const left = made - deleted;
+  const cleanup = !made
+    ? 'no clients registered'
+    : `${made} client${made === 1 ? '' : 's'} registered, ${deleted} deleted again${deleted ? ' (RFC 7592)' : ''}${left ? `; ${left === made ? 'the server offers no RFC 7592 deletion, so they are' : `the ${left} left are`} named "… (tollgate doctor)" and never used` : ''}`;
+  lines.push(paint('2', `(${report.requests} requests; ${cleanup}.)`));
   return lines.join('\n');
 }

@@ -22,6 +22,8 @@ export interface FlowState {
   metadata?: Record<string, unknown>;
   metadataUrl?: string;
   client?: { clientId: string; clientSecret?: string; redirectUri: string };
+  /** Every client registered, with its RFC 7592 management URI and token when the server gave them. */
+  registrations?: { clientId: string; uri?: string; token?: string }[];
 }
 
 export interface Step {
@@ -45,16 +47,26 @@ export function anonymousInitialize(ctx: DoctorContext, url = ctx.url): Promise<
   return ctx.prober.request(url, { method: 'POST', headers: mcpHeaders, body: initializeBody });
 }
 
+/**
+ * What a client needs from an anonymous MCP request, whatever the method: 401 with a Bearer challenge. The challenge
+ * may leave out resource_metadata (MCP: clients then try the well-known URLs); the hygiene sequence flags that.
+ */
+function anonymousChallenge(p: ProbeResult, what: string): BearerChallenge {
+  if (p.error) throw new Divergence(`${what} → ${describe(p)}; is the server running at this URL?`);
+  if (p.status >= 300 && p.status < 400) throw new Divergence(`${what} got a redirect (${describe(p)}); MCP endpoints must answer in place`);
+  const hint = p.status === 403 ? ' (403 means "forbidden" and makes clients give up or re-register)' : '';
+  if (p.status !== 401) throw new Divergence(`${what} → ${describe(p)}; a protected MCP endpoint answers 401${hint}`);
+  const header = p.headers.get('www-authenticate');
+  const challenge = bearerChallenge(header);
+  if (!challenge) throw new Divergence(`${what}: 401 without a Bearer challenge (WWW-Authenticate: ${header ?? 'missing'}) (RFC 6750 §3)`);
+  return challenge;
+}
+
 /** Every client starts here: an MCP request without a token must get 401 and a Bearer challenge. */
 export const challengeStep: Step = {
   title: 'POST initialize without a token → 401 with a Bearer challenge',
   async run(ctx, state) {
-    const p = await anonymousInitialize(ctx);
-    if (p.status >= 300 && p.status < 400) throw new Divergence(`got a redirect (${describe(p)}); MCP endpoints must answer in place`);
-    if (p.status !== 401) throw new Divergence(`got ${describe(p)}; a protected MCP endpoint answers 401 (403 means "forbidden" and makes clients give up or re-register)`);
-    const header = p.headers.get('www-authenticate');
-    const challenge = bearerChallenge(header);
-    if (!challenge) throw new Divergence(`401 without a Bearer challenge (WWW-Authenticate: ${header ?? 'missing'}) (RFC 6750 §3)`);
+    const challenge = anonymousChallenge(await anonymousInitialize(ctx), 'POST without a token');
     state.challenge = challenge;
     return challenge.resourceMetadata ? `resource_metadata=${challenge.resourceMetadata}${challenge.scope ? `, scope="${challenge.scope}"` : ''}` : 'no resource_metadata (clients fall back to the well-known URLs)';
   },
@@ -201,11 +213,40 @@ export function registrationStep(label: string, shape: () => RegistrationShape):
       const clientId = str(p.json?.client_id);
       if (!clientId) throw new Divergence(`registration answered ${p.status} without a client_id`);
       state.client = { clientId, clientSecret: str(p.json?.client_secret), redirectUri: authorizeRedirectUri };
+      (state.registrations ??= []).push({ clientId, ...managementOf(endpoint, p.json) });
       const registered = strings(p.json?.redirect_uris);
       const dropped = strings(body.redirect_uris).filter((u) => registered.length && !registered.includes(u));
       return `client_id ${clientId.length > 40 ? clientId.slice(0, 37) + '…' : clientId}${dropped.length ? ` (server dropped ${dropped.join(', ')})` : ''}`;
     },
   };
+}
+
+/** RFC 7592 §3: where and with what the client can delete itself; the token goes only to the registration's own origin. */
+function managementOf(endpoint: string, body: Record<string, unknown> | undefined): { uri?: string; token?: string } {
+  const uri = str(body?.registration_client_uri);
+  const token = str(body?.registration_access_token);
+  if (!uri || !token) return {};
+  try {
+    if (new URL(uri).origin !== new URL(endpoint).origin) return {};
+  } catch {
+    return {};
+  }
+  return { uri, token };
+}
+
+/**
+ * Deletes the clients a sequence registered (RFC 7592 §2.3), where the server offered it. Those it could not delete
+ * keep the "(tollgate doctor)" name, by which Tollgate garbage-collects them early.
+ */
+export async function deleteRegistrations(ctx: DoctorContext, state: FlowState): Promise<{ made: number; deleted: number }> {
+  const registrations = state.registrations ?? [];
+  let deleted = 0;
+  for (const r of registrations) {
+    if (!r.uri || !r.token) continue;
+    const p = await ctx.prober.request(r.uri, { method: 'DELETE', headers: { authorization: `Bearer ${r.token}` }, cache: false });
+    if (p.status === 204 || p.status === 200) deleted++;
+  }
+  return { made: registrations.length, deleted };
 }
 
 /** Registers twice in a row, as clients that register on every connection do. */
@@ -361,9 +402,8 @@ export const otherMethodsStep: Step = {
   title: 'GET and DELETE without a token → 401 as well (auth before method dispatch)',
   async run(ctx) {
     for (const method of ['GET', 'DELETE']) {
-      const p = await ctx.prober.request(ctx.url, { method, headers: { accept: 'application/json, text/event-stream' } });
-      if (p.status !== 401) throw new Divergence(`${method} without a token → ${describe(p)}`);
-      if (!bearerChallenge(p.headers.get('www-authenticate'))?.resourceMetadata) throw new Divergence(`${method}: 401 without a Bearer resource_metadata challenge`);
+      // Judged as the POST is: the same fault (say, no resource_metadata) is not a divergence on one and not the other.
+      anonymousChallenge(await ctx.prober.request(ctx.url, { method, headers: { accept: 'application/json, text/event-stream' } }), `${method} without a token`);
     }
     return '401, 401';
   },
