@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const logDestination = env.BENCH_LOG_FILE ? pino.destination({ dest: openSync(env.BENCH_LOG_FILE, 'a'), sync: false }) : undefined;
   running = await startServer(config, createLogger(config.logLevel, logDestination), { selectTools: exp.includes('const') ? constTool : selectTools });
   const s = running.services;
-  if (exp.includes('free')) s.metering = { begin: async (tool) => ({ kind: 'ok', charge: { id: '', cost: tool.cost } }), finish: async () => {} };
+  if (exp.includes('free')) s.metering = { begin: async (tool) => ({ kind: 'ok', charge: { id: '', cost: tool.cost } }), finish: async () => {}, refuse: async () => {} };
   const user = (await s.accounts.users.findUserByEmail(ADMIN_EMAIL))!;
   const variants: Variant[] = [];
   for (const p of seeded.pairs) {
