@@ -38,7 +38,9 @@ forEachDialect('credits: concurrent calls never overspend', (dialect) => {
     assert.equal(await credits.sumLedger(workspaceId), 0);
     const page = await credits.listLedger(workspaceId, { limit: 500 });
     assert.equal(page.entries.filter((e) => e.reason === 'tool_call').length, 100);
-    assert.equal((await credits.usageReport(workspaceId)).totals.calls, 100);
+    // Every call is counted, the refused ones by their outcome (defects §6).
+    const { totals } = await credits.usageReport(workspaceId);
+    assert.deepEqual([totals.calls, totals.credits, totals.outcomes.ok, totals.outcomes.outOfCredits], [1000, 100, 100, 900]);
     await credits.close();
   });
 

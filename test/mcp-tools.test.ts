@@ -56,6 +56,10 @@ class ScriptedMetering implements Metering {
   async finish(charge: Charge, tool: ToolDefinition, _ctx: ToolContext, outcome: { ok: boolean; durationMs: number }): Promise<void> {
     this.finished.push({ tool: tool.name, charge, ...outcome });
   }
+  readonly refused: { tool: string; reason: string }[] = [];
+  async refuse(tool: ToolDefinition, _ctx: ToolContext, reason: string): Promise<void> {
+    this.refused.push({ tool: tool.name, reason });
+  }
 }
 
 describe('MCP tools, scopes and metering', () => {
@@ -71,6 +75,7 @@ describe('MCP tools, scopes and metering', () => {
       wrapMetering: (real: Metering): Metering => ({
         begin: (tool, ctx) => (current === 'scripted' ? metering : real).begin(tool, ctx),
         finish: (charge, tool, ctx, outcome) => (current === 'scripted' ? metering : real).finish(charge, tool, ctx, outcome),
+        refuse: (tool, ctx, reason) => (current === 'scripted' ? metering : real).refuse(tool, ctx, reason),
       }),
     });
     await srv.services.createWorkspace({ slug: 'acme' });
@@ -112,6 +117,7 @@ describe('MCP tools, scopes and metering', () => {
     const text = r.body.result.content[0].text;
     for (const part of ['create_deal', 'field "amount" must be number', 'field "stage" must be one of', 'unknown field "colour"']) assert.ok(text.includes(part), `${part} in ${text}`);
     assert.equal(metering.begun.length, 0);
+    assert.deepEqual(metering.refused, [{ tool: 'create_deal', reason: 'bad_arguments' }], 'counted as a refused call');
   });
 
   test("a handler receives the caller's context, and the request id is the response's", async () => {

@@ -1,7 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestStore, forEachDialect } from '../../test/helpers/databases.ts';
-import type { Store } from '../store/store.ts';
+import { createTestDatabase, createTestStore, forEachDialect } from '../../test/helpers/databases.ts';
+import { usageTotals as usage } from '../../test/helpers/usage.ts';
+import { openStore, type Store } from '../store/store.ts';
+import { migrateToLatest } from '../store/migrate.ts';
+import { allMigrations } from '../migrations.ts';
 import { accountsModule } from '../accounts/index.ts';
 import { loadConfig } from '../config/config.ts';
 import { creditsModule, seedUsageDataset, type Credits } from './index.ts';
@@ -51,18 +54,45 @@ forEachDialect('credits analytics', (dialect) => {
     assert.equal(report.range.days, 7);
     assert.equal(report.byDay.length, 7);
     assert.equal(report.range.to, formatDay(dayOf(now)));
-    assert.deepEqual(report.totals, { calls: 4, credits: 6, errors: 1 });
-    assert.deepEqual(report.byDay.at(-1), { date: formatDay(dayOf(now)), calls: 3, credits: 6, errors: 0 });
-    assert.deepEqual(report.byDay.at(-3), { date: formatDay(dayOf(now) - 2), calls: 1, credits: 0, errors: 1 });
+    assert.deepEqual(report.totals, usage(4, 6, { toolError: 1 }));
+    assert.deepEqual(report.byDay.at(-1), { date: formatDay(dayOf(now)), ...usage(3, 6) });
+    assert.deepEqual(report.byDay.at(-3), { date: formatDay(dayOf(now) - 2), ...usage(1, 0, { toolError: 1 }) });
     assert.deepEqual(report.byTool, [
-      { tool: 'search', calls: 3, credits: 6, errors: 0 },
-      { tool: 'export', calls: 1, credits: 0, errors: 1 },
+      { tool: 'search', ...usage(3, 6) },
+      { tool: 'export', ...usage(1, 0, { toolError: 1 }) },
     ]);
     assert.deepEqual(report.byClient, [
-      { clientId: 'claude', calls: 3, credits: 4, errors: 1 },
-      { clientId: 'cursor', calls: 1, credits: 2, errors: 0 },
+      { clientId: 'claude', ...usage(3, 4, { toolError: 1 }) },
+      { clientId: 'cursor', ...usage(1, 2) },
     ]);
-    assert.deepEqual((await credits.usageReport(ws.id, { days: 1 })).totals, { calls: 3, credits: 6, errors: 0 });
+    assert.deepEqual((await credits.usageReport(ws.id, { days: 1 })).totals, usage(3, 6));
+  });
+
+  test('refused calls are counted per day, tool and client by outcome, at zero credits, beside ok calls and tool errors', async () => {
+    const ws = await newWorkspace(3);
+    const now = Date.now();
+    const base = { workspaceId: ws.id, userId: 'u', requestId: 'r' };
+    await Promise.all([
+      credits.writer.deductCredits({ ...base, tool: 'search', clientId: 'claude', cost: 2, at: now }),
+      credits.writer.deductCredits({ ...base, tool: 'search', clientId: 'cursor', cost: 2, at: now }), // out of credits
+      credits.writer.recordRefusal({ workspaceId: ws.id, tool: 'search', clientId: 'cursor', outcome: 'rate_limited', at: now }),
+      credits.writer.recordRefusal({ workspaceId: ws.id, tool: 'export', clientId: 'claude', outcome: 'bad_arguments', at: now - DAY_MS }),
+      credits.writer.recordFailure({ ...base, refund: 0, tool: 'search', clientId: 'claude', chargedAt: now, at: now }),
+    ]);
+    const report = await credits.usageReport(ws.id, { days: 7 });
+    assert.deepEqual(report.totals, usage(4, 2, { toolError: 1, outOfCredits: 1, rateLimited: 1, badArguments: 1 }));
+    assert.deepEqual(report.byDay.at(-1), { date: formatDay(dayOf(now)), ...usage(3, 2, { toolError: 1, outOfCredits: 1, rateLimited: 1 }) });
+    assert.deepEqual(report.byDay.at(-2), { date: formatDay(dayOf(now) - 1), ...usage(1, 0, { badArguments: 1 }) });
+    assert.deepEqual(report.byTool, [
+      { tool: 'search', ...usage(3, 2, { toolError: 1, outOfCredits: 1, rateLimited: 1 }) },
+      { tool: 'export', ...usage(1, 0, { badArguments: 1 }) },
+    ]);
+    assert.deepEqual(report.byClient, [
+      { clientId: 'claude', ...usage(2, 2, { toolError: 1, badArguments: 1 }) },
+      { clientId: 'cursor', ...usage(2, 0, { outOfCredits: 1, rateLimited: 1 }) },
+    ]);
+    assert.equal(await credits.getBalance(ws.id), 1);
+    assert.equal(await credits.sumLedger(ws.id), 1);
   });
 
   test('spend in the last 24 h and 30 days is exact at the window edges (partial hours come from the ledger)', async () => {
@@ -108,6 +138,28 @@ forEachDialect('credits analytics', (dialect) => {
     assert.equal(rows, 3000);
     assert.equal(await credits.getBalance(ws.id), 7);
     assert.equal(await credits.sumLedger(ws.id), 7);
+  });
+
+  test('roll-up rows written before the outcome columns existed still read as ok calls and tool errors', async () => {
+    const tdb = await createTestDatabase(dialect);
+    const old = await openStore(tdb.url);
+    try {
+      await migrateToLatest(old, allMigrations.filter((m) => m.name !== '0301_credits_usage_outcomes'));
+      const oldCredits = creditsModule(old, config);
+      const ws = await accountsModule(old, config).workspaces.createWorkspace({ slug: 'before-0301' });
+      await oldCredits.grantCredits({ workspaceId: ws.id, amount: 10, reason: 'grant' });
+      // The ok path writes only calls, credits and errors, so it runs on the old schema as it did.
+      const call = { workspaceId: ws.id, tool: 'search', userId: 'u', clientId: 'claude', requestId: 'r', at: Date.now() };
+      await Promise.all([oldCredits.writer.deductCredits({ ...call, cost: 1 }), oldCredits.writer.deductCredits({ ...call, cost: 1 })]);
+      await oldCredits.writer.recordFailure({ ...call, refund: 1, chargedAt: call.at });
+      await oldCredits.close();
+      assert.deepEqual(await migrateToLatest(old, allMigrations), ['0301_credits_usage_outcomes']);
+      const report = await creditsModule(old, config).usageReport(ws.id, { days: 1 });
+      assert.deepEqual(report.totals, usage(2, 1, { toolError: 1 }));
+    } finally {
+      await old.close();
+      await tdb.drop();
+    }
   });
 
   test('a long client tail is summed into otherClients', async () => {

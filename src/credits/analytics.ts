@@ -6,11 +6,30 @@ import { CreditsError } from './errors.ts';
 import type { CreditsTables } from './tables.ts';
 import { dayOf, formatDay, HOUR_MS, hourOf } from './time.ts';
 
+/** Every `tools/call` that reached a known tool, by how it ended. */
+export interface UsageOutcomes {
+  ok: number;
+  /** The handler threw or returned `isError` (refunded when configured). */
+  toolError: number;
+  /** Refused: the arguments did not match the tool's schema. */
+  badArguments: number;
+  /** Refused: the cost did not fit the balance. */
+  outOfCredits: number;
+  /** Refused with 429: over the plan's rate limit. */
+  rateLimited: number;
+}
+
 export interface UsageTotals {
+  /** Every call that reached a known tool, whatever its outcome (= the sum of `outcomes`). */
   calls: number;
   credits: number;
+  /** Every call that did not end ok (= calls − outcomes.ok). */
   errors: number;
+  outcomes: UsageOutcomes;
 }
+
+/** A roll-up sum as the database returns it (bigint sums may come back as strings). */
+type CountsRow = Record<'calls' | 'credits' | 'errors' | 'bad_arguments' | 'out_of_credits' | 'rate_limited', number | string>;
 
 export interface UsageReport {
   range: { from: string; to: string; days: number };
@@ -32,11 +51,19 @@ export interface SpendSummary {
 
 export const MAX_RANGE_DAYS = 366;
 
-const zero = (): UsageTotals => ({ calls: 0, credits: 0, errors: 0 });
-const add = (t: UsageTotals, r: { calls: number; credits: number; errors: number }) => {
-  t.calls += Number(r.calls);
-  t.credits += Number(r.credits);
-  t.errors += Number(r.errors);
+const zero = (): UsageTotals => ({ calls: 0, credits: 0, errors: 0, outcomes: { ok: 0, toolError: 0, badArguments: 0, outOfCredits: 0, rateLimited: 0 } });
+/** A roll-up row's counts as totals: `errors` in the tables is tool errors only; the report's is every non-ok call. */
+const totalsOf = (r: CountsRow): UsageTotals => {
+  const outcomes = { ok: 0, toolError: Number(r.errors), badArguments: Number(r.bad_arguments), outOfCredits: Number(r.out_of_credits), rateLimited: Number(r.rate_limited) };
+  const errors = outcomes.toolError + outcomes.badArguments + outcomes.outOfCredits + outcomes.rateLimited;
+  outcomes.ok = Number(r.calls) - errors;
+  return { calls: Number(r.calls), credits: Number(r.credits), errors, outcomes };
+};
+const add = (t: UsageTotals, u: UsageTotals) => {
+  t.calls += u.calls;
+  t.credits += u.credits;
+  t.errors += u.errors;
+  for (const k of Object.keys(t.outcomes) as (keyof UsageOutcomes)[]) t.outcomes[k] += u.outcomes[k];
 };
 const byCallsDesc = <T extends UsageTotals>(a: [string, T], b: [string, T]) => b[1].calls - a[1].calls || (a[0] < b[0] ? -1 : 1);
 
@@ -63,12 +90,12 @@ export function analyticsService(store: Store) {
   const db: Kysely<CreditsTables> = store.typed<CreditsTables>();
 
   return {
-    /** Calls, credits and errors per day, per tool and per client over `[fromDay, toDay]` (UTC days). */
+    /** Calls (by outcome), credits and errors per day, per tool and per client over `[fromDay, toDay]` (UTC days). */
     async usageReport(workspaceId: string, range: { fromDay: number; toDay: number }, options: { maxClients?: number } = {}): Promise<UsageReport> {
       const maxClients = options.maxClients ?? 100;
       // The two-dimensional roll-ups: a 30-day answer reads days × tools plus days × clients rows, however many
       // calls they sum up.
-      const sums = (eb: any) => [eb.fn.sum('calls').as('calls'), eb.fn.sum('credits').as('credits'), eb.fn.sum('errors').as('errors')];
+      const sums = (eb: any) => (['calls', 'credits', 'errors', 'bad_arguments', 'out_of_credits', 'rate_limited'] as const).map((c) => eb.fn.sum(c).as(c));
       const byTool = db
         .selectFrom('credits_usage_daily_tool')
         .where('workspace_id', '=', workspaceId)
@@ -86,15 +113,15 @@ export function analyticsService(store: Store) {
           .select(sums)
           .groupBy('client_id')
           .execute(),
-      ])) as [({ day: number } & UsageTotals)[], ({ tool: string } & UsageTotals)[], ({ client_id: string } & UsageTotals)[]];
+      ])) as [({ day: number } & CountsRow)[], ({ tool: string } & CountsRow)[], ({ client_id: string } & CountsRow)[]];
       const totals = zero();
       const days = new Map<number, UsageTotals>();
       for (let d = range.fromDay; d <= range.toDay; d++) days.set(d, zero());
       for (const r of dayRows) {
-        add(totals, r);
-        add(days.get(Number(r.day))!, r);
+        const t = totalsOf(r);
+        add(totals, t);
+        add(days.get(Number(r.day))!, t);
       }
-      const totalsOf = (r: { calls: number; credits: number; errors: number }) => ({ calls: Number(r.calls), credits: Number(r.credits), errors: Number(r.errors) });
       const sortedClients = clientRows.map((r) => [r.client_id, totalsOf(r)] as [string, UsageTotals]).sort(byCallsDesc);
       const report: UsageReport = {
         range: { from: formatDay(range.fromDay), to: formatDay(range.toDay), days: range.toDay - range.fromDay + 1 },

@@ -21,7 +21,7 @@ import { creditsTools } from './tools.ts';
 export { CreditsError } from './errors.ts';
 export type { LedgerEntry, LedgerPage } from './ledger.ts';
 export { MAX_GRANT } from './ledger.ts';
-export type { UsageReport, UsageTotals, SpendSummary } from './analytics.ts';
+export type { UsageReport, UsageTotals, UsageOutcomes, SpendSummary } from './analytics.ts';
 export type { Plan } from './plans.ts';
 export type { LimitHeadroom } from './rate-limit/limiter.ts';
 export { seedUsageDataset, type SeedUsageOptions, type SeedUsageResult } from './seed.ts';
@@ -55,7 +55,7 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
   const limiter = createRateLimiter(options.rateLimitBackend ?? chooseRateLimitBackend(store, config, logger));
   const resolver = planResolver(plans, ledger);
   const buyUrlFor = (ctx: Pick<ToolContext, 'workspaceSlug'>) => config.buyCreditsUrl ?? `${config.publicUrl}/dashboard/${encodeURIComponent(ctx.workspaceSlug)}`;
-  const metering = creditsMetering({ writer, limiter, plans: resolver, refundOnError: config.refundOnError, buyUrlFor });
+  const metering = creditsMetering({ writer, limiter, plans: resolver, refundOnError: config.refundOnError, buyUrlFor, logger });
   const tools = creditsTools({ ledger, analytics, plans: resolver, limiter, buyUrlFor });
 
   return {

@@ -1,5 +1,6 @@
-// Group commit for the per-call hot path. Every tool call's deduction, its ledger row and its usage roll-ups are
-// written in ONE transaction, shared with every other call that arrived while the previous batch was committing;
+// Group commit for the per-call hot path. Every tool call's deduction, its ledger row and its usage roll-ups (and the
+// counts of refused calls) are written in ONE transaction, shared with every other call that arrived while the
+// previous batch was committing;
 // each caller's promise resolves only after that transaction is durable (PostgreSQL: committed; SQLite: the WAL
 // synced, see src/store/sqlite-dialect.ts), so no call is ever acknowledged before its ledger row is on disk, and
 // one commit and one sync serve the whole batch.
@@ -37,9 +38,20 @@ export interface FailureRecord {
   at: number;
 }
 
+/** A call refused before metering: counted in the roll-ups (a call, zero credits), nothing spent. */
+export interface RefusalRecord {
+  workspaceId: string;
+  tool: string;
+  clientId: string;
+  outcome: 'bad_arguments' | 'rate_limited';
+  /** When the call arrived (epoch ms): it is counted in this day and hour. */
+  at: number;
+}
+
 type Op =
   | { kind: 'charge'; req: ChargeRequest; resolve: (o: ChargeOutcome) => void; reject: (e: unknown) => void }
-  | { kind: 'failure'; rec: FailureRecord; resolve: (o: ChargeOutcome) => void; reject: (e: unknown) => void };
+  | { kind: 'failure'; rec: FailureRecord; resolve: (o: ChargeOutcome) => void; reject: (e: unknown) => void }
+  | { kind: 'refusal'; rec: RefusalRecord; resolve: (o: ChargeOutcome) => void; reject: (e: unknown) => void };
 
 export interface LedgerWriterOptions {
   /** Most calls committed in one transaction. */
@@ -161,7 +173,8 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
   function applyBatch(batch: Op[]): Promise<ChargeOutcome[]> {
     return db.transaction().execute(async (trx: Kysely<CreditsTables>) => {
       const at = Date.now();
-      const workspaceIds = [...new Set(batch.map((op) => (op.kind === 'charge' ? op.req.workspaceId : op.rec.workspaceId)))].sort();
+      // Refusals touch no balance: their workspaces' rows are neither read nor locked.
+      const workspaceIds = [...new Set(batch.flatMap((op) => (op.kind === 'charge' ? [op.req.workspaceId] : op.kind === 'failure' ? [op.rec.workspaceId] : [])))].sort();
       const balances = new Map<string, number>();
       for (let i = 0; i < workspaceIds.length; i += 256) {
         const ids = workspaceIds.slice(i, i + 256);
@@ -180,8 +193,11 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
           const clientId = clip(r.clientId, 2048);
           const balance = balances.get(r.workspaceId);
           if (r.cost > 0) {
-            // Never below zero: a call that does not fit the balance is refused, not charged.
-            if (balance === undefined || balance < r.cost) return { ok: false, balance: balance ?? 0 };
+            // Never below zero: a call that does not fit the balance is refused, not charged (but counted).
+            if (balance === undefined || balance < r.cost) {
+              addUsage(r.workspaceId, r.at, tool, clientId, { calls: 1, credits: 0, errors: 0, outOfCredits: 1 });
+              return { ok: false, balance: balance ?? 0 };
+            }
             const after = balance - r.cost;
             balances.set(r.workspaceId, after);
             deltas.set(r.workspaceId, (deltas.get(r.workspaceId) ?? 0) - r.cost);
@@ -192,6 +208,12 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
           }
           addUsage(r.workspaceId, r.at, tool, clientId, { calls: 1, credits: r.cost, errors: 0 });
           return { ok: true, balance: balances.get(r.workspaceId) ?? null };
+        }
+        if (op.kind === 'refusal') {
+          const x = op.rec;
+          const refused = x.outcome === 'bad_arguments' ? { badArguments: 1 } : { rateLimited: 1 };
+          addUsage(x.workspaceId, x.at, clip(x.tool, 128), clip(x.clientId, 2048), { calls: 1, credits: 0, errors: 0, ...refused });
+          return { ok: true, balance: null };
         }
         const f = op.rec;
         const tool = clip(f.tool, 128);
@@ -239,6 +261,11 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
     recordFailure(rec: FailureRecord): Promise<void> {
       if (closed) return Promise.reject(new Error('the ledger writer is closed'));
       return new Promise((resolve, reject) => enqueue({ kind: 'failure', rec, resolve: () => resolve(), reject }));
+    },
+    /** Counts a refused call in the roll-ups, in the next group commit; resolves once durable. */
+    recordRefusal(rec: RefusalRecord): Promise<void> {
+      if (closed) return Promise.reject(new Error('the ledger writer is closed'));
+      return new Promise((resolve, reject) => enqueue({ kind: 'refusal', rec, resolve: () => resolve(), reject }));
     },
     /** Resolves when everything queued so far has been written. */
     async flush(): Promise<void> {

@@ -1,4 +1,5 @@
 import { after, before, test } from 'node:test';
+import type { Kysely } from 'kysely';
 import assert from 'node:assert/strict';
 import { createTestStore, forEachDialect } from '../../test/helpers/databases.ts';
 import type { Store } from '../store/store.ts';
@@ -7,6 +8,9 @@ import { loadConfig } from '../config/config.ts';
 import type { ToolContext, ToolDefinition } from '../tools/tool-types.ts';
 import { creditsModule, type Credits } from './index.ts';
 import { memoryBackend } from './rate-limit/memory.ts';
+import { createLedgerWriter } from './ledger-writer.ts';
+import type { CreditsTables } from './tables.ts';
+import { inEveryRollup, rollupSums, usageTotals as usage } from '../../test/helpers/usage.ts';
 
 const paid = (cost: number, name = 'paid_tool'): ToolDefinition => ({ name, description: 'x', inputSchema: { type: 'object' }, scope: 'mcp:write', cost, handler: async () => ({ content: [] }) });
 
@@ -87,7 +91,7 @@ forEachDialect('credits metering', (dialect) => {
     const [refund] = (await credits.listLedger(ws.id, { limit: 1 })).entries;
     assert.deepEqual([refund.reason, refund.amount, refund.requestId, refund.tool], ['refund', 2, 'req-fail', 'paid_tool']);
     const report = await credits.usageReport(ws.id);
-    assert.deepEqual(report.totals, { calls: 1, credits: 0, errors: 1 });
+    assert.deepEqual(report.totals, usage(1, 0, { toolError: 1 }));
   });
 
   test('with refundOnError off, a failed call stays charged but counts as an error', async () => {
@@ -97,7 +101,7 @@ forEachDialect('credits metering', (dialect) => {
     if (d.kind !== 'ok') throw new Error(d.kind);
     await credits.metering.finish(d.charge, paid(2), c, { ok: false, durationMs: 1 });
     assert.equal(await credits.getBalance(ws.id), 8);
-    assert.deepEqual((await credits.usageReport(ws.id)).totals, { calls: 1, credits: 2, errors: 1 });
+    assert.deepEqual((await credits.usageReport(ws.id)).totals, usage(1, 2, { toolError: 1 }));
   });
 
   test('free tools are counted in usage but never touch the ledger, even at a zero balance', async () => {
@@ -105,7 +109,7 @@ forEachDialect('credits metering', (dialect) => {
     const d = await credits.metering.begin(paid(0, 'free_tool'), ctx());
     assert.equal(d.kind, 'ok');
     assert.equal((await credits.listLedger(ws.id)).entries.length, 0);
-    assert.deepEqual((await credits.usageReport(ws.id)).byTool, [{ tool: 'free_tool', calls: 1, credits: 0, errors: 0 }]);
+    assert.deepEqual((await credits.usageReport(ws.id)).byTool, [{ tool: 'free_tool', ...usage(1, 0) }]);
   });
 
   test('rate limits: over the plan\'s per-minute quota the call is refused before any charge, with Retry-After and the policy', async () => {
@@ -120,6 +124,66 @@ forEachDialect('credits metering', (dialect) => {
     assert.deepEqual({ ...limited.rateLimit, policy: '', resetSeconds: 0 }, { policy: '', limit: 3, remaining: 0, resetSeconds: 0, windowSeconds: 60 });
     assert.match(limited.rateLimit.policy, /^(workspace|grant)$/);
     assert.equal(await credits.getBalance(ws.id), 97, 'refused calls are not charged');
+  });
+
+  test('every call to a known tool is counted by outcome (ok, tool error, bad arguments, out of credits, rate limited); refusals spend nothing', async () => {
+    const { credits, ws, ctx } = await setup({ TOLLGATE_RATE_LIMIT_PER_MINUTE: '3' }, 2);
+    const c = ctx();
+    const ok = await credits.metering.begin(paid(1), c);
+    if (ok.kind !== 'ok') throw new Error(ok.kind);
+    await credits.metering.finish(ok.charge, paid(1), c, { ok: true, durationMs: 1 });
+    const failed = await credits.metering.begin(paid(1), c);
+    if (failed.kind !== 'ok') throw new Error(failed.kind);
+    await credits.metering.finish(failed.charge, paid(1), c, { ok: false, durationMs: 1 });
+    assert.equal((await credits.metering.begin(paid(2), c)).kind, 'insufficient_credits');
+    await credits.metering.refuse(paid(1), c, 'bad_arguments');
+    assert.equal((await credits.metering.begin(paid(1), c)).kind, 'rate_limited');
+
+    assert.equal(await credits.getBalance(ws.id), 1);
+    assert.equal(await credits.sumLedger(ws.id), 1);
+    assert.deepEqual((await credits.listLedger(ws.id)).entries.map((e) => e.reason), ['refund', 'tool_call', 'tool_call', 'initial'], 'refusals write no ledger rows');
+    const report = await credits.usageReport(ws.id, { days: 1 });
+    const expected = usage(5, 1, { toolError: 1, outOfCredits: 1, badArguments: 1, rateLimited: 1 });
+    assert.deepEqual(report.totals, expected);
+    assert.deepEqual(report.byTool, [{ tool: 'paid_tool', ...expected }]);
+    assert.deepEqual(report.byClient, [{ clientId: 'client-a', ...expected }]);
+    assert.deepEqual(report.byDay.at(-1), { date: report.range.to, ...expected });
+    // The same counts in every roll-up grain (the hourly one included).
+    const table = { calls: 5, credits: 1, errors: 1, bad_arguments: 1, out_of_credits: 1, rate_limited: 1 };
+    assert.deepEqual(await rollupSums(store, ws.id), inEveryRollup(table));
+  });
+
+  test('refusals share the charges\' group commit: one transaction for a batch of charges, failures and refusals', async () => {
+    const { ws } = await setup({}, 3);
+    let transactions = 0;
+    const db = store.typed<CreditsTables>();
+    const counting: Store = {
+      ...store,
+      typed: <T,>() =>
+        new Proxy(db, {
+          get(target, prop) {
+            if (prop === 'transaction') return () => (transactions++, target.transaction());
+            const v = Reflect.get(target, prop, target);
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        }) as unknown as Kysely<T>,
+    };
+    const writer = createLedgerWriter(counting);
+    const at = Date.now();
+    const call = { workspaceId: ws.id, tool: 'batch_tool', userId: 'u', clientId: 'client-b', requestId: 'r', at };
+    const results = await Promise.all([
+      writer.deductCredits({ ...call, cost: 2 }),
+      writer.deductCredits({ ...call, cost: 2 }), // does not fit what is left: out of credits
+      writer.recordRefusal({ workspaceId: ws.id, tool: 'batch_tool', clientId: 'client-b', outcome: 'bad_arguments', at }),
+      writer.recordRefusal({ workspaceId: ws.id, tool: 'batch_tool', clientId: 'client-b', outcome: 'rate_limited', at }),
+      writer.recordRefusal({ workspaceId: ws.id, tool: 'batch_tool', clientId: 'client-b', outcome: 'rate_limited', at }),
+      writer.recordFailure({ workspaceId: ws.id, refund: 0, tool: 'batch_tool', userId: 'u', clientId: 'client-b', requestId: 'r', chargedAt: at, at }),
+    ]);
+    await writer.close();
+    assert.equal(transactions, 1, 'one transaction for the whole batch');
+    assert.deepEqual(results.slice(0, 2), [{ ok: true, balance: 1 }, { ok: false, balance: 1 }]);
+    const table = { calls: 5, credits: 2, errors: 1, bad_arguments: 1, out_of_credits: 1, rate_limited: 2 };
+    assert.deepEqual(await rollupSums(store, ws.id), inEveryRollup(table));
   });
 
   test('plans: a workspace moved to another plan gets its limits', async () => {

@@ -1,7 +1,9 @@
 // The credits module's side of the MCP metering seam: before a handler runs, count the call against the rate
 // limits, then deduct its cost (group-committed, durable before `begin` resolves); after it, book a failure and
-// refund it when configured.
-import type { Charge, Metering, MeteringDecision } from '../tools/metering.ts';
+// refund it when configured. Refused calls (bad arguments, rate limited, out of credits) are counted in the usage
+// roll-ups in the same group commit, at zero credits.
+import type { Charge, Metering, MeteringDecision, RefusalReason } from '../tools/metering.ts';
+import type { Logger } from '../util/logger.ts';
 import type { ToolContext, ToolDefinition } from '../tools/tool-types.ts';
 import { randomToken } from '../util/ids.ts';
 import type { LedgerWriter } from './ledger-writer.ts';
@@ -20,6 +22,7 @@ export interface CreditsMeteringDeps {
   plans: PlanResolver;
   refundOnError: boolean;
   buyUrlFor(ctx: Pick<ToolContext, 'workspaceSlug'>): string;
+  logger?: Logger;
 }
 
 export function creditsMetering(deps: CreditsMeteringDeps): Metering {
@@ -30,7 +33,13 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
     async begin(tool: ToolDefinition, ctx: ToolContext): Promise<MeteringDecision> {
       const plan = await deps.plans.planFor(ctx.workspaceId);
       const limit = await deps.limiter.checkRateLimit(plan, ctx.workspaceId, ctx.grantId);
-      if (!limit.allowed) return { kind: 'rate_limited', retryAfterSeconds: limit.retryAfterSeconds, rateLimit: limit.state };
+      if (!limit.allowed) {
+        // Counting the refusal must not turn a 429 into an internal error: a failed write is logged, the 429 stands.
+        await deps.writer
+          .recordRefusal({ workspaceId: ctx.workspaceId, tool: tool.name, clientId: ctx.clientId, outcome: 'rate_limited', at: Date.now() })
+          .catch((err: unknown) => deps.logger?.error({ requestId: ctx.requestId, tool: tool.name, err: { message: (err as Error)?.message } }, 'counting a rate-limited call failed'));
+        return { kind: 'rate_limited', retryAfterSeconds: limit.retryAfterSeconds, rateLimit: limit.state };
+      }
       const at = Date.now();
       const cost = Math.max(0, Math.floor(tool.cost));
       const outcome = await deps.writer.deductCredits({
@@ -45,6 +54,10 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
       if (!outcome.ok) return { kind: 'insufficient_credits', balance: outcome.balance, cost, buyUrl: deps.buyUrlFor(ctx) };
       const charge: MeteredCharge = { id: `${idPrefix}.${++sequence}`, cost, workspaceId: ctx.workspaceId, at };
       return { kind: 'ok', charge, rateLimit: limit.state };
+    },
+
+    async refuse(tool: ToolDefinition, ctx: ToolContext, reason: RefusalReason): Promise<void> {
+      await deps.writer.recordRefusal({ workspaceId: ctx.workspaceId, tool: tool.name, clientId: ctx.clientId, outcome: reason, at: Date.now() });
     },
 
     async finish(charge: Charge, tool: ToolDefinition, ctx: ToolContext, outcome: { ok: boolean; durationMs: number }): Promise<void> {

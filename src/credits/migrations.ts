@@ -91,4 +91,15 @@ export const creditsMigrations: Migration[] = [
       await db.schema.createIndex('credits_rate_counters_window_idx').on('credits_rate_counters').column('window_start').execute();
     },
   },
+  {
+    // Refused calls are counted too, by outcome; existing rows get 0 (they hold only ok calls and tool errors).
+    name: '0301_credits_usage_outcomes',
+    async up(db) {
+      for (const table of ['credits_usage_daily', 'credits_usage_daily_tool', 'credits_usage_daily_client', 'credits_usage_hourly']) {
+        for (const column of ['bad_arguments', 'out_of_credits', 'rate_limited']) {
+          await db.schema.alterTable(table).addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+        }
+      }
+    },
+  },
 ];

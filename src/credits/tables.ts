@@ -31,46 +31,48 @@ export interface LedgerTable {
   created_at: number;
 }
 
+/**
+ * The counts every usage roll-up row carries. `calls` is every `tools/call` that reached a known tool; `errors` the
+ * tool errors among them; the three refusal counts (migration 0301, 0 in older rows) the calls refused before the
+ * handler ran. ok = calls − errors − bad_arguments − out_of_credits − rate_limited.
+ */
+export interface UsageCounts {
+  calls: number;
+  credits: number;
+  errors: number;
+  bad_arguments: number;
+  out_of_credits: number;
+  rate_limited: number;
+}
+
 /** Usage roll-up per UTC day × tool × client, updated in the same transaction as the ledger. */
-export interface UsageDailyTable {
+export interface UsageDailyTable extends UsageCounts {
   workspace_id: string;
   /** Days since the Unix epoch (UTC). */
   day: number;
   tool: string;
   client_id: string;
-  calls: number;
-  credits: number;
-  errors: number;
 }
 
 /** The same usage summed over clients (per-tool answers read these few rows). */
-export interface UsageDailyToolTable {
+export interface UsageDailyToolTable extends UsageCounts {
   workspace_id: string;
   day: number;
   tool: string;
-  calls: number;
-  credits: number;
-  errors: number;
 }
 
 /** The same usage summed over tools (per-client answers read these few rows). */
-export interface UsageDailyClientTable {
+export interface UsageDailyClientTable extends UsageCounts {
   workspace_id: string;
   day: number;
   client_id: string;
-  calls: number;
-  credits: number;
-  errors: number;
 }
 
 /** Usage roll-up per UTC hour (for "spend in the last 24 hours" without scanning the ledger). */
-export interface UsageHourlyTable {
+export interface UsageHourlyTable extends UsageCounts {
   workspace_id: string;
   /** Hours since the Unix epoch. */
   hour: number;
-  calls: number;
-  credits: number;
-  errors: number;
 }
 
 /** Payment webhooks already applied, by idempotency key: a replay is a no-op. */

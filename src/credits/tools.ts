@@ -17,10 +17,16 @@ export interface CreditsToolDeps {
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
+const outcomesSchema = {
+  type: 'object',
+  description: 'Every call that reached a known tool, by outcome (they sum to calls).',
+  properties: { ok: { type: 'integer' }, toolError: { type: 'integer' }, badArguments: { type: 'integer' }, outOfCredits: { type: 'integer' }, rateLimited: { type: 'integer' } },
+  required: ['ok', 'toolError', 'badArguments', 'outOfCredits', 'rateLimited'],
+};
 const totalsSchema = {
   type: 'object',
-  properties: { calls: { type: 'integer' }, credits: { type: 'integer' }, errors: { type: 'integer' } },
-  required: ['calls', 'credits', 'errors'],
+  properties: { calls: { type: 'integer' }, credits: { type: 'integer' }, errors: { type: 'integer', description: 'Calls that did not end ok.' }, outcomes: outcomesSchema },
+  required: ['calls', 'credits', 'errors', 'outcomes'],
 };
 const limitSchema = {
   type: 'object',
@@ -69,7 +75,7 @@ export function creditsTools(deps: CreditsToolDeps): ToolDefinition[] {
     name: 'get_account_analytics',
     title: 'Account analytics',
     description:
-      `Usage of this workspace over a date range (the last 30 days by default): calls, credits and errors per day, per tool and per client, and the rate-limit headroom (limit, remaining, seconds until reset). Dates are UTC. Free.`,
+      `Usage of this workspace over a date range (the last 30 days by default): calls, credits and errors per day, per tool and per client, every call counted by outcome (ok, tool error, bad arguments, out of credits, rate limited), and the rate-limit headroom (limit, remaining, seconds until reset). Dates are UTC. Free.`,
     inputSchema: {
       type: 'object',
       properties: {
@@ -112,8 +118,10 @@ export function creditsTools(deps: CreditsToolDeps): ToolDefinition[] {
       const rateLimit = Object.fromEntries(headroom.map(({ name, ...h }) => [name, h]));
       const ws = headroom[0];
       const topTools = report.byTool.slice(0, 3).map((t) => `${t.tool} (${n(t.calls)})`).join(', ') || 'none';
+      const o = report.totals.outcomes;
+      const breakdown = `${n(o.ok)} ok, ${n(o.toolError)} tool errors, ${n(o.badArguments)} bad arguments, ${n(o.outOfCredits)} out of credits, ${n(o.rateLimited)} rate limited`;
       return result(
-        `Workspace ${ctx.workspaceSlug}, ${report.range.from} to ${report.range.to} (UTC): ${n(report.totals.calls)} calls, ${n(report.totals.credits)} credits, ${n(report.totals.errors)} errors. ` +
+        `Workspace ${ctx.workspaceSlug}, ${report.range.from} to ${report.range.to} (UTC): ${n(report.totals.calls)} calls (${breakdown}), ${n(report.totals.credits)} credits, ${n(report.totals.errors)} errors. ` +
           `Top tools: ${topTools}. Rate limit: ${n(ws.remaining)} of ${n(ws.limit)} calls left this minute, resets in ${ws.resetSeconds} s.`,
         { workspace: ctx.workspaceSlug, ...report, rateLimit },
       );

@@ -71,6 +71,16 @@ function checkParamHeaders(tool: RegisteredTool, args: Record<string, unknown>, 
   return undefined;
 }
 
+/** Counts a call refused for its arguments in usage, then answers it; a failure to count never loses the answer. */
+async function countBadArguments(metering: Metering, tool: RegisteredTool, toolCtx: ToolContext, ctx: CallContext, answer: Outcome): Promise<Outcome> {
+  try {
+    await metering.refuse(tool.def, toolCtx, 'bad_arguments');
+  } catch (err) {
+    ctx.logger.error({ requestId: ctx.requestId, tool: tool.def.name, err: { message: (err as Error).message } }, 'counting a refused call failed');
+  }
+  return answer;
+}
+
 export async function callTool(deps: ToolCallDeps, id: string | number, params: Params | undefined, ctx: CallContext, modern: boolean): Promise<Outcome> {
   // 1. Which tool. MCP: an unknown tool is -32602.
   const name = params?.name;
@@ -88,18 +98,7 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   }
 
   // 3. Arguments: an object, matching the tool's schema. MCP 2025-11-25: validation failures are tool execution
-  //    errors (isError), so the model can correct itself; nothing is charged.
-  const args = params?.arguments === undefined ? {} : params.arguments;
-  if (!isObject(args)) return inBand(invalidParams('params.arguments must be an object'));
-  if (modern && tool.headerParams.length) {
-    const refused = checkParamHeaders(tool, args, ctx);
-    if (refused) return refused;
-  }
-  if (!tool.validate(args)) {
-    return { kind: 'result', json: toolResultJson(errorResult(`Invalid arguments for ${name}: ${describeArgumentErrors(tool.validate.errors)}`), modern) };
-  }
-
-  // 4. Metering: rate limits and credits, before the handler runs.
+  //    errors (isError), so the model can correct itself; nothing is charged, but the call is counted.
   const toolCtx: ToolContext = {
     userId: ctx.token.userId,
     workspaceId: ctx.workspace.id,
@@ -110,6 +109,18 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     requestId: ctx.requestId,
   };
   const metering = deps.metering;
+  const args = params?.arguments === undefined ? {} : params.arguments;
+  if (!isObject(args)) return countBadArguments(metering, tool, toolCtx, ctx, inBand(invalidParams('params.arguments must be an object')));
+  if (modern && tool.headerParams.length) {
+    const refused = checkParamHeaders(tool, args, ctx);
+    if (refused) return countBadArguments(metering, tool, toolCtx, ctx, refused);
+  }
+  if (!tool.validate(args)) {
+    const text = `Invalid arguments for ${name}: ${describeArgumentErrors(tool.validate.errors)}`;
+    return countBadArguments(metering, tool, toolCtx, ctx, { kind: 'result', json: toolResultJson(errorResult(text), modern) });
+  }
+
+  // 4. Metering: rate limits and credits, before the handler runs.
   let decision;
   try {
     decision = await metering.begin(tool.def, toolCtx);

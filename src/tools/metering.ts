@@ -29,20 +29,27 @@ export interface Charge {
   readonly cost: number;
 }
 
+/** Why a call to a known tool was refused before `begin` (the only such refusal that is counted). */
+export type RefusalReason = 'bad_arguments';
+
 /**
  * How the dispatcher (src/mcp/tool-call.ts) uses it: `begin` runs once per `tools/call`, after the token's scope and
- * the arguments have been checked (a refused or invalid call is never metered), and is read from `services.metering`
+ * the arguments have been checked (a refused or invalid call is never charged), and is read from `services.metering`
  * on every call. `rate_limited` becomes HTTP 429; `insufficient_credits` an in-band tool error; `ok` runs the handler
  * and then awaits `finish` exactly once (`ok: false` when the handler threw or returned `isError`). A `begin` that
  * throws is answered with JSON-RPC -32603 and nothing runs; a `finish` that throws is logged, the answer still sent.
+ * A call whose arguments are refused is not begun; `refuse` is awaited once instead, so that usage counts it (a throw
+ * is logged, the refusal still sent). Unknown tools and scope refusals reach neither.
  */
 export interface Metering {
   begin(tool: ToolDefinition, ctx: ToolContext): Promise<MeteringDecision>;
   finish(charge: Charge, tool: ToolDefinition, ctx: ToolContext, outcome: { ok: boolean; durationMs: number }): Promise<void>;
+  refuse(tool: ToolDefinition, ctx: ToolContext, reason: RefusalReason): Promise<void>;
 }
 
 /** Charges nothing and limits nothing: what the dispatcher uses when no credits module is wired in. */
 export const freeMetering: Metering = {
   begin: async (tool) => ({ kind: 'ok', charge: { id: '', cost: tool.cost } }),
   finish: async () => {},
+  refuse: async () => {},
 };

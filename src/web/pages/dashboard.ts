@@ -1,5 +1,5 @@
-// A workspace's overview: balance and plan, where to connect, and usage charts (calls and credits per day, per tool
-// and per client). Charts are drawn by /static/charts.js with uPlot; the tables under them carry the same numbers.
+// A workspace's overview: balance and plan, where to connect, and usage charts (calls, credits and errors per day;
+// calls and credits per tool and per client); errors are every call that did not end ok, broken down by outcome. Charts are drawn by /static/charts.js with uPlot; the tables under them carry the same numbers.
 import type { Hono } from 'hono';
 import { html, raw } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
@@ -54,6 +54,7 @@ async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess):
     days: report.byDay.map((d) => d.date),
     calls: report.byDay.map((d) => d.calls),
     credits: report.byDay.map((d) => d.credits),
+    errors: report.byDay.map((d) => d.errors),
     tools: { names: report.byTool.slice(0, CHART_BARS).map((t) => t.tool), calls: report.byTool.slice(0, CHART_BARS).map((t) => t.calls), credits: report.byTool.slice(0, CHART_BARS).map((t) => t.credits) },
     clients: { names: report.byClient.slice(0, CHART_BARS).map((r) => clientLabel(r.clientId)), calls: report.byClient.slice(0, CHART_BARS).map((r) => r.calls), credits: report.byClient.slice(0, CHART_BARS).map((r) => r.credits) },
   };
@@ -62,6 +63,14 @@ async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess):
   const chart = (kind: string, label: string) =>
     charts ? html`<div class="chart" data-chart="${kind}" role="img" aria-label="${label}"><p class="muted small">Loading the chart…</p></div>` : '';
   const legend = charts ? html`<div class="chart-legend" aria-hidden="true"><span>Calls</span><span class="s2">Credits</span></div>` : '';
+  const dailyLegend = charts ? html`<div class="chart-legend" aria-hidden="true"><span>Calls</span><span class="s2">Credits</span><span class="s3">Errors</span></div>` : '';
+  const o = report.totals.outcomes;
+  const errorOutcomes = [
+    [o.toolError, 'tool error', 'tool errors'],
+    [o.badArguments, 'bad arguments', 'bad arguments'],
+    [o.outOfCredits, 'out of credits', 'out of credits'],
+    [o.rateLimited, 'rate limited', 'rate limited'],
+  ] as const;
   const mcpUrl = workspaceResourceUrl(services.config.publicUrl, ws.slug);
   const low = account.balance === 0;
 
@@ -90,12 +99,12 @@ async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess):
     <section class="stats" aria-label="Totals for the period">
       <div class="stat"><div class="label">Calls</div><div class="value">${formatNumber(report.totals.calls)}</div></div>
       <div class="stat"><div class="label">Credits</div><div class="value">${formatNumber(report.totals.credits)}</div></div>
-      <div class="stat"><div class="label">Errors</div><div class="value">${formatNumber(report.totals.errors)}</div></div>
+      <div class="stat"><div class="label">Errors</div><div class="value" id="errors">${formatNumber(report.totals.errors)}</div><div class="sub" id="error-outcomes">${errorOutcomes.map(([count, one, many], i) => `${i ? ' · ' : ''}${formatNumber(count)} ${count === 1 ? one : many}`).join('')}</div></div>
     </section>
     <section class="panel" aria-labelledby="daily-h">
       <h2 id="daily-h">Calls and credits per day</h2>
-      ${chart('daily', `Calls and credits per day for the last ${days} days`)}
-      ${legend}
+      ${chart('daily', `Calls, credits and errors per day for the last ${days} days`)}
+      ${dailyLegend}
       <details class="more"><summary>Show the numbers</summary>
         ${usageTable('Calls and credits per day', 'Day (UTC)', report.byDay.filter((d) => d.calls || d.credits || d.errors).reverse().map((d) => ({ label: d.date, totals: d })))}
       </details>

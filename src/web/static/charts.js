@@ -12,6 +12,7 @@
   var color = function (name, fallback) { return (css.getPropertyValue(name) || fallback).trim(); };
   var c1 = color('--chart-1', '#1f4fc4');
   var c2 = color('--chart-2', '#c2410c');
+  var c3 = color('--danger', '#b3261e');
   var muted = color('--muted', '#555a63');
   var grid = color('--line', '#d5d9e0');
   var fmt = function (n) { return n == null ? '' : Number(n).toLocaleString('en-US'); };
@@ -34,9 +35,11 @@
         {},
         { label: 'Calls', scale: 'calls', stroke: c1, fill: c1, paths: uPlot.paths.bars({ size: [0.7, 24] }), points: { show: false }, value: function (u, v) { return fmt(v); } },
         { label: 'Credits', scale: 'credits', stroke: c2, width: 2, points: { size: 5, fill: c2 }, value: function (u, v) { return fmt(v); } },
+        // Calls that did not end ok (tool errors and refusals), on the calls scale.
+        { label: 'Errors', scale: 'calls', stroke: c3, width: 2, dash: [4, 3], points: { size: 4, fill: c3 }, value: function (u, v) { return fmt(v); } },
       ],
       axes: [axis({}), axis({ scale: 'calls', values: function (u, vs) { return vs.map(fmt); }, size: 60 }), axis({ scale: 'credits', side: 1, grid: { show: false }, values: function (u, vs) { return vs.map(fmt); }, size: 60 })],
-    }, [xs, data.calls, data.credits], el);
+    }, [xs, data.calls, data.credits, data.errors || data.days.map(function () { return 0; })], el);
   }
 
   function bars(el, group) {
