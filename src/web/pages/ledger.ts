@@ -4,7 +4,7 @@ import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
 import type { Services } from '../../services.ts';
 import type { LedgerEntry } from '../../credits/index.ts';
-import { workspacePage, wsPath } from '../components.ts';
+import { identCode, workspacePage, wsPath } from '../components.ts';
 import { formatNumber, formatSigned, timeTag } from '../format.ts';
 import { requireMember } from '../page-context.ts';
 
@@ -36,7 +36,7 @@ export function mountLedger(app: Hono<AppEnv>, services: Services): void {
     const rows = page.entries.map(
       (e) => html`<tr>
         <td>${timeTag(e.createdAt)}</td>
-        <td>${REASONS[e.reason] ?? e.reason}${e.tool ? html` <code>${e.tool}</code>` : ''}${e.description ? html`<div class="muted small">${e.description}</div>` : ''}</td>
+        <td>${REASONS[e.reason] ?? e.reason}${e.tool ? html` ${identCode(e.tool)}` : ''}${e.description ? html`<div class="muted small">${e.description}</div>` : ''}</td>
         <td>${e.clientId ? names.get(e.clientId) : html`<span class="muted">—</span>`}</td>
         <td class="num ${e.amount > 0 ? 'pos' : e.amount < 0 ? 'neg' : ''}">${formatSigned(e.amount)}</td>
         <td class="num">${formatNumber(e.balanceAfter)}</td>
