@@ -290,7 +290,8 @@ describe('Web UI in a browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMI
     const weights: Record<string, number> = {};
     for (const p of pages) weights[p.slice(0, 40)] = await weigh(signedIn, srv.url + p);
     await page.goto(`${srv.url}/dashboard/demo`, { waitUntil: 'load' });
-    assert.equal(await page.locator('[data-chart] canvas').count(), 3, 'three uPlot charts drawn');
+    assert.equal(await page.locator('[data-chart] canvas').count(), 1, 'the per-day uPlot chart drawn');
+    assert.equal(await page.locator('[data-chart].hbars').count(), 2, 'the per-tool and per-client bars drawn');
     await shot(page, 'dashboard', true);
     // Signed out: the sign-in page.
     const fresh = await open();

@@ -78,10 +78,35 @@ export function plainPage(c: Ctx, signedIn: SignedIn, p: { title: string; body: 
   });
 }
 
+/** A URL piece this long fits a phone's line, so it is kept whole (no break at its `-`); longer ones may break. */
+const URL_PIECE_KEPT = 24;
+
+/**
+ * A URL in `<code>` that wraps after a `/` or `.` (a `<wbr>` there; none inside `//`) before anywhere else, so a long
+ * URL does not break mid-word on a phone: a short piece with a hyphen or other break point is kept whole, and only a
+ * piece too long for the line breaks inside (`overflow-wrap: anywhere`, the last resort). `<wbr>` and spans add no
+ * text: copying the element copies the URL.
+ */
+export function urlCode(url: string, id?: string): Html {
+  const pieces = url.split(/(?<=[/.](?!\/))/);
+  const piece = (p: string) => (p.length <= URL_PIECE_KEPT && /[^\w./:]/.test(p) ? html`<span class="nobr">${p}</span>` : p);
+  return html`<code class="url"${id ? html` id="${id}"` : ''}>${pieces.map((p, i) => html`${i ? html`<wbr />` : ''}${piece(p)}`)}</code>`;
+}
+
+/** A tool (or other) name in `<code>` that wraps after `_`, `-`, `.` or `/` before anywhere else. */
+export function identCode(name: string): Html {
+  return html`<code class="ident">${name.split(/(?<=[_\-./])/).map((p, i) => html`${i ? html`<wbr />` : ''}${p}`)}</code>`;
+}
+
+/** OAuth scopes, each unbreakable, wrapping only between scopes. */
+export function scopeList(scopes: string[]): Html {
+  return html`${scopes.map((s, i) => html`${i ? ' ' : ''}<code class="scope">${s}</code>`)}`;
+}
+
 /** A value shown once with a copy button (the button appears only when the script runs). */
 export function secretBox(id: string, value: string): Html {
   return html`<div class="secret">
-      <code id="${id}">${value}</code>
+      ${/^https?:\/\//.test(value) ? urlCode(value, id) : html`<code id="${id}">${value}</code>`}
       <button type="button" class="small" data-copy-target="${id}" aria-describedby="${id}-status" hidden>Copy</button>
       <span class="copy-status" id="${id}-status" role="status"></span>
     </div>`;

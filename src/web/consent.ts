@@ -21,6 +21,7 @@ import {
 } from '../oauth/index.ts';
 import { CSRF_FIELD } from './csrf.ts';
 import type { PageDeps } from './deps.ts';
+import { urlCode } from './components.ts';
 import { layout, messagePage, type Html } from './layout.ts';
 import { readSession } from './session.ts';
 
@@ -87,7 +88,7 @@ export function renderConsentPage(p: ConsentPageProps): Html {
       <p>If you approve, it will be able to:</p>
       <ul class="scopes">${p.scopes.map((s) => html`<li>${describeScope(s)}</li>`)}</ul>
       <dl class="facts">
-        <dt>MCP server</dt><dd>${p.resource ?? 'the workspace you choose below'}</dd>
+        <dt>MCP server</dt><dd>${p.resource ? urlCode(p.resource) : 'the workspace you choose below'}</dd>
         ${p.workspace ? html`<dt>Workspace</dt><dd>${p.workspace.name} (${p.workspace.slug})</dd>` : ''}
       </dl>
       ${p.blocked ? html`<p class="message" role="alert">${p.blocked}</p>` : ''}

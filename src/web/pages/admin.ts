@@ -170,17 +170,17 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
         <p class="muted small">Every registered client, newest first${total > clients.length ? `: the ${formatNumber(clients.length)} newest of ${formatNumber(total)}` : ''}. Apps that describe themselves with a client ID metadata document are not registered and do not appear here. Deleting a client revokes every grant it holds at once; a self-registered app can register again.</p>
         <nav aria-label="Filter clients"><ul class="tabs">${CLIENT_FILTERS.map((f) => html`<li><a href="/admin/clients${f.kind ? `?kind=${f.kind}` : ''}" ${f === filter ? html`aria-current="page"` : ''}>${f.label}</a></li>`)}</ul></nav>
         ${clients.length
-          ? html`<div class="table-wrap"><table>
+          ? html`<div class="table-wrap"><table class="stack">
               <caption class="visually-hidden">Registered OAuth clients</caption>
               <thead><tr><th scope="col">Name</th><th scope="col">Client id</th><th scope="col">Authentication</th><th scope="col">Redirects to</th><th scope="col">Created</th><th scope="col">First authorized</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
               <tbody>${clients.map(
                 (cl) => html`<tr>
                   <td>${cl.name} ${kindBadge(cl.clientId, cl.kind)}</td>
-                  <td><code>${cl.clientId}</code></td>
-                  <td>${cl.tokenEndpointAuthMethod}</td>
-                  <td>${hostsOf(cl.redirectUris).map((h, i) => html`${i ? ', ' : ''}${h}`)}</td>
-                  <td>${timeTag(cl.createdAt)}</td>
-                  <td>${timeTag(cl.firstGrantAt, 'never')}</td>
+                  <td data-label="Client id"><code>${cl.clientId}</code></td>
+                  <td data-label="Authentication">${cl.tokenEndpointAuthMethod}</td>
+                  <td data-label="Redirects to">${hostsOf(cl.redirectUris).map((h, i) => html`${i ? ', ' : ''}${h}`)}</td>
+                  <td data-label="Created">${timeTag(cl.createdAt)}</td>
+                  <td data-label="First authorized">${timeTag(cl.firstGrantAt, 'never')}</td>
                   <td>${confirmForm({ action: `/admin/clients/${cl.clientId}/delete`, csrf: op.csrf, confirm: `Delete ${cl.name}? Every app using it loses access at once.`, label: html`Delete<span class="visually-hidden"> ${cl.name}</span>`, buttonClass: 'danger' })}</td>
                 </tr>`,
               )}</tbody>

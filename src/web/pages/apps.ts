@@ -6,7 +6,7 @@ import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
 import type { PageDeps } from '../deps.ts';
 import type { WorkspaceGrant } from '../../oauth/index.ts';
-import { confirmForm, doneFlash, workspacePage, wsPath } from '../components.ts';
+import { confirmForm, doneFlash, scopeList, urlCode, workspacePage, wsPath } from '../components.ts';
 import { agoTag, timeTag } from '../format.ts';
 import { canManage, isPlainText, notFoundPage, readPostForm, requireMember, type MemberAccess } from '../page-context.ts';
 import { renderConnectionLog, visibleEvents } from './connection-log.ts';
@@ -36,11 +36,11 @@ export function mountApps(app: Hono<AppEnv>, services: PageDeps): void {
       const mayRevoke = manage || g.userId === access.user.id;
       return html`<tr>
         <td><a href="${logLink(access, g.clientId)}">${g.clientName}</a> <span class="badge ${g.clientKind === 'dynamic' ? 'warn' : ''}">${KIND_BADGE[g.clientKind]}</span></td>
-        <td>${emails.get(g.userId)}</td>
-        <td>${g.scopes.map((s, i) => html`${i ? ' ' : ''}<code>${s}</code>`)}</td>
-        <td><code>${g.resource}</code></td>
-        <td>${timeTag(g.createdAt)}</td>
-        <td>${agoTag(g.lastUsedAt)}</td>
+        <td data-label="Connected by">${emails.get(g.userId)}</td>
+        <td data-label="Scopes">${scopeList(g.scopes)}</td>
+        <td data-label="MCP server">${urlCode(g.resource)}</td>
+        <td data-label="Connected">${timeTag(g.createdAt)}</td>
+        <td data-label="Last used">${agoTag(g.lastUsedAt)}</td>
         <td>${mayRevoke
           ? confirmForm({
               action: wsPath(access.workspace, `/apps/${encodeURIComponent(g.id)}/revoke`),
@@ -57,7 +57,7 @@ export function mountApps(app: Hono<AppEnv>, services: PageDeps): void {
         <h2 id="apps-h">Connected apps</h2>
         <p class="muted small">Apps people in this workspace have approved. Revoking one ends its access on its next request; the app has to be authorized again to come back.</p>
         ${active.length
-          ? html`<div class="table-wrap"><table>
+          ? html`<div class="table-wrap"><table class="stack">
               <caption class="visually-hidden">Connected apps</caption>
               <thead><tr><th scope="col">App</th><th scope="col">Connected by</th><th scope="col">Scopes</th><th scope="col">MCP server</th><th scope="col">Connected</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
               <tbody>${activeRows}</tbody>
@@ -67,9 +67,9 @@ export function mountApps(app: Hono<AppEnv>, services: PageDeps): void {
       ${revoked.length
         ? html`<section class="panel" aria-labelledby="revoked-h">
             <h2 id="revoked-h">Recently revoked</h2>
-            <div class="table-wrap"><table>
+            <div class="table-wrap"><table class="stack">
               <thead><tr><th scope="col">App</th><th scope="col">Connected by</th><th scope="col">Revoked</th><th scope="col">Why</th></tr></thead>
-              <tbody>${revoked.map((g) => html`<tr><td><a href="${logLink(access, g.clientId)}">${g.clientName}</a></td><td>${emails.get(g.userId)}</td><td>${timeTag(g.revokedAt)}</td><td>${g.revokedReason ?? ''}</td></tr>`)}</tbody>
+              <tbody>${revoked.map((g) => html`<tr><td><a href="${logLink(access, g.clientId)}">${g.clientName}</a></td><td data-label="Connected by">${emails.get(g.userId)}</td><td data-label="Revoked">${timeTag(g.revokedAt)}</td><td data-label="Why">${g.revokedReason ?? ''}</td></tr>`)}</tbody>
             </table></div>
           </section>`
         : ''}`;

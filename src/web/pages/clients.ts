@@ -6,7 +6,7 @@ import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
 import type { PageDeps } from '../deps.ts';
 import { OAuthError, validateClientMetadata, type OAuthClient } from '../../oauth/index.ts';
-import { confirmForm, csrfField, doneFlash, secretBox, workspacePage, wsPath, type Flash } from '../components.ts';
+import { confirmForm, csrfField, doneFlash, secretBox, urlCode, workspacePage, wsPath, type Flash } from '../components.ts';
 import { formatUtc, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { canManage, notFoundPage, readPostForm, requireMember, textField, type Ctx, type MemberAccess } from '../page-context.ts';
@@ -53,17 +53,17 @@ async function renderList(c: Ctx, services: PageDeps, access: MemberAccess, extr
       <h2 id="clients-h">OAuth clients</h2>
       <p class="muted small">Clients created for this workspace. Apps that registered themselves or were approved by members are under <a href="${wsPath(access.workspace, '/apps')}">Connected apps</a>.</p>
       ${clients.length
-        ? html`<div class="table-wrap"><table>
+        ? html`<div class="table-wrap"><table class="stack">
             <caption class="visually-hidden">OAuth clients of this workspace</caption>
             <thead><tr><th scope="col">Name</th><th scope="col">Client id</th><th scope="col">Authentication</th><th scope="col">Redirect URIs</th><th scope="col">Created</th></tr></thead>
             <tbody>
               ${clients.map(
                 (cl) => html`<tr>
                   <td><a href="${wsPath(access.workspace, `/clients/${cl.clientId}`)}">${cl.name}</a></td>
-                  <td><code>${cl.clientId}</code></td>
-                  <td>${cl.tokenEndpointAuthMethod}</td>
-                  <td>${cl.redirectUris.map((u, i) => html`${i ? html`<br />` : ''}<code>${u}</code>`)}</td>
-                  <td>${timeTag(cl.createdAt)}</td>
+                  <td data-label="Client id"><code>${cl.clientId}</code></td>
+                  <td data-label="Authentication">${cl.tokenEndpointAuthMethod}</td>
+                  <td data-label="Redirect URIs">${cl.redirectUris.map((u, i) => html`${i ? html`<br />` : ''}${urlCode(u)}`)}</td>
+                  <td data-label="Created">${timeTag(cl.createdAt)}</td>
                 </tr>`,
               )}
             </tbody>
@@ -146,7 +146,7 @@ export function mountClients(app: Hono<AppEnv>, services: PageDeps): void {
         <dl class="facts">
           <dt>Client id</dt><dd><code>${client.clientId}</code></dd>
           <dt>Authentication</dt><dd>${client.tokenEndpointAuthMethod}</dd>
-          <dt>Redirect URIs</dt><dd>${client.redirectUris.map((u, i) => html`${i ? html`<br />` : ''}<code>${u}</code>`)}</dd>
+          <dt>Redirect URIs</dt><dd>${client.redirectUris.map((u, i) => html`${i ? html`<br />` : ''}${urlCode(u)}`)}</dd>
           <dt>Created</dt><dd>${timeTag(client.createdAt)}</dd>
           <dt>First authorized</dt><dd>${timeTag(client.firstGrantAt, 'not yet')}</dd>
         </dl>

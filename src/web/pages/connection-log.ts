@@ -30,17 +30,17 @@ export async function visibleEvents(services: PageDeps, clientId: string, worksp
 
 export function renderConnectionLog(events: ClientEvent[]): Html {
   if (!events.length) return html`<p class="empty">Nothing logged for this client yet.</p>`;
-  return html`<div class="table-wrap"><table>
+  return html`<div class="table-wrap"><table class="stack">
       <caption class="visually-hidden">Connection log, newest first</caption>
       <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Details</th><th scope="col">Request id</th></tr></thead>
       <tbody>
         ${events.map((e) => {
           const kind = KINDS[e.kind] ?? { label: e.kind };
           return html`<tr>
-            <td title="${formatUtc(e.createdAt)}">${agoTag(e.createdAt)}</td>
-            <td>${kind.error ? html`<span class="badge warn">${kind.label}</span>` : kind.label}</td>
-            <td>${e.detail}</td>
-            <td>${e.requestId ? html`<code>${e.requestId}</code>` : ''}</td>
+            <td data-label="When" title="${formatUtc(e.createdAt)}">${agoTag(e.createdAt)}</td>
+            <td data-label="Event">${kind.error ? html`<span class="badge warn">${kind.label}</span>` : kind.label}</td>
+            <td data-label="Details">${e.detail}</td>
+            <td data-label="Request id">${e.requestId ? html`<code>${e.requestId}</code>` : ''}</td>
           </tr>`;
         })}
       </tbody>

@@ -7,7 +7,7 @@ import type { PageDeps } from '../deps.ts';
 import type { UsageReport, UsageTotals } from '../../credits/index.ts';
 import { sharedResourceUrl, workspaceResourceUrl } from '../../oauth/index.ts';
 import { assetUrl, hasAsset } from '../assets.ts';
-import { secretBox, workspacePage, wsPath } from '../components.ts';
+import { identCode, secretBox, urlCode, workspacePage, wsPath } from '../components.ts';
 import { formatNumber } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { requireMember, type MemberAccess, type Ctx } from '../page-context.ts';
@@ -38,6 +38,17 @@ async function clientNames(services: PageDeps, report: UsageReport): Promise<Map
   return names;
 }
 
+/** Instead of charts with nothing on them: what to do to see usage here. */
+function emptyUsage(ws: MemberAccess['workspace'], days: number, usedEver: boolean): Html {
+  return html`<section class="panel empty-state" aria-labelledby="usage-empty-h">
+      <h2 id="usage-empty-h">${usedEver ? `No usage in the last ${days} days` : 'No usage yet'}</h2>
+      <p>${usedEver ? 'No tool calls in this period, so there is nothing to chart.' : 'No app has called a tool in this workspace yet.'}
+        Give an MCP client the MCP URL above (under <a href="#connect-h">Connect an app</a>); once it calls tools, the calls
+        and the credits they cost per day, per tool and per client appear here.</p>
+      ${usedEver ? html`<p><a href="${wsPath(ws)}?days=90">Show the last 90 days</a></p>` : ''}
+    </section>`;
+}
+
 async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess): Promise<Html> {
   const ws = access.workspace;
   const asked = Number(c.req.query('days'));
@@ -48,6 +59,8 @@ async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess):
     services.credits.spendSummary(ws.id),
     services.credits.usageReport(ws.id, { days }),
   ]);
+  // An empty period: is there any usage at all (in the longest range), to say "yet" only when there is none.
+  const usedEver = report.totals.calls > 0 || (days < 90 && (await services.credits.usageReport(ws.id, { days: 90 })).totals.calls > 0);
   const names = await clientNames(services, report);
   const clientLabel = (id: string) => names.get(id) ?? id;
   const chartData = {
@@ -87,7 +100,7 @@ async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess):
       <h2 id="connect-h">Connect an app</h2>
       <p>Give an MCP client (Claude, ChatGPT, Cursor, VS Code, …) this URL; it signs in through Tollgate on its own.</p>
       ${secretBox('mcp-url', mcpUrl)}
-      ${services.config.sharedEndpoint ? html`<p class="muted small">Or the shared endpoint <code>${sharedResourceUrl(services.config.publicUrl)}</code>, where the workspace is chosen when you approve the app.</p>` : ''}
+      ${services.config.sharedEndpoint ? html`<p class="muted small">Or the shared endpoint ${urlCode(sharedResourceUrl(services.config.publicUrl))}, where the workspace is chosen when you approve the app.</p>` : ''}
     </section>
 
     <div class="page-head">
@@ -96,7 +109,7 @@ async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess):
         ${RANGES.map((d) => html`<a href="${wsPath(ws)}?days=${d}" ${d === days ? html`aria-current="page"` : ''}>${d} days</a>`)}
       </nav>
     </div>
-    <section class="stats" aria-label="Totals for the period">
+    ${report.totals.calls ? html`<section class="stats" aria-label="Totals for the period">
       <div class="stat"><div class="label">Calls</div><div class="value">${formatNumber(report.totals.calls)}</div></div>
       <div class="stat"><div class="label">Credits</div><div class="value">${formatNumber(report.totals.credits)}</div></div>
       <div class="stat"><div class="label">Errors</div><div class="value" id="errors">${formatNumber(report.totals.errors)}</div><div class="sub" id="error-outcomes">${errorOutcomes.map(([count, one, many], i) => `${i ? ' · ' : ''}${formatNumber(count)} ${count === 1 ? one : many}`).join('')}</div></div>
@@ -113,7 +126,7 @@ async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess):
       <section class="panel" aria-labelledby="tools-h">
         <h2 id="tools-h">Per tool</h2>
         ${report.byTool.length ? html`${chart('tools', 'Calls and credits per tool')}${legend}` : ''}
-        ${usageTable('Calls and credits per tool', 'Tool', report.byTool.map((t) => ({ label: html`<code>${t.tool}</code>`, totals: t })))}
+        ${usageTable('Calls and credits per tool', 'Tool', report.byTool.map((t) => ({ label: identCode(t.tool), totals: t })))}
       </section>
       <section class="panel" aria-labelledby="clients-h">
         <h2 id="clients-h">Per client</h2>
@@ -123,7 +136,7 @@ async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess):
           ...(report.otherClients ? [{ label: `${formatNumber(report.otherClients.count)} more clients`, totals: report.otherClients }] : []),
         ])}
       </section>
-    </div>
+    </div>` : emptyUsage(ws, days, usedEver)}
     <script type="application/json" id="usage-data">${raw(jsonForScript(chartData))}</script>`;
 
   return workspacePage(c, access, {

@@ -4,7 +4,7 @@ import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
 import type { PageDeps } from '../deps.ts';
 import type { LedgerEntry } from '../../credits/index.ts';
-import { workspacePage, wsPath } from '../components.ts';
+import { identCode, workspacePage, wsPath } from '../components.ts';
 import { formatNumber, formatSigned, timeTag } from '../format.ts';
 import { requireMember } from '../page-context.ts';
 
@@ -36,17 +36,17 @@ export function mountLedger(app: Hono<AppEnv>, services: PageDeps): void {
     const rows = page.entries.map(
       (e) => html`<tr>
         <td>${timeTag(e.createdAt)}</td>
-        <td>${REASONS[e.reason] ?? e.reason}${e.tool ? html` <code>${e.tool}</code>` : ''}${e.description ? html`<div class="muted small">${e.description}</div>` : ''}</td>
-        <td>${e.clientId ? names.get(e.clientId) : html`<span class="muted">—</span>`}</td>
-        <td class="num ${e.amount > 0 ? 'pos' : e.amount < 0 ? 'neg' : ''}">${formatSigned(e.amount)}</td>
-        <td class="num">${formatNumber(e.balanceAfter)}</td>
-        <td>${e.requestId ? html`<code>${e.requestId}</code>` : ''}</td>
+        <td data-label="What">${REASONS[e.reason] ?? e.reason}${e.tool ? html` ${identCode(e.tool)}` : ''}${e.description ? html`<div class="muted small">${e.description}</div>` : ''}</td>
+        <td data-label="Client">${e.clientId ? names.get(e.clientId) : html`<span class="muted">—</span>`}</td>
+        <td data-label="Credits" class="num ${e.amount > 0 ? 'pos' : e.amount < 0 ? 'neg' : ''}">${formatSigned(e.amount)}</td>
+        <td data-label="Balance" class="num">${formatNumber(e.balanceAfter)}</td>
+        <td data-label="Request id">${e.requestId ? html`<code>${e.requestId}</code>` : ''}</td>
       </tr>`,
     );
     const body = html`<section class="panel" aria-labelledby="ledger-h">
         <div class="page-head"><h2 id="ledger-h">Ledger</h2><span>Balance <strong>${formatNumber(account.balance)}</strong> credits</span></div>
         ${page.entries.length
-          ? html`<div class="table-wrap"><table>
+          ? html`<div class="table-wrap"><table class="stack">
               <caption class="visually-hidden">Credit ledger, newest first</caption>
               <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Client</th><th scope="col" class="num">Credits</th><th scope="col" class="num">Balance</th><th scope="col">Request id</th></tr></thead>
               <tbody>${rows}</tbody>

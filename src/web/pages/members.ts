@@ -22,7 +22,7 @@ async function renderMembers(c: Ctx, services: PageDeps, access: MemberAccess, e
   const rows = members.map(
     (m, i) => html`<tr>
       <td>${m.email}${m.userId === access.user.id ? html` <span class="muted small">(you)</span>` : ''}${m.name ? html`<div class="muted small">${m.name}</div>` : ''}</td>
-      <td>${owner
+      <td data-label="Role">${owner
         ? html`<form method="post" action="${base}/${encodeURIComponent(m.userId)}/role" class="row-form">
             ${csrfField(access.csrf)}
             ${roleSelect(`role-${i}`, m.role, `Role of ${m.email}`)}
@@ -37,7 +37,7 @@ async function renderMembers(c: Ctx, services: PageDeps, access: MemberAccess, e
   const body = html`<section class="panel" aria-labelledby="members-h">
       <h2 id="members-h">Members</h2>
       <p class="muted small">Owners manage members; owners and admins manage apps and OAuth clients; members see the dashboard.</p>
-      <div class="table-wrap"><table>
+      <div class="table-wrap"><table class="stack">
         <caption class="visually-hidden">Members of ${access.workspace.name}</caption>
         <thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>${rows}</tbody>

@@ -42,34 +42,62 @@
     }, [xs, data.calls, data.credits, data.errors || data.days.map(function () { return 0; })], el);
   }
 
-  function bars(el, group) {
-    var names = group.names;
-    var xs = names.map(function (_, i) { return i; });
-    // Labels get the room their bar has: about 7 px a character, never fewer than 4.
-    var room = Math.max(4, Math.floor((widthOf(el) - 90) / Math.max(1, names.length) / 7));
-    var short = function (s) { return s.length > room ? s.slice(0, room - 1) + '…' : s; };
-    return new uPlot({
-      width: widthOf(el), height: 240, legend: { show: false },
-      scales: { x: { time: false, range: function () { return [-0.5, names.length - 0.5]; } }, y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
-      series: [
-        {},
-        { label: 'Calls', stroke: c1, fill: c1, paths: uPlot.paths.bars({ size: [0.4, 48], align: -1 }), points: { show: false } },
-        { label: 'Credits', stroke: c2, fill: c2, paths: uPlot.paths.bars({ size: [0.4, 48], align: 1 }), points: { show: false } },
-      ],
-      axes: [
-        axis({ grid: { show: false }, splits: function () { return xs; }, values: function (u, vs) { return vs.map(function (v) { return names[v] === undefined ? '' : short(names[v]); }); } }),
-        axis({ values: function (u, vs) { return vs.map(fmt); }, size: 60 }),
-      ],
-    }, [xs, group.calls, group.credits], el);
+  function node(tag, className, text) {
+    var n = document.createElement(tag);
+    if (className) n.className = className;
+    if (text != null) n.textContent = text;
+    return n;
   }
 
-  var make = { daily: function (el) { return daily(el); }, tools: function (el) { return bars(el, data.tools); }, clients: function (el) { return bars(el, data.clients); } };
+  // A name that may wrap after `_`, `-`, `.` or `/` (a <wbr> adds no text), so a long tool name wraps whole words
+  // instead of being cut.
+  function label(name) {
+    var el = node('span', 'hbar-label');
+    name.split(/(?<=[_\-./])/).forEach(function (piece, i) {
+      if (i) el.appendChild(document.createElement('wbr'));
+      el.appendChild(document.createTextNode(piece));
+    });
+    return el;
+  }
+
+  // Per tool and per client: one row per name, the full name beside (on a phone, above) a calls bar and a credits
+  // bar on one shared scale. HTML rather than a canvas, so names wrap instead of being cut or overlapping; widths are
+  // set through the CSSOM, which the CSP allows (style attributes in markup it does not).
+  function hbars(el, group, kind) {
+    var max = 1;
+    group.names.forEach(function (_, i) { max = Math.max(max, group.calls[i] || 0, group.credits[i] || 0); });
+    var list = node('ul');
+    group.names.forEach(function (name, i) {
+      var row = node('li');
+      row.appendChild(label(name));
+      var lines = node('span', 'hbar-lines');
+      [['', group.calls[i]], [' s2', group.credits[i]]].forEach(function (s) {
+        var line = node('span', 'hbar-line');
+        var track = node('span', 'hbar-track');
+        var bar = node('span', 'hbar' + s[0]);
+        bar.style.width = ((s[1] || 0) / max * 100).toFixed(2) + '%';
+        track.appendChild(bar);
+        line.appendChild(track);
+        line.appendChild(node('span', 'hbar-value', fmt(s[1])));
+        lines.appendChild(line);
+      });
+      row.appendChild(lines);
+      list.appendChild(row);
+    });
+    el.classList.add('hbars');
+    if (kind === 'clients') el.classList.add('names');
+    el.appendChild(list);
+    return null;
+  }
+
+  var make = { daily: function (el) { return daily(el); }, tools: function (el) { return hbars(el, data.tools, 'tools'); }, clients: function (el) { return hbars(el, data.clients, 'clients'); } };
   document.querySelectorAll('[data-chart]').forEach(function (el) {
     var kind = el.getAttribute('data-chart');
     if (!make[kind]) return;
     if (kind !== 'daily' && !(data[kind] && data[kind].names.length)) return;
     el.textContent = '';
-    charts.push({ el: el, plot: make[kind](el) });
+    var plot = make[kind](el);
+    if (plot) charts.push({ el: el, plot: plot });
   });
 
   var pending = 0;
