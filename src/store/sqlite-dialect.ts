@@ -29,6 +29,18 @@ import {
 
 const STATEMENT_CACHE_SIZE = 256;
 
+/**
+ * Kysely's SQLite adapter assumes one process: it runs migrations outside a transaction and takes no lock, so two
+ * processes starting on one fresh database could both apply the same migration ("table … already exists"). SQLite's
+ * DDL is transactional, and this dialect's transactions begin IMMEDIATE (the database's write lock, taken up front),
+ * so running the migrations in one transaction serialises the processes: the second waits, then finds them applied.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 // Statements that never write by themselves (anything else is assumed to: a needless sync costs only time).
 const READS_ONLY = /^\s*(select|pragma|explain|begin|commit|end|rollback|savepoint|release)\b/i;
 const WITH_WRITE = /\b(insert|update|delete|replace)\b/i;
@@ -362,7 +374,7 @@ export class NodeSqliteDialect implements Dialect {
     this.#busyTimeoutMs = busyTimeoutMs;
   }
   createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
+    return new TransactionalDdlSqliteAdapter();
   }
   createDriver(): Driver {
     return (this.#driver = new NodeSqliteDriver(this.#path, this.#busyTimeoutMs));

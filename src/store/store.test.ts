@@ -87,6 +87,43 @@ forEachDialect('migrations racing', (dialect) => {
     assert.equal(applied.length, allMigrations.length);
     await store.close();
   });
+
+  test('two processes applying one slow migration at once: it runs once, the other process waits and finds it applied', async () => {
+    const fresh = await createTestDatabase(dialect);
+    try {
+      // A migration that takes its time between two statements (longer than migrateToLatest's retries last): without
+      // a lock held across it, the second process runs it too, fails on the first table, and gives up.
+      const script = `
+        import { openStore } from './src/store/store.ts';
+        import { migrateToLatest } from './src/store/migrate.ts';
+        const slow = { name: '9000_test_slow', async up(db) {
+          process.stdout.write('UP ');
+          await db.schema.createTable('slow_a').addColumn('id', 'integer').execute();
+          await new Promise((r) => setTimeout(r, 1500));
+          await db.schema.createTable('slow_b').addColumn('id', 'integer').execute();
+        } };
+        const s = await openStore(process.env.URL);
+        const ran = await migrateToLatest(s, [slow]);
+        await s.close();
+        process.stdout.write(JSON.stringify(ran));`;
+      const runs = [0, 1].map(
+        () =>
+          new Promise<{ code: number; out: string }>((resolve) => {
+            let out = '';
+            const p = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, URL: fresh.url }, stdio: ['ignore', 'pipe', 'inherit'] });
+            p.stdout.on('data', (d) => (out += d));
+            p.on('exit', (code) => resolve({ code: code ?? 1, out }));
+          }),
+      );
+      const results = await Promise.all(runs);
+      assert.deepEqual(results.map((r) => r.code), [0, 0], JSON.stringify(results));
+      // The migration ran once, in one of them; the other found it applied.
+      assert.equal(results.map((r) => r.out).join('').split('UP ').length - 1, 1, JSON.stringify(results));
+      assert.deepEqual(results.map((r) => JSON.parse(r.out.replace('UP ', '')) as string[]).flat(), ['9000_test_slow']);
+    } finally {
+      await fresh.drop();
+    }
+  });
 });
 
 test('unsupported, malformed and unreachable database URLs give clear errors', async () => {
