@@ -1,4 +1,5 @@
 // Human-readable tool lists and tool results, and tool arguments from `--args JSON` or `key=value` pairs.
+import { isObject } from '../util/json.ts';
 import type { JsonSchema, Tool, ToolResult } from './mcp-http-client.ts';
 import { ClientError } from './http.ts';
 
@@ -105,8 +106,8 @@ export function parseToolArgs(argsJson: string | undefined, pairs: string[], too
     } catch (err) {
       throw new ClientError(`--args is not valid JSON: ${(err as Error).message}`);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ClientError('--args must be a JSON object');
-    args = parsed as Record<string, unknown>;
+    if (!isObject(parsed)) throw new ClientError('--args must be a JSON object');
+    args = parsed;
   }
   const props = tool?.inputSchema?.properties;
   for (const pair of pairs) {

@@ -1,6 +1,7 @@
 // Client ID Metadata Documents: a client whose `client_id` is an https URL publishes its metadata there. Tollgate
 // fetches it under the SSRF guard, validates it, caches it (honouring Cache-Control within bounds) and serves the
 // cached copy stale when a refetch fails, so a client's brief outage does not lock its users out.
+import { isObject } from '../util/json.ts';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
@@ -43,8 +44,8 @@ export function checkCimdUrl(clientId: string, allowHttp: boolean): string | und
 
 /** Turns a fetched document into a client, or explains why it cannot be one. */
 export function clientFromDocument(url: string, doc: unknown, fetchedAt: number): OAuthClient {
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new OAuthError('invalid_client_metadata', 'The client metadata document is not a JSON object');
-  const body = doc as Record<string, unknown>;
+  if (!isObject(doc)) throw new OAuthError('invalid_client_metadata', 'The client metadata document is not a JSON object');
+  const body = doc;
   // CIMD §4.1: the document's client_id must equal the URL it was fetched from, byte for byte.
   if (body.client_id !== url) throw new OAuthError('invalid_client_metadata', 'The client metadata document\'s client_id differs from its URL');
   if ('client_secret' in body || 'client_secret_expires_at' in body) throw new OAuthError('invalid_client_metadata', 'A client metadata document must not contain a client secret');

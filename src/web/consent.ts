@@ -1,6 +1,7 @@
 // The browser side of /authorize: sign-in if needed, then the consent page, then the decision. Every decision (the
 // request's validity, when to sign in again, which workspaces may be granted, the code itself) is the OAuth module's
 // (oauth/authorize.ts, oauth/authorization-policy.ts); this file renders and routes.
+import { mediaType } from '../util/media-type.ts';
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../http/env.ts';
@@ -128,8 +129,7 @@ const showMessage = (c: Context<AppEnv>, status: 400 | 401 | 403 | 404, title: s
   c.html(messagePage({ title, message, nonce: c.get('cspNonce'), requestId: c.get('requestId') }), status);
 
 async function readFormParams(c: Context): Promise<URLSearchParams | undefined> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return undefined;
+  if (mediaType(c.req.header('content-type')) !== 'application/x-www-form-urlencoded') return undefined;
   return new URLSearchParams(await c.req.text());
 }
 

@@ -1,6 +1,7 @@
 // What every signed-in page needs before it renders: the user (or a trip to the sign-in page), their workspaces,
 // the role in the workspace being shown (non-members get the same 404 as a workspace that does not exist), and for
 // each POST a well-formed form body that carries this session's CSRF token.
+import { mediaType } from '../util/media-type.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import type { Role, Session, User, Workspace } from '../accounts/index.ts';
@@ -81,8 +82,7 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
  * type, a repeated field, a missing or foreign token) gets an HTML error page instead of a form.
  */
 export async function readPostForm(c: Ctx, deps: Pick<PageDeps, 'csrf'>): Promise<Record<string, string> | Response> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== FORM_TYPE) return showMessage(c, 400, 'Invalid request', 'This form was not sent the way the page sends it. Reload the page and try again.');
+  if (mediaType(c.req.header('content-type')) !== FORM_TYPE) return showMessage(c, 400, 'Invalid request', 'This form was not sent the way the page sends it. Reload the page and try again.');
   const out: Record<string, string> = Object.create(null);
   for (const [k, v] of new URLSearchParams(await c.req.text())) {
     if (k in out) return showMessage(c, 400, 'Invalid request', 'A form field was sent more than once. Reload the page and try again.');

@@ -1,5 +1,7 @@
 // HTTP for `tollgate doctor`: never follows redirects (a redirect is itself a finding), remembers answers so
 // several client sequences can share a request, and keeps just enough of each answer to explain a failure.
+import { mediaType } from '../../util/media-type.ts';
+import { isObject } from '../../util/json.ts';
 import { USER_AGENT } from '../http.ts';
 
 export interface ProbeResult {
@@ -53,7 +55,7 @@ export class Prober {
       let json: Record<string, unknown> | undefined;
       try {
         const v = JSON.parse(text) as unknown;
-        if (v && typeof v === 'object' && !Array.isArray(v)) json = v as Record<string, unknown>;
+        if (isObject(v)) json = v;
       } catch {
         // not JSON
       }
@@ -73,6 +75,6 @@ export function describe(p: ProbeResult): string {
   if (p.error) return `no answer (${p.error})`;
   const oauthError = typeof p.json?.error === 'string' ? ` ${p.json.error}${typeof p.json.error_description === 'string' ? `: ${p.json.error_description}` : ''}` : '';
   const location = p.status >= 300 && p.status < 400 ? ` → ${p.headers.get('location') ?? '(no Location)'}` : '';
-  const type = !oauthError && !location && p.text ? ` (${(p.headers.get('content-type') ?? 'no content type').split(';')[0]}${p.text.length < 120 && !p.text.includes('<') ? `: ${p.text.trim()}` : ''})` : '';
+  const type = !oauthError && !location && p.text ? ` (${mediaType(p.headers.get('content-type')) || 'no content type'}${p.text.length < 120 && !p.text.includes('<') ? `: ${p.text.trim()}` : ''})` : '';
   return `${p.status}${oauthError}${location}${type}`;
 }

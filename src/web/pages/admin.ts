@@ -6,6 +6,7 @@ import type { AppEnv } from '../../http/env.ts';
 import type { PageDeps } from '../deps.ts';
 import { UserFacingError } from '../../util/errors.ts';
 import { MAX_GRANT } from '../../credits/index.ts';
+import { WORKSPACE_SLUG_PATTERN } from '../../accounts/index.ts';
 import { randomToken } from '../../util/ids.ts';
 import { confirmForm, csrfField, doneFlash, flashMessage, plainPage, secretBox, wsPath, type Flash } from '../components.ts';
 import { formatNumber, timeTag } from '../format.ts';
@@ -102,7 +103,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
           <form method="post" action="/admin/workspaces">
             ${csrfField(op.csrf)}
             <label for="ws-slug">Slug <span class="hint">3–40 lower-case letters, digits and dashes; the MCP URL becomes /&lt;slug&gt;/mcp.</span></label>
-            <input id="ws-slug" name="slug" type="text" required maxlength="40" pattern="[a-z0-9][a-z0-9-]{1,38}[a-z0-9]" value="${form.slug ?? ''}" />
+            <input id="ws-slug" name="slug" type="text" required maxlength="40" pattern="${WORKSPACE_SLUG_PATTERN}" value="${form.slug ?? ''}" />
             <label for="ws-name">Name</label>
             <input id="ws-name" name="name" type="text" maxlength="200" value="${form.name ?? ''}" />
             <label for="ws-owner">Owner's email <span class="hint">An existing account.</span></label>
