@@ -4,7 +4,7 @@
 // row, and after a restart balance = sum of the ledger.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../bench/lib/scratch.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,15 +20,6 @@ import { createLogger } from '../src/util/logger.ts';
 
 const PUBLIC_URL = 'http://tollgate.test';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 forEachDialect('credits: two server processes on one database', (dialect) => {
   let tdb: TestDatabase;

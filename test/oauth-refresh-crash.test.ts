@@ -6,7 +6,7 @@
 // MCP endpoint — the old token is a replay and the whole grant is revoked, logged with the client's name.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../bench/lib/scratch.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,15 +23,6 @@ const REDIRECT = 'http://127.0.0.1:9/callback';
 const GRACE_SECONDS = 1;
 const CRASH_HOOK = path.join(import.meta.dirname, 'helpers', 'crash-before-token-answer.ts');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
