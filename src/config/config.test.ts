@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, ConfigError } from './config.ts';
@@ -31,8 +31,9 @@ test('an invalid value names the key', () => {
   assert.throws(() => loadConfig({ env: { TOLLGATE_SHARED_ENDPOINT: 'maybe' } }), /TOLLGATE_SHARED_ENDPOINT/);
 });
 
-test('a config file is read, and the environment wins over it', () => {
+test('a config file is read, and the environment wins over it', (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tg-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'tollgate.json');
   writeFileSync(file, JSON.stringify({ port: 7000, logLevel: 'warn' }));
   const c = loadConfig({ env: { TOLLGATE_CONFIG: file, TOLLGATE_LOG_LEVEL: 'error' } });
@@ -40,8 +41,9 @@ test('a config file is read, and the environment wins over it', () => {
   assert.equal(c.logLevel, 'error');
 });
 
-test('a bad config file is refused with the key named', () => {
+test('a bad config file is refused with the key named', (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tg-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'bad.json');
   writeFileSync(file, '{ not json');
   assert.throws(() => loadConfig({ env: { TOLLGATE_CONFIG: file } }), /TOLLGATE_CONFIG.*not a JSON object/);
