@@ -57,12 +57,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       cb();
     },
   });
-  const running = await startServer(config, createLogger(config.logLevel, sink), {
-    configureApp: options.configureApp,
-    extraTools: options.extraTools,
-    wrapMetering: options.wrapMetering,
-    adapter: options.adapter ?? TEST_ADAPTER,
-  });
+  let running: RunningServer;
+  try {
+    running = await startServer(config, createLogger(config.logLevel, sink), {
+      configureApp: options.configureApp,
+      extraTools: options.extraTools,
+      wrapMetering: options.wrapMetering,
+      adapter: options.adapter ?? TEST_ADAPTER,
+    });
+  } catch (err) {
+    // A start that fails (as some tests want) leaves no database or directory behind either.
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return Object.assign(running, {
     config: running.services.config,
     logs,
