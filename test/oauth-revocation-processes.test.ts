@@ -1,7 +1,7 @@
 // Issue: PostgreSQL hot path — a revocation made through one `tollgate serve` process is refused by another within
 // 50 ms, without a database read per call (grants cached per process, dropped on NOTIFY); a lost notification is
 // bounded by the cache's max age; with the LISTEN connection killed the process reads again (and reconnects).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,17 +24,16 @@ const MAX_AGE_MS = 1500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('revocation across two PostgreSQL server processes', { skip: PG_URL ? false : 'TOLLGATE_TEST_PG_URL is not set', timeout: 120_000 }, async (t) => {
-  let tdb: TestDatabase | undefined;
-  let services: Services | undefined;
+  const tdb: TestDatabase = await createTestDatabase('postgres');
+  const opened: Services[] = [];
   const children: ChildProcess[] = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-revoke-procs-'));
   t.after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await services?.close();
-    await tdb?.drop();
+    for (const s of opened) await s.close();
+    await tdb.drop();
     rmSync(dir, { recursive: true, force: true });
   });
-  tdb = await createTestDatabase('postgres');
   const env = {
     TOLLGATE_DATABASE_URL: tdb.url,
     TOLLGATE_SECRET: 'revocation-test-secret-0123456789',
@@ -54,10 +53,11 @@ test('revocation across two PostgreSQL server processes', { skip: PG_URL ? false
   };
   const a = await startServer('a');
   const b = await startServer('b');
-  services = await openServices(loadConfig({ env: { ...env, TOLLGATE_DATA_DIR: path.join(dir, 'test') } }), createLogger('silent'));
+  const services = await openServices(loadConfig({ env: { ...env, TOLLGATE_DATA_DIR: path.join(dir, 'test') } }), createLogger('silent'));
+  opened.push(services);
   const db = services.store.db;
   const reg = await registerClient(a.base, { client_name: 'Revoker', redirect_uris: ['http://127.0.0.1:9/callback'] });
-  const mint = () => mintAccessToken(services!, { workspace: 'demo', clientId: reg.client_id });
+  const mint = () => mintAccessToken(services, { workspace: 'demo', clientId: reg.client_id });
   const call = async (token: string) => (await callTool(b.mcp, token, 'search_contacts', { limit: 1 })).status;
 
   // B's LISTEN connection, found by the application_name it sets (its pid in it).
