@@ -112,6 +112,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     },
     async close() {
       await credits.close();
+      await oauth.close();
       await store.close();
     },
   });

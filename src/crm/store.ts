@@ -119,6 +119,8 @@ export interface StageTotal {
 export interface CrmStore {
   searchContacts(workspaceId: string, q: { query?: string; company?: string; limit: number; offset: number }): Promise<{ contacts: Contact[]; hasMore: boolean }>;
   getContact(workspaceId: string, id: string): Promise<Contact | undefined>;
+  /** A contact and the first `limit` of its deals (newest change first), in one statement; undefined when not here. */
+  getContactWithDeals(workspaceId: string, id: string, limit: number): Promise<{ contact: Contact; deals: Deal[] } | undefined>;
   findContactByEmail(workspaceId: string, email: string): Promise<Contact | undefined>;
   createContact(workspaceId: string, input: ContactInput, at?: number): Promise<Contact>;
   /** Applies the given fields (null clears an optional one); undefined when there is no such contact here. */
@@ -140,13 +142,46 @@ export function crmStore(store: Store): CrmStore {
   return crmStoreOn(db, compileHotQueries(db));
 }
 
+const DEAL_COLUMNS = ['id', 'workspace_id', 'contact_id', 'title', 'amount_cents', 'currency', 'stage', 'expected_close', 'search_text', 'created_at', 'updated_at', 'stage_changed_at'] as const;
+
 /**
- * The two reads behind `get_contact`, compiled once (parameters filled in per call): tool calls are the hot path,
+ * The reads behind `get_contact`, compiled once (parameters filled in per call): tool calls are the hot path,
  * and building and compiling a query costs more than SQLite takes to answer it.
  */
 function compileHotQueries(db: Kysely<CrmTables>) {
   const dealsOfContact = new Map<number, PreparedQuery<CrmDealsTable>>();
+  const contactWithDeals = new Map<number, PreparedQuery<CrmContactsTable & Record<`d_${(typeof DEAL_COLUMNS)[number]}`, unknown>>>();
   return {
+    /**
+     * The contact, left-joined with its first `limit` deals: one row per deal (one row with null deal columns when
+     * it has none), so that `get_contact` is one round trip. Same order and limit as dealsOfContact.
+     */
+    contactWithDeals(limit: number) {
+      let q = contactWithDeals.get(limit);
+      if (!q) {
+        q = prepareQuery((slot) => {
+          const deals = db
+            .selectFrom('crm_deals')
+            .selectAll()
+            .where('workspace_id', '=', slot(0) as string)
+            .where('contact_id', '=', slot(1) as string)
+            .orderBy('updated_at', 'desc')
+            .orderBy('id')
+            .limit(sql.lit(limit));
+          return db
+            .selectFrom('crm_contacts as c')
+            .leftJoin(deals.as('d'), (join) => join.onTrue())
+            .selectAll('c')
+            .select(DEAL_COLUMNS.map((col) => sql.ref(`d.${col}`).as(`d_${col}`)))
+            .where('c.workspace_id', '=', slot(0) as string)
+            .where('c.id', '=', slot(1) as string)
+            .orderBy('d.updated_at', 'desc')
+            .orderBy('d.id') as never;
+        });
+        contactWithDeals.set(limit, q);
+      }
+      return q;
+    },
     contactById: prepareQuery((slot) => db.selectFrom('crm_contacts').selectAll().where('workspace_id', '=', slot(0) as string).where('id', '=', slot(1) as string)),
     /**
      * A contact's deals, first page. The limit is written into the SQL (one statement per page size, 1–101): SQLite
@@ -182,6 +217,19 @@ function crmStoreOn(db: Kysely<CrmTables>, hot: ReturnType<typeof compileHotQuer
     async getContact(workspaceId: string, id: string): Promise<Contact | undefined> {
       const { rows } = await db.executeQuery(hot.contactById([workspaceId, id]));
       return rows.length ? toContact(rows[0]) : undefined;
+    },
+
+    async getContactWithDeals(workspaceId: string, id: string, limit: number): Promise<{ contact: Contact; deals: Deal[] } | undefined> {
+      const { rows } = await db.executeQuery(hot.contactWithDeals(limit)([workspaceId, id]));
+      if (!rows.length) return undefined;
+      const deals: Deal[] = [];
+      for (const r of rows) {
+        if (r.d_id === null) continue;
+        const deal = {} as Record<string, unknown>;
+        for (const col of DEAL_COLUMNS) deal[col] = r[`d_${col}`];
+        deals.push(toDeal(deal as unknown as CrmDealsTable));
+      }
+      return { contact: toContact(rows[0]), deals };
     },
 
     async findContactByEmail(workspaceId: string, email: string): Promise<Contact | undefined> {

@@ -67,9 +67,11 @@ const dealId = { type: 'string', pattern: '^dl_[a-z0-9]{4,36}$', description: 'A
 const toCents = (amount: number): number => Math.round(amount * 100);
 
 export function crmTools(crm: CrmStore): ToolDefinition[] {
+  const noContact = (id: string) => new ToolError(`No contact with id ${id} in this workspace. Use search_contacts to find contacts.`);
+
   async function requireContact(workspaceId: string, id: string) {
     const contact = await crm.getContact(workspaceId, id);
-    if (!contact) throw new ToolError(`No contact with id ${id} in this workspace. Use search_contacts to find contacts.`);
+    if (!contact) throw noContact(id);
     return contact;
   }
 
@@ -117,9 +119,10 @@ export function crmTools(crm: CrmStore): ToolDefinition[] {
       inputSchema: { type: 'object', properties: { id: contactId }, required: ['id'], additionalProperties: false },
       outputSchema: { type: 'object', properties: { contact: contactSchema, deals: { type: 'array', items: dealSchema } } },
       async handler(args, ctx) {
-        const contact = await requireContact(ctx.workspaceId, args.id as string);
-        const { deals } = await crm.searchDeals(ctx.workspaceId, { contactId: contact.id, limit: 100, offset: 0 });
-        return ok({ contact, deals });
+        // One round trip: the contact with its deals.
+        const found = await crm.getContactWithDeals(ctx.workspaceId, args.id as string, 100);
+        if (!found) throw noContact(args.id as string);
+        return ok({ contact: found.contact, deals: found.deals });
       },
     },
     {

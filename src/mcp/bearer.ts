@@ -2,8 +2,8 @@
 //
 // Verifying an ES256 signature costs more than the rest of a request, so a verified token is remembered (bounded,
 // until it expires) and later requests with the same token only re-check what can change: expiry, and whether its
-// grant still stands — read from the database every time, so a revocation takes effect on the very next request in
-// every process.
+// grant still stands (src/oauth/grants.ts: read every time on SQLite; on PostgreSQL cached per process and dropped
+// on the revocation's NOTIFY, see grant-cache.ts).
 import type { OAuth, VerifiedAccessToken } from '../oauth/index.ts';
 
 export type BearerResult =

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.ts';
 import { newClientId, randomToken, safeEqual, sha256Hex } from '../util/ids.ts';
 import type { ClientMetadata, TokenEndpointAuthMethod } from './client-metadata.ts';
 import type { ClientKind, ClientsTable, OAuthTables } from './tables.ts';
+import { revokeGrants } from './grants.ts';
 
 export interface OAuthClient {
   clientId: string;
@@ -131,7 +132,7 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
       return db.transaction().execute(async (trx) => {
         const r = await trx.deleteFrom('oauth_clients').where('client_id', '=', clientId).executeTakeFirst();
         if (!Number(r.numDeletedRows)) return false;
-        await trx.updateTable('oauth_grants').set({ revoked_at: Date.now(), revoked_reason: 'client deleted' }).where('client_id', '=', clientId).where('revoked_at', 'is', null).execute();
+        await revokeGrants(trx, store.dialect, { clientId }, 'client deleted');
         return true;
       });
     },

@@ -1,9 +1,11 @@
 // A grant is one user's authorization of one client for one resource and workspace. Its access tokens carry its
-// id; revoking it ends them on the very next request, in every process (the check reads the database).
+// id; revoking it ends them in every process: on SQLite on the very next request (the check reads the database),
+// on PostgreSQL within the time a NOTIFY takes to arrive (see grant-cache.ts), or the cache's max age at worst.
 import { sql, type Kysely } from 'kysely';
 import { prepareQuery } from '../store/prepared.ts';
-import type { Store } from '../store/store.ts';
+import type { DialectName, Listening, Store } from '../store/store.ts';
 import { newId } from '../util/ids.ts';
+import { GRANTS_CHANNEL, grantCache } from './grant-cache.ts';
 import type { GrantsTable, OAuthTables } from './tables.ts';
 
 export interface Grant {
@@ -43,8 +45,40 @@ export const toGrant = (r: GrantRow): Grant => ({
 /** `last_used_at` is written at most this often per grant, so MCP calls don't each write it. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-export function grantsService(store: Store) {
+/**
+ * Revokes the live grants that match, in one statement; on PostgreSQL the same statement announces each on
+ * GRANTS_CHANNEL (pg_notify is transactional: heard only once the revocation commits). Returns how many it revoked.
+ */
+export async function revokeGrants(trx: Kysely<OAuthTables>, dialect: DialectName, where: { id: string } | { clientId: string }, reason: string): Promise<number> {
+  const [column, value] = 'id' in where ? ['id', where.id] : ['client_id', where.clientId];
+  const at = Date.now();
+  const why = reason.slice(0, 200);
+  if (dialect === 'postgres') {
+    const { rows } = await sql<{ id: string }>`with r as (
+        update oauth_grants set revoked_at = ${at}, revoked_reason = ${why} where ${sql.ref(column)} = ${value} and revoked_at is null returning id
+      ) select pg_notify(${GRANTS_CHANNEL}, r.id), r.id from r`.execute(trx);
+    return rows.length;
+  }
+  const r = await trx.updateTable('oauth_grants').set({ revoked_at: at, revoked_reason: why }).where(column as 'id', '=', value).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+export interface GrantsOptions {
+  /** PostgreSQL: how long a grant found active is trusted without a read (0: read every time). */
+  cacheMaxAgeMs?: number;
+}
+
+export function grantsService(store: Store, options: GrantsOptions = {}) {
   const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
+  // Only where revocations can be heard (PostgreSQL); SQLite reads every time (in-process and cheap).
+  const cache = store.listen && (options.cacheMaxAgeMs ?? 0) > 0 ? grantCache({ maxAgeMs: options.cacheMaxAgeMs! }) : undefined;
+  let listening: Listening | undefined;
+  let closed = false;
+  // Started by the first check, so that a CLI command that never verifies a token opens no extra connection.
+  const hear = () => {
+    if (listening || closed || !cache || !store.listen) return;
+    listening = store.listen(GRANTS_CHANNEL, cache.heard, cache.setLive);
+  };
   const touched = new Map<string, number>();
   // Compiled once: the check runs on every MCP request (the statement itself is then cached by the driver).
   const grantStanding = prepareQuery((slot) => db.selectFrom('oauth_grants').select(['revoked_at', 'confirmed_generation']).where('id', '=', slot(0) as string));
@@ -135,10 +169,32 @@ export function grantsService(store: Store) {
      * client has received that refresh token (one write per rotation; the read is the one the check makes anyway).
      */
     async isGrantActive(id: string, generation = 0): Promise<boolean> {
+      let ticket;
+      if (cache) {
+        hear();
+        const known = cache.lookup(id);
+        if (known !== undefined) {
+          if (generation > known) {
+            await confirmGeneration(id, generation);
+            cache.raise(id, generation);
+          }
+          return true;
+        }
+        ticket = cache.ticket();
+      }
       const { rows } = await db.executeQuery(grantStanding([id]));
       if (rows.length === 0 || rows[0].revoked_at !== null) return false;
-      if (generation > Number(rows[0].confirmed_generation)) await confirmGeneration(id, generation);
+      const confirmed = Number(rows[0].confirmed_generation);
+      if (generation > confirmed) await confirmGeneration(id, generation);
+      if (cache && ticket) cache.remember(id, Math.max(confirmed, generation), ticket);
       return true;
+    },
+
+    /** Stops hearing revocations (the process is shutting down). */
+    async close(): Promise<void> {
+      closed = true;
+      await listening?.close();
+      listening = undefined;
     },
 
     /** Records use, throttled per grant and process. Never blocks the caller on failure. */
@@ -153,8 +209,8 @@ export function grantsService(store: Store) {
 
     /** Revokes a grant (idempotent); returns true when it was active. */
     async revokeGrant(id: string, reason: string, trx: Kysely<OAuthTables> = db): Promise<boolean> {
-      const r = await trx.updateTable('oauth_grants').set({ revoked_at: Date.now(), revoked_reason: reason.slice(0, 200) }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      cache?.drop(id);
+      return (await revokeGrants(trx, store.dialect, { id }, reason)) > 0;
     },
 
     async listGrantsForWorkspace(workspaceId: string, options: { includeRevoked?: boolean } = {}): Promise<Grant[]> {

@@ -46,7 +46,7 @@ const MAINTENANCE_INTERVAL_MS = 60_000;
 
 export function oauthModule(store: Store, config: Config, secret: string, logger?: Logger) {
   const keys = signingKeysService(store, new SecretBox(secret, 'signing-keys'), config);
-  const grants = grantsService(store);
+  const grants = grantsService(store, { cacheMaxAgeMs: config.grantCacheMaxAgeMs });
   const accessTokens = accessTokensService(config, keys, grants);
   const clientEvents = clientEventsService(store);
   const clients = clientsService(store, config);
@@ -97,6 +97,8 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
     workspaceClients: workspaceClientsService(store),
     /** Seals authorization requests between /authorize and the consent decision. */
     requestBox: new SecretBox(secret, 'authorization-request'),
+    /** Closes what the module holds open (PostgreSQL: the connection that hears revocations). */
+    close: () => grants.close(),
   };
 }
 

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { preparedStatementsPool } from './pg-prepared.ts';
+import { pgListen, type Listening } from './pg-listen.ts';
+export type { Listening } from './pg-listen.ts';
 import { NodeSqliteDialect, NodeSqliteKysely } from './sqlite-dialect.ts';
 import { UserFacingError } from '../util/errors.ts';
 
@@ -14,6 +16,12 @@ export interface Store {
   readonly url: string;
   readonly db: Kysely<any>;
   typed<T>(): Kysely<T>;
+  /**
+   * PostgreSQL only (undefined on SQLite): hears `NOTIFY <channel>` on one dedicated connection of this process,
+   * re-established with backoff when lost. `onState(false)` while notifications may be missed; `onState(true)` once
+   * it hears again (whatever was sent in between is lost). Closed with the store.
+   */
+  readonly listen?: (channel: string, onMessage: (payload: string) => void, onState: (up: boolean) => void) => Listening;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -71,15 +79,34 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     throw new StoreError(`Unsupported database URL ${redactUrl(url)}: use sqlite:<path> or postgres://…`);
   }
 
+  const listening = new Set<Listening>();
   const store: Store = {
     dialect,
     url,
     db,
     typed: <T,>() => db as unknown as Kysely<T>,
+    ...(dialect === 'postgres'
+      ? {
+          listen: (channel: string, onMessage: (payload: string) => void, onState: (up: boolean) => void): Listening => {
+            const l = pgListen(url, channel, onMessage, onState, { applicationName: `tollgate-listen ${process.pid}` });
+            listening.add(l);
+            return {
+              close: () => {
+                listening.delete(l);
+                return l.close();
+              },
+            };
+          },
+        }
+      : {}),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await Promise.all([...listening].map((l) => l.close()));
+      listening.clear();
+      await db.destroy();
+    },
   };
   try {
     await store.ping();
