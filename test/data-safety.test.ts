@@ -2,7 +2,7 @@
 // with its secret, owner-only data files, `tollgate migrate --dry-run`, and refusing a database newer than the code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, spawnCli, waitForExit } from './helpers/cli.ts';
@@ -195,6 +195,17 @@ test('backup while serving under writes, restore into a fresh data directory: ba
     const kept = readdirSync(dirA).filter((f) => /^tollgate\.db\.before-restore-\d{8}T\d{6}Z$/.test(f));
     assert.equal(kept.length, 1, readdirSync(dirA).join());
     assert.match(over.stdout, new RegExp(`The previous database is kept as .*${kept[0]}`));
+
+    // The same backup without its secret: restored with a warning, and the server cannot open the signing keys.
+    const lone = path.join(root, 'lone.db');
+    copyFileSync(backupFile, lone);
+    const envC = { ...envA, TOLLGATE_DATA_DIR: path.join(root, 'c') };
+    const noSecret = await runCli(['restore', lone], { env: envC });
+    assert.equal(noSecret.code, 0, noSecret.stderr);
+    assert.match(noSecret.stderr, /no .*lone\.db\.secret beside the backup: the secret was left as it is/);
+    const refused = await runCli(['serve'], { env: envC });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Cannot decrypt the signing key/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
