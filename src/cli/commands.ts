@@ -6,5 +6,6 @@ import { oauthCommands } from './admin-oauth.ts';
 import { creditCommands } from './admin-credits.ts';
 import { mcpCommands } from './mcp.ts';
 import { doctorCommand } from './doctor.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
 
-export const commands: Command[] = [serveCommand, migrateCommand, ...accountCommands, ...oauthCommands, ...creditCommands, ...mcpCommands, doctorCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...oauthCommands, ...creditCommands, ...mcpCommands, doctorCommand];

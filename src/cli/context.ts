@@ -25,7 +25,12 @@ const HOW_TO_POINT = "point at the server's database with TOLLGATE_DATA_DIR (the
  * top (its public URL, …), so that output such as MCP URLs matches what clients really reach.
  */
 async function openExistingDatabase(config: Config, shown: string): Promise<Config> {
-  const [{ openStore }, { allMigrations }, { readServerSettings }] = await Promise.all([import('../store/store.ts'), import('../migrations.ts'), import('../instance/index.ts')]);
+  const [{ openStore }, { allMigrations }, { readServerSettings }, { appliedMigrations, refuseNewerDatabase }] = await Promise.all([
+    import('../store/store.ts'),
+    import('../migrations.ts'),
+    import('../instance/index.ts'),
+    import('../store/migrate.ts'),
+  ]);
   if (config.databaseUrl.startsWith('sqlite:')) {
     const file = config.databaseUrl.slice('sqlite:'.length);
     // Opening a missing SQLite file would create an empty database and answer every question with "nothing".
@@ -33,13 +38,9 @@ async function openExistingDatabase(config: Config, shown: string): Promise<Conf
   }
   const store = await openStore(config.databaseUrl, { poolSize: 1, preparedStatements: false });
   try {
-    let applied: Set<string>;
-    try {
-      const rows = await store.db.selectFrom('tollgate_migrations').select('name').execute();
-      applied = new Set(rows.map((r) => String(r.name)));
-    } catch {
-      applied = new Set();
-    }
+    const list = await appliedMigrations(store);
+    const applied = new Set(list);
+    await refuseNewerDatabase(store, allMigrations, list);
     if (!applied.size) throw new CommandError(`The database ${shown} has no Tollgate tables (it was never migrated): ${HOW_TO_POINT}, or run \`tollgate migrate\` to set this one up`);
     const pending = allMigrations.filter((m) => !applied.has(m.name)).length;
     if (pending) throw new CommandError(`The database ${shown} lacks ${pending} migration(s) of this version of Tollgate: run \`tollgate migrate\` (or restart the server) first`);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/config.ts';
 import { withServices } from './context.ts';
 import type { Command, CommandIO } from './command.ts';
@@ -66,9 +67,12 @@ export const serveCommand: Command = {
 
 export const migrateCommand: Command = {
   path: ['migrate'],
-  summary: 'Apply pending database migrations and exit.',
-  async run(_input, io) {
+  summary: 'Apply pending database migrations and exit (--dry-run: list them, change nothing).',
+  args: '[--dry-run]',
+  options: { 'dry-run': { type: 'boolean' } },
+  async run({ values }, io) {
     const { redactUrl } = await serverStack();
+    if (values['dry-run']) return dryRun(io, redactUrl);
     await withServices(
       io,
       async (s) => {
@@ -78,3 +82,33 @@ export const migrateCommand: Command = {
     );
   },
 };
+
+/** Lists what `migrate` would apply, creating nothing: a missing SQLite file stays missing. */
+async function dryRun(io: CommandIO, redactUrl: (url: string) => string): Promise<number> {
+  const config = loadConfig({ env: io.env });
+  const [{ openStore }, { allMigrations }, { appliedMigrations, pendingMigrations, refuseNewerDatabase }] = await Promise.all([
+    import('../store/store.ts'),
+    import('../migrations.ts'),
+    import('../store/migrate.ts'),
+  ]);
+  const shown = redactUrl(config.databaseUrl);
+  let applied: string[] = [];
+  const file = config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl.slice('sqlite:'.length) : undefined;
+  if (file === undefined || (file !== ':memory:' && existsSync(file))) {
+    const store = await openStore(config.databaseUrl, { poolSize: 1, preparedStatements: false });
+    try {
+      applied = await appliedMigrations(store);
+      await refuseNewerDatabase(store, allMigrations, applied);
+    } finally {
+      await store.close();
+    }
+  }
+  const pending = pendingMigrations(allMigrations, applied);
+  if (!pending.length) {
+    io.out(`Database ${shown} is up to date: nothing to apply.`);
+    return 0;
+  }
+  io.out(`Database ${shown}: ${pending.length} migration(s) would be applied${applied.length ? '' : ' (a new database)'}:`);
+  for (const name of pending) io.out(`  ${name}`);
+  return 0;
+}

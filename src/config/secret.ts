@@ -6,17 +6,32 @@ import { UserFacingError } from '../util/errors.ts';
 
 export class DataDirError extends UserFacingError {}
 
-/** Creates the data directory (mode 0700) and checks that it is writable. */
+/**
+ * Creates the data directory and checks that it is writable. The directory (0700) and the secret file in it (0600)
+ * are made owner-only even when they already existed with wider modes: they hold the key that seals signing keys.
+ */
 export function ensureDataDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = statSync(dir);
     if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    tighten(dir, st.mode, 0o700);
+    tighten(path.join(dir, 'secret'), undefined, 0o600);
     const probe = path.join(dir, `.write-test-${process.pid}`);
     closeSync(openSync(probe, 'w', 0o600));
     rmSync(probe, { force: true });
   } catch (err) {
     throw new DataDirError(`The data directory ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'}); set TOLLGATE_DATA_DIR to a writable directory`);
+  }
+}
+
+/** chmod to `mode` when group or others have any access; a missing file, or one we may not change, stays as it is. */
+function tighten(file: string, current: number | undefined, mode: number): void {
+  try {
+    if (((current ?? statSync(file).mode) & 0o077) !== 0) chmodSync(file, mode);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EPERM') throw err;
   }
 }
 

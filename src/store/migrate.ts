@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type MigrationResult } from 'kysely';
-import type { DialectName, Store } from './store.ts';
+import { redactUrl, type DialectName, type Store } from './store.ts';
+import { UserFacingError } from '../util/errors.ts';
 
 export interface Migration {
   /** Sorted globally: `NNNN_module_what`. */
@@ -12,6 +13,7 @@ export interface Migration {
  * once serialise on the migration lock (PostgreSQL row lock; SQLite's write lock via BEGIN IMMEDIATE).
  */
 export async function migrateToLatest(store: Store, migrations: readonly Migration[]): Promise<string[]> {
+  await refuseNewerDatabase(store, migrations, await appliedMigrations(store));
   const byName = Object.fromEntries(
     migrations.map((m) => [m.name, { up: (db: Kysely<any>) => m.up(db, store.dialect) }]),
   );
@@ -32,4 +34,40 @@ export async function migrateToLatest(store: Store, migrations: readonly Migrati
     if (++attempt >= 5) throw error;
     await new Promise((r) => setTimeout(r, 50 * attempt));
   }
+}
+
+/** Names of the migrations applied to this database; empty when it was never migrated (no bookkeeping table). */
+export async function appliedMigrations(store: Store): Promise<string[]> {
+  try {
+    const rows = await store.db.selectFrom('tollgate_migrations').select('name').orderBy('name').execute();
+    return rows.map((r) => String(r.name));
+  } catch {
+    return [];
+  }
+}
+
+/** This code's migrations not yet applied to the database, in the order they would run. */
+export function pendingMigrations(migrations: readonly Migration[], applied: readonly string[]): string[] {
+  const done = new Set(applied);
+  return migrations.map((m) => m.name).filter((n) => !done.has(n));
+}
+
+/** A database that has migrations applied which this code does not know: a newer Tollgate migrated it. */
+export class NewerDatabaseError extends UserFacingError {
+  readonly unknown: readonly string[];
+  constructor(unknown: readonly string[], shown: string) {
+    super(
+      `The database ${shown} has ${unknown.length} migration(s) this version of Tollgate does not know (${unknown.join(', ')}): ` +
+        'it was most likely migrated by a newer Tollgate. Run that version (or newer) against it, or restore a backup taken before the upgrade; ' +
+        'this version refuses to use it rather than misread its tables',
+    );
+    this.unknown = unknown;
+  }
+}
+
+/** Refuses a database migrated by newer code (applied migrations absent from `migrations`). */
+export async function refuseNewerDatabase(store: Store, migrations: readonly Migration[], applied: readonly string[]): Promise<void> {
+  const known = new Set(migrations.map((m) => m.name));
+  const unknown = applied.filter((n) => !known.has(n));
+  if (unknown.length) throw new NewerDatabaseError(unknown, store.url.startsWith('sqlite:') ? store.url : redactUrl(store.url));
 }

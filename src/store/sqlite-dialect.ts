@@ -8,7 +8,7 @@
 // Meanwhile the connection is free for other statements, and commits that land while a sync runs share the next one
 // (group commit: one sync for all of them). WAL with NORMAL is crash-safe; the sync after each commit makes it
 // durable too.
-import { closeSync, fdatasync, openSync } from 'node:fs';
+import { chmodSync, closeSync, fdatasync, openSync, statSync } from 'node:fs';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import {
   CompiledQuery,
@@ -282,8 +282,11 @@ class NodeSqliteDriver implements Driver {
   }
 
   async init(): Promise<void> {
+    // SQLite creates -wal and -shm with the main file's mode: make it owner-only first, so they are born that way.
+    ownerOnly(this.#path);
     const db = new DatabaseSync(this.#path, { timeout: this.#busyTimeoutMs });
     const mode = (db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: string } | undefined)?.journal_mode;
+    for (const file of [this.#path, `${this.#path}-wal`, `${this.#path}-shm`]) ownerOnly(file);
     const wal = mode === 'wal';
     // In WAL mode the sync after each commit is ours (see the top of this file); otherwise SQLite's own, in line.
     db.exec(wal ? 'PRAGMA synchronous = NORMAL' : 'PRAGMA synchronous = FULL');
@@ -411,5 +414,20 @@ export class NodeSqliteKysely<DB> extends Kysely<DB> {
       if (now) return now;
     }
     return super.executeQuery(query, queryId);
+  }
+}
+
+/**
+ * Makes a database file readable by its owner alone (0600), whatever mode it was created or left with: it holds
+ * password hashes, sealed signing keys and token records. A file that is missing, in memory, or not ours to change
+ * is left as it is.
+ */
+export function ownerOnly(file: string): void {
+  if (file === ':memory:' || file.startsWith('file:')) return;
+  try {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EPERM') throw err;
   }
 }
