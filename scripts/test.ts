@@ -43,7 +43,9 @@ results.push(step(`tests (${testFiles.length} files)`, process.execPath, ['--tes
 // The endpoint table is served by two HTTP adapters (src/http/): the run above used node:http's, as `tollgate serve`
 // does; the black-box suites that start their server in-process run again with everything served through Hono, as an
 // app embedded elsewhere is (test/helpers/server.ts reads TOLLGATE_TEST_HTTP_ADAPTER).
-const honoFiles = testFiles.filter((f) => f.startsWith('test/') && readFileSync(path.join(root, f), 'utf8').includes('helpers/server.ts'));
+// The layout suite only looks at pages, which Hono serves on either adapter: once is enough.
+const PAGES_ONLY = new Set(['test/web-responsive.test.ts']);
+const honoFiles = testFiles.filter((f) => f.startsWith('test/') && !PAGES_ONLY.has(f) && readFileSync(path.join(root, f), 'utf8').includes('helpers/server.ts'));
 if (honoFiles.length && process.env.TOLLGATE_TEST_HTTP_ADAPTER === undefined) {
   results.push(
     step(`tests on the Hono adapter (${honoFiles.length} files)`, process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...honoFiles], { TOLLGATE_TEST_HTTP_ADAPTER: 'hono' }),
