@@ -52,6 +52,17 @@ export class ClientGone extends Error {
   }
 }
 
+/**
+ * True for what a body stream fails with when the client went away mid-request (node reports ECONNRESET or
+ * "aborted"), or when the request's own signal says it was aborted. (Not any AbortError: a handler's own timeout is
+ * a server error.)
+ */
+export function isClientAbort(err: unknown, signal?: AbortSignal): boolean {
+  if (err instanceof ClientGone || signal?.aborted) return true;
+  const e = err as { code?: string; message?: string; cause?: { code?: string } } | null;
+  return e?.code === 'ECONNRESET' || e?.cause?.code === 'ECONNRESET' || e?.message === 'aborted';
+}
+
 export const JSON_TYPE = 'application/json';
 
 export function jsonAnswer(status: number, body: unknown, headers?: Record<string, string>): HttpAnswer {

@@ -3,7 +3,7 @@
 // does that middleware's work for these routes.
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env.ts';
-import { ClientGone, TOO_LARGE, type EndpointRoute, type HttpRequest } from './endpoint.ts';
+import { ClientGone, isClientAbort, TOO_LARGE, type EndpointRoute, type HttpRequest } from './endpoint.ts';
 import { findRoute, requestIdFrom, type Frame } from './frame.ts';
 
 /** The body within `maxBytes`: a Content-Length is checked first; a chunked body is counted while it streams in. */
@@ -31,15 +31,10 @@ export async function readRequestBody(raw: Request, maxBytes: number): Promise<s
     return new TextDecoder().decode(Buffer.concat(chunks));
   } catch (err) {
     // The body stream fails when the client goes away mid-body.
-    if (raw.signal.aborted || isAbort(err)) throw new ClientGone();
+    if (isClientAbort(err, raw.signal)) throw new ClientGone();
     throw err;
   }
 }
-
-const isAbort = (err: unknown): boolean => {
-  const e = err as { code?: string; name?: string; cause?: { code?: string } } | null;
-  return e?.code === 'ECONNRESET' || e?.cause?.code === 'ECONNRESET' || e?.name === 'AbortError' || (err as Error)?.message === 'aborted';
-};
 
 export function honoAdapter(routes: readonly EndpointRoute<unknown>[], frame: Frame): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler, ErrorHandler, NotFoundHandler } from '
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../util/logger.ts';
 import type { AppEnv } from './env.ts';
-import { ClientGone } from './endpoint.ts';
+import { ClientGone, isClientAbort } from './endpoint.ts';
 import { jsonError } from './errors.ts';
 import { answerForError, CLIENT_CLOSED, HSTS, htmlSecurityHeaders, requestIdFrom, requestLogger, SECURITY_HEADERS } from './frame.ts';
 
@@ -71,18 +71,11 @@ export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
 
 export const notFound: NotFoundHandler<AppEnv> = (c) => jsonError(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
 
-/** A body stream that failed because the client went away (node reports ECONNRESET / "aborted"). */
-function clientWentAway(c: Context<AppEnv>, err: unknown): boolean {
-  if (err instanceof ClientGone || c.req.raw.signal.aborted) return true;
-  const e = err as { code?: string; message?: string; cause?: { code?: string } } | null;
-  return e?.code === 'ECONNRESET' || e?.cause?.code === 'ECONNRESET' || e?.message === 'aborted';
-}
-
 /** Known errors keep their status and message; a client that hung up is an info line; anything else a bare 500. */
 export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
   return (err, c) => {
     const requestId = c.get('requestId');
-    const answer = answerForError(logger, requestId, c.req.path, clientWentAway(c, err) ? new ClientGone() : err);
+    const answer = answerForError(logger, requestId, c.req.path, isClientAbort(err, c.req.raw.signal) ? new ClientGone() : err);
     if (!answer) return new Response(null, { status: CLIENT_CLOSED });
     return c.newResponse(answer.body, answer.status as 200, answer.headers);
   };
