@@ -1,7 +1,7 @@
 // `tollgate backup <file>` and `tollgate restore <file>`: the SQLite database, and the secret that seals its signing
 // keys, copied out while a server may be serving, and put back while none is. PostgreSQL has its own tools
 // (pg_dump / pg_restore): the README's "Backups" section says how.
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config/config.ts';
 import { CommandError, type Command, type CommandIO } from './command.ts';
@@ -19,12 +19,12 @@ function sqliteFile(config: Config, io: CommandIO, verb: string): string | undef
   return file;
 }
 
-/** Writes `text` to `file` (0600) through a temporary file; an existing `file` is replaced only with `overwrite`. */
-function writePrivate(file: string, text: string, overwrite: boolean): void {
+/** Writes `data` to `file` (0600) through a temporary file; an existing `file` is replaced only with `overwrite`. */
+function writePrivate(file: string, data: string | Buffer, overwrite: boolean): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
-    writeSync(fd, text);
+    writeFileSync(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -118,19 +118,7 @@ export const restoreCommand: Command = {
       renameSync(target, kept);
       rmSync(`${target}-shm`, { force: true });
     }
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.restore-${process.pid}`);
-    try {
-      const fd = openSync(tmp, 'wx', 0o600);
-      try {
-        writeSync(fd, readFileSync(from));
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, target);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    writePrivate(target, readFileSync(from), true);
     io.out(`Restored ${from} into ${target}.${kept ? ` The previous database is kept as ${kept}.` : ''}`);
 
     const secretFile = path.join(config.dataDir, 'secret');
