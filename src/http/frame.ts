@@ -3,6 +3,7 @@
 // no step turned into an answer.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../util/logger.ts';
+import { isTemporarilyUnavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../util/unavailable.ts';
 import { ClientGone, errorAnswer, type EndpointRoute, type HttpAnswer, type HttpRequest } from './endpoint.ts';
 import { HttpError, logUnhandled, SERVER_ERROR_DESCRIPTION } from './errors.ts';
 
@@ -67,8 +68,20 @@ export function answerForError(logger: Logger, requestId: string, path: string, 
     return undefined;
   }
   if ((err as { status?: number } | null)?.status === 413) return errorAnswer(requestId, 413, 'request_too_large', 'The request body is too large');
+  if (isTemporarilyUnavailable(err)) return unavailableAnswer(logger, requestId, path, err);
   logUnhandled(logger, requestId, err);
   return errorAnswer(requestId, 500, 'server_error', SERVER_ERROR_DESCRIPTION);
+}
+
+/**
+ * The database (or another dependency) cannot answer for the moment — restarting, failing over, out of connections:
+ * 503 with Retry-After, so clients and load balancers retry instead of reporting a server bug. Logged as a warning
+ * with the reason's code and message only.
+ */
+export function unavailableAnswer(logger: Logger, requestId: string, path: string, err: unknown): HttpAnswer {
+  const e = err as { code?: unknown; message?: unknown };
+  logger.warn({ requestId, path, reason: { sqlstate: typeof e?.code === 'string' ? e.code : undefined, message: String(e?.message ?? '').slice(0, 200) } }, 'a dependency is unavailable; answered 503');
+  return errorAnswer(requestId, 503, 'temporarily_unavailable', 'The service is temporarily unavailable; retry shortly', { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
 }
 
 /** Headers the frame adds to an answer: the route's own, the request id, the security headers. */

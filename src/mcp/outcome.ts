@@ -12,8 +12,8 @@ export type Outcome =
   | { kind: 'error'; error: RpcError; status: number }
   /** A notification (or a posted response): 202, no body. */
   | { kind: 'accepted' }
-  /** Not a JSON-RPC answer at all: an HTTP refusal (403 insufficient scope, 429 rate limited) for the whole request. */
-  | { kind: 'refuse'; status: 403 | 429; headers: Record<string, string>; body: string };
+  /** Not a JSON-RPC answer at all: an HTTP refusal (403 insufficient scope, 429 rate limited, 503 metering unavailable for a moment) for the whole request. */
+  | { kind: 'refuse'; status: 403 | 429 | 503; headers: Record<string, string>; body: string };
 
 /** Everything a message handler knows about the caller. */
 export interface CallContext {

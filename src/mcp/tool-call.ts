@@ -4,6 +4,7 @@ import type { ToolRegistry, RegisteredTool } from './registry.ts';
 import type { ConnectionLog } from './connection-log.ts';
 import { structuredJsonOf, ToolError, type ToolContext, type ToolResult } from '../tools/tool-types.ts';
 import { isObject } from '../util/json.ts';
+import { isTemporarilyUnavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../util/unavailable.ts';
 import { errorMessage, invalidParams, rpcError, type Params } from './jsonrpc.ts';
 import { describeArgumentErrors } from './argument-errors.ts';
 import { bearerChallenge } from './bearer.ts';
@@ -125,6 +126,16 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   try {
     decision = await metering.begin(tool.def, toolCtx);
   } catch (err) {
+    // Nothing was charged and the handler has not run: a database that is restarting is a 503 to retry, not a bug.
+    if (isTemporarilyUnavailable(err)) {
+      ctx.logger.warn({ requestId: ctx.requestId, tool: name, reason: { sqlstate: (err as { code?: string }).code, message: (err as Error).message } }, 'metering unavailable; answered 503');
+      return {
+        kind: 'refuse',
+        status: 503,
+        headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+        body: errorMessage(id, rpcError(-32000, `Temporarily unavailable: retry after ${UNAVAILABLE_RETRY_AFTER_SECONDS} s (request id ${ctx.requestId})`, { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS })),
+      };
+    }
     ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { message: (err as Error).message, stack: (err as Error).stack } }, 'metering failed');
     return inBand(rpcError(ErrorCode.InternalError, `Internal error: metering is unavailable; quote request id ${ctx.requestId}`));
   }

@@ -74,6 +74,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
+    // Nor may a checked-out one: node-postgres removes the pool's listener while a client is lent out, and a server
+    // restart between two queries of a transaction then emits 'error' with no listener, which ends the process. The
+    // query in flight (or the next one) reports the failure; the pool drops the broken client on release.
+    pool.on('connect', (client) => client.on('error', () => {}));
     db = new Kysely<any>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparedStatementsPool(pool) }) });
   } else {
     throw new StoreError(`Unsupported database URL ${redactUrl(url)}: use sqlite:<path> or postgres://…`);
