@@ -105,7 +105,12 @@ export async function startTestSmtp(options: { user?: string; password?: string 
 /** The first `http(s)://…` URL in a text whose path starts with `pathPrefix`. */
 export function linkIn(text: string, pathPrefix: string): URL {
   for (const m of text.matchAll(/https?:\/\/[^\s<>"]+/g)) {
-    const u = new URL(m[0]);
+    let u: URL;
+    try {
+      u = new URL(m[0].replace(/[.,;:)]+$/, ''));
+    } catch {
+      continue;
+    }
     if (u.pathname.startsWith(pathPrefix)) return u;
   }
   throw new Error(`no ${pathPrefix} link in: ${text}`);
