@@ -98,7 +98,7 @@ export function mountPasswordReset(app: Hono<AppEnv>, deps: Deps): void {
         c,
         'Check your email',
         html`<h1>Check your email</h1>
-          <p class="message" role="status">If an account uses <strong>${email}</strong>, we have sent it a link to choose a new password. The link works once, for ${minutes} minutes.</p>
+          <p class="flash ok" role="status">If an account uses <strong>${email}</strong>, we have sent it a link to choose a new password. The link works once, for ${minutes} minutes.</p>
           <p class="muted small">Nothing arrived? Check the address and your spam folder, or <a href="${PASSWORD_RESET_PATH}">ask again</a>.</p>`,
       ),
     );

@@ -119,7 +119,7 @@ export function mountTwoFactor(app: Hono<AppEnv>, deps: Deps): void {
         c,
         'Set up two-factor sign-in',
         html`<h1>Set up two-factor sign-in</h1>
-          ${who.mode === 'enrol' ? html`<p class="message" role="status">This server requires two-factor sign-in for operators. Set it up to finish signing in.</p>` : ''}
+          ${who.mode === 'enrol' ? html`<p class="flash warn" role="status">This server requires two-factor sign-in for operators. Set it up to finish signing in.</p>` : ''}
           ${error ? html`<p class="message" role="alert">${error}</p>` : ''}
           <ol class="steps">
             <li>Scan this code with an authenticator app (any app that supports TOTP):
@@ -149,7 +149,7 @@ export function mountTwoFactor(app: Hono<AppEnv>, deps: Deps): void {
         c,
         'Two-factor sign-in',
         html`<h1>Two-factor sign-in</h1>
-          ${flash ? html`<p class="message" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.text}</p>` : ''}
+          ${flash ? html`<p class="flash ${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.text}</p>` : ''}
           <p>Two-factor sign-in is <strong>on</strong> for ${who.user.email}. ${left} of ${RECOVERY_CODE_COUNT} recovery codes left.</p>
           <form method="post" action="${ENROL_PATH}/recovery-codes">
             ${csrfField(who.csrf)}
@@ -177,9 +177,8 @@ export function mountTwoFactor(app: Hono<AppEnv>, deps: Deps): void {
         c,
         'Your recovery codes',
         html`<h1>Save your recovery codes</h1>
-          <p class="message" role="status">Two-factor sign-in is on.</p>
+          <p class="flash ok" role="status">Two-factor sign-in is on.</p>
           <p>If you lose your authenticator, each of these codes signs you in once. They are shown only now: store them somewhere safe.</p>
-          ${secretBox('recovery-codes', codes.join('  '))}
           <ul class="recovery-codes">${codes.map((code) => html`<li><code>${code}</code></li>`)}</ul>
           <div class="actions"><a class="button primary" href="${next}">Continue</a></div>`,
       ),
