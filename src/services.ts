@@ -15,6 +15,8 @@ import type { ToolDefinition } from './tools/tool-types.ts';
 import { creditsModule, type Credits } from './credits/index.ts';
 import { crmModule } from './crm/index.ts';
 import { mcpModule, type McpModule } from './mcp/index.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
+import { invitationsService, passwordResetsService, twoFactorService, type InvitationsService, type PasswordResetsService, type TwoFactorService } from './accounts/index.ts';
 
 export interface Services {
   readonly config: Config;
@@ -28,6 +30,14 @@ export interface Services {
   readonly credits: Credits;
   /** The MCP resource server over every tool source's tools. */
   readonly mcp: McpModule;
+  /** Outgoing mail (invitations, password resets); `configured` false without TOLLGATE_SMTP_URL. */
+  readonly mail: Mailer;
+  /** Workspace invitations (single-use links). */
+  readonly invitations: InvitationsService;
+  /** Self-service password-reset links. */
+  readonly passwordResets: PasswordResetsService;
+  /** TOTP two-factor (keys sealed with the secret) and recovery codes. */
+  readonly twoFactor: TwoFactorService;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
@@ -61,6 +71,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
   const usesDataDir = config.databaseUrl.startsWith('sqlite:') || !config.secret;
   if (usesDataDir && options.create !== false) ensureDataDir(config.dataDir);
   const secret = loadOrCreateSecret(config, { create: options.create });
+  const mail = createMailer(config, logger);
   const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements });
   if (options.migrate !== false) await closingOnError(store, () => migrateToLatest(store, allMigrations));
 
@@ -69,6 +80,9 @@ export async function openServices(config: Config, logger: Logger, options: Open
   await closingOnError(store, () => oauth.keys.ensureKey(), true);
   const credits = await closingOnError(store, () => creditsModule(store, config, logger));
   const crm = crmModule(store);
+  const invitations = invitationsService(store, config);
+  const passwordResets = passwordResetsService(store, config);
+  const twoFactor = twoFactorService(store, secret);
 
   // The tool sources, in the order tools/list shows them.
   const allTools = [...credits.tools, ...crm.tools, ...(options.extraTools ?? [])];
@@ -102,6 +116,10 @@ export async function openServices(config: Config, logger: Logger, options: Open
     oauth,
     credits,
     mcp,
+    mail,
+    invitations,
+    passwordResets,
+    twoFactor,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
       const ws = await accounts.workspaces.createWorkspace(input);
       for (const hook of workspaceHooks) await hook(ws);
@@ -114,6 +132,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       await credits.close();
       await oauth.close();
       await store.close();
+      mail.close();
     },
   });
 }

@@ -12,6 +12,10 @@ export { isWorkspaceSlug, WORKSPACE_SLUG_PATTERN } from './workspaces.ts';
 export { ROLES } from './workspaces.ts';
 export type { Session } from './sessions.ts';
 export type { Role } from './tables.ts';
+export { invitationsService, InvitationRefused, type Invitation, type InvitationsService, type InvitationState } from './invitations.ts';
+export { passwordResetsService, ResetRefused, type PasswordResetsService } from './password-resets.ts';
+export { twoFactorService, TwoFactorError, RECOVERY_CODE_COUNT, type TwoFactorService, type VerifyResult } from './two-factor.ts';
+export { otpauthUri, base32Encode } from './totp.ts';
 
 /** The accounts module's public face: other modules call these, never the tables. */
 export function accountsModule(store: Store, config: Pick<Config, 'sessionTtlSeconds'>) {

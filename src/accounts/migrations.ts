@@ -49,4 +49,61 @@ export const accountsMigrations: Migration[] = [
       await db.updateTable('users').set({ email_verified: 1 }).execute();
     },
   },
+  {
+    name: '0020_accounts_invitations',
+    async up(db) {
+      await db.schema
+        .createTable('invitations')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('workspace_id', 'varchar(64)', (c) => c.notNull().references('workspaces.id').onDelete('cascade'))
+        .addColumn('email', 'varchar(320)', (c) => c.notNull())
+        .addColumn('email_normalized', 'varchar(320)', (c) => c.notNull())
+        .addColumn('role', 'varchar(16)', (c) => c.notNull())
+        .addColumn('token_hash', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('invited_by', 'varchar(64)', (c) => c.references('users.id').onDelete('set null'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('mailed_at', 'bigint')
+        .addColumn('accepted_at', 'bigint')
+        .addColumn('accepted_by', 'varchar(64)', (c) => c.references('users.id').onDelete('set null'))
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('invitations_workspace_idx').on('invitations').columns(['workspace_id', 'email_normalized']).execute();
+    },
+  },
+  {
+    name: '0021_accounts_password_resets',
+    async up(db) {
+      await db.schema
+        .createTable('password_resets')
+        .addColumn('token_hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('user_id', 'varchar(64)', (c) => c.references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('password_resets_user_idx').on('password_resets').column('user_id').execute();
+    },
+  },
+  {
+    name: '0022_accounts_two_factor',
+    async up(db) {
+      await db.schema
+        .createTable('user_totp')
+        .addColumn('user_id', 'varchar(64)', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('secret_sealed', 'text', (c) => c.notNull())
+        .addColumn('enabled_at', 'bigint')
+        .addColumn('last_step', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('recovery_codes')
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('code_hash', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addPrimaryKeyConstraint('recovery_codes_pk', ['user_id', 'code_hash'])
+        .execute();
+    },
+  },
 ];

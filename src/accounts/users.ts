@@ -17,6 +17,8 @@ export interface User {
 
 export const MIN_PASSWORD_LENGTH = 10;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The address rule accounts use (also for invitations). */
+export const isEmailAddress = (email: string): boolean => EMAIL_RE.test(email) && email.length <= 320;
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -42,6 +42,13 @@ export const settings = {
   loginMaxFailures: s({ env: 'TOLLGATE_LOGIN_MAX_FAILURES', type: 'integer', default: 10, min: 1, max: 1000, description: 'Failed sign-ins per account (and per IP, ×5) within the window before sign-in is throttled.' }),
   loginWindowSeconds: s({ env: 'TOLLGATE_LOGIN_WINDOW_SECONDS', type: 'integer', default: 900, min: 1, max: 86400, description: 'Window of the sign-in throttle.' }),
 
+  // --- mail, invitations, password reset, two-factor
+  smtpUrl: s({ env: 'TOLLGATE_SMTP_URL', type: 'string', default: null, secret: true, description: 'Mail server for invitations and password resets: `smtp://user:password@host:587` (STARTTLS when offered) or `smtps://user:password@host:465` (TLS from the start); percent-encode special characters in the user and password. Unset: nothing is mailed (invitation links are shown to the inviter only) and self-service password reset is off.' }),
+  mailFrom: s({ env: 'TOLLGATE_MAIL_FROM', type: 'string', default: null, description: 'The From address of mail Tollgate sends, e.g. `Tollgate <tollgate@example.com>`. Default: `Tollgate <tollgate@<public URL host>>`.' }),
+  invitationTtlSeconds: s({ env: 'TOLLGATE_INVITATION_TTL_SECONDS', type: 'integer', default: 604800, min: 300, max: 2592000, description: 'How long a workspace invitation link works (single use).' }),
+  passwordResetTtlSeconds: s({ env: 'TOLLGATE_PASSWORD_RESET_TTL_SECONDS', type: 'integer', default: 1800, min: 300, max: 86400, description: 'How long a password-reset link works (single use).' }),
+  requireAdminTwoFactor: s({ env: 'TOLLGATE_REQUIRE_ADMIN_TWO_FACTOR', type: 'boolean', default: false, description: 'Operators (`--admin` accounts) must use TOTP two-factor: one without it is sent to enrolment at sign-in and gets no session until it is set up.' }),
+
   // --- OAuth authorization server
   issuerMode: s({ env: 'TOLLGATE_ISSUER_MODE', type: 'enum', values: ['root', 'workspace'], default: 'root', description: '`root`: one issuer at the public URL. `workspace`: one issuer per workspace at `<publicUrl>/<ws>`, metadata by RFC 8414 path insertion.' }),
   accessTokenTtlSeconds: s({ env: 'TOLLGATE_ACCESS_TOKEN_TTL_SECONDS', type: 'integer', default: 3600, min: 60, max: 86400, description: 'Lifetime of JWT access tokens.' }),

@@ -1,10 +1,11 @@
 // What the web module needs from the rest of Tollgate: the composition root passes one WebDeps to mountWeb, and
 // each page takes the part of it that it uses. Only the modules' public faces (their index.ts) are named here.
 import type { Config } from '../config/config.ts';
-import type { Accounts, Workspace } from '../accounts/index.ts';
+import type { Accounts, InvitationsService, PasswordResetsService, TwoFactorService, Workspace } from '../accounts/index.ts';
 import type { OAuth } from '../oauth/index.ts';
 import type { Credits } from '../credits/index.ts';
 import type { CsrfGuard } from './csrf.ts';
+import type { PendingSignIn } from './pending-sign-in.ts';
 
 export type WebConfig = Pick<
   Config,
@@ -16,7 +17,17 @@ export type WebConfig = Pick<
   | 'loginWindowSeconds'
   | 'trustedProxyHops'
   | 'secretRotationOverlapSeconds'
+  | 'requireAdminTwoFactor'
+  | 'invitationTtlSeconds'
+  | 'passwordResetTtlSeconds'
 >;
+
+/** What the pages need of outgoing mail (the composition root passes src/mail's sender). */
+export interface MailPort {
+  readonly configured: boolean;
+  /** True when the mail server took the message; never throws. */
+  send(message: { to: string; subject: string; text: string }): Promise<boolean>;
+}
 
 export interface WebDeps {
   readonly config: WebConfig;
@@ -30,7 +41,11 @@ export interface WebDeps {
   readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits'>;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
+  readonly invitations: InvitationsService;
+  readonly passwordResets: PasswordResetsService;
+  readonly twoFactor: TwoFactorService;
+  readonly mail: MailPort;
 }
 
 /** What the pages get: WebDeps without the secret, and the CSRF guard derived from it once. */
-export type PageDeps = Omit<WebDeps, 'secret'> & { readonly csrf: CsrfGuard };
+export type PageDeps = Omit<WebDeps, 'secret'> & { readonly csrf: CsrfGuard; readonly pendingSignIn: PendingSignIn };

@@ -108,6 +108,7 @@ export function appLayout(p: ShellProps): Html {
           <nav aria-label="Account">
             ${p.user.isAdmin ? html`<a href="/admin" ${p.section === 'admin' ? html`aria-current="page"` : ''}>Admin</a>` : ''}
             <span class="who">Signed in as <strong>${p.user.email}</strong></span>
+            <a href="/account/two-factor">Two-factor</a>
             <form method="post" action="/logout" class="inline-form">
               <input type="hidden" name="${CSRF_FIELD}" value="${p.csrf}" />
               <button type="submit" class="small">Sign out</button>

@@ -9,7 +9,9 @@ import { clientIp } from '../oauth/index.ts';
 import { CSRF_FIELD } from './csrf.ts';
 import type { PageDeps } from './deps.ts';
 import { layout, messagePage, type Html } from './layout.ts';
-import { endSession, readSession, startSession } from './session.ts';
+import { endSession, readSession } from './session.ts';
+import { finishPasswordSignIn } from './sign-in-steps.ts';
+import { PASSWORD_RESET_PATH } from './password-reset-pages.ts';
 
 export const GENERIC_LOGIN_ERROR = 'The email or password is incorrect.';
 const IP_FACTOR = 5;
@@ -22,7 +24,7 @@ export function safeNextPath(next: string | undefined): string {
   return next;
 }
 
-export function renderLoginPage(props: { csrf: string; next: string; email?: string; error?: string; nonce: string; requestId?: string }): Html {
+export function renderLoginPage(props: { csrf: string; next: string; email?: string; error?: string; nonce: string; requestId?: string; passwordReset?: boolean }): Html {
   const focusPassword = !!props.email;
   return layout({
     title: 'Sign in',
@@ -39,16 +41,18 @@ export function renderLoginPage(props: { csrf: string; next: string; email?: str
         <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024" ${focusPassword ? 'autofocus' : ''} />
         <div class="actions"><button class="primary" type="submit">Sign in</button></div>
       </form>
-      <p class="muted small">Forgot your password? Ask the person who runs this server to reset it.</p>`,
+      ${props.passwordReset
+        ? html`<p class="muted small"><a href="${PASSWORD_RESET_PATH}">Forgot your password?</a></p>`
+        : html`<p class="muted small">Forgot your password? Ask the person who runs this server to reset it.</p>`}`,
   });
 }
 
-export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf'>): void {
+export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'twoFactor' | 'pendingSignIn' | 'mail'>): void {
   const { loginMaxFailures: max, loginWindowSeconds: window } = deps.config;
   const throttle = deps.oauth.throttle;
 
   const show = (c: Context<AppEnv>, next: string, status: 200 | 400 | 401 | 429, extra: { email?: string; error?: string } = {}) =>
-    c.html(renderLoginPage({ csrf: deps.csrf.token(c, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), ...extra }), status);
+    c.html(renderLoginPage({ csrf: deps.csrf.token(c, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), passwordReset: deps.mail.configured, ...extra }), status);
 
   app.get('/login', async (c) => {
     const next = safeNextPath(c.req.query('next'));
@@ -83,8 +87,7 @@ export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'a
       return show(c, next, 401, { email, error: GENERIC_LOGIN_ERROR });
     }
     await throttle.clear(accountKey);
-    await startSession(c, deps, user.id);
-    return c.redirect(next, 303);
+    return finishPasswordSignIn(c, deps, user, next);
   });
 
   app.post('/logout', async (c) => {

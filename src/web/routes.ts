@@ -14,6 +14,10 @@ import { mountHome } from './pages/home.ts';
 import { mountLedger } from './pages/ledger.ts';
 import { mountMembers } from './pages/members.ts';
 import { secureCookies } from './session.ts';
+import { pendingSignIn } from './pending-sign-in.ts';
+import { mountTwoFactor } from './two-factor-pages.ts';
+import { mountInvitationAccept } from './invitation-pages.ts';
+import { mountPasswordReset } from './password-reset-pages.ts';
 
 export type { WebDeps } from './deps.ts';
 
@@ -25,9 +29,17 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
     credits: deps.credits,
     createWorkspace: (input) => deps.createWorkspace(input),
     csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
+    invitations: deps.invitations,
+    passwordResets: deps.passwordResets,
+    twoFactor: deps.twoFactor,
+    mail: deps.mail,
+    pendingSignIn: pendingSignIn(deps.secret, { secureCookies: secureCookies(deps.config) }),
   };
   mountAssets(app);
   mountLogin(app, pages);
+  mountTwoFactor(app, pages);
+  mountInvitationAccept(app, pages);
+  mountPasswordReset(app, pages);
   mountConsent(app, pages);
   mountHome(app, pages);
   mountAdmin(app, pages);

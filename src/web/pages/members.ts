@@ -1,4 +1,5 @@
-// A workspace's members and roles. Everyone in the workspace sees the list; only owners add people (by the email of
+// A workspace's members and roles. Everyone in the workspace sees the list; owners and admins invite by email
+// (pages/invitations.ts); only owners add people (by the email of
 // an existing account), change roles and remove members. The last owner cannot be demoted or removed.
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -8,14 +9,15 @@ import { ROLES, type Role } from '../../accounts/index.ts';
 import { UserFacingError } from '../../util/errors.ts';
 import { confirmForm, csrfField, doneFlash, roleLabel, workspacePage, wsPath, type Flash } from '../components.ts';
 import type { Html } from '../layout.ts';
-import { FormError, isOwner, notFoundPage, readPostForm, requireMember, textField, type Ctx, type MemberAccess } from '../page-context.ts';
+import { canManage, FormError, isOwner, notFoundPage, readPostForm, requireMember, textField, type Ctx, type MemberAccess } from '../page-context.ts';
+import { invitationsPanel, mountInvitations, type JustInvited } from './invitations.ts';
 
 const isRole = (v: string | undefined): v is Role => !!v && (ROLES as readonly string[]).includes(v);
 
 const roleSelect = (id: string, selected: Role, label?: string) =>
   html`<select id="${id}" name="role" ${label ? html`aria-label="${label}"` : ''}>${ROLES.map((r) => html`<option value="${r}" ${r === selected ? 'selected' : ''}>${roleLabel(r)}</option>`)}</select>`;
 
-async function renderMembers(c: Ctx, services: PageDeps, access: MemberAccess, extra: { flash?: Flash; email?: string } = {}): Promise<Html> {
+async function renderMembers(c: Ctx, services: PageDeps, access: MemberAccess, extra: { flash?: Flash; email?: string; justInvited?: JustInvited; inviteEmail?: string } = {}): Promise<Html> {
   const members = await services.accounts.workspaces.listMembers(access.workspace.slug);
   const owner = isOwner(access.role);
   const base = wsPath(access.workspace, '/members');
@@ -54,8 +56,11 @@ async function renderMembers(c: Ctx, services: PageDeps, access: MemberAccess, e
             <div><button type="submit" class="primary">Add member</button></div>
           </form>
         </section>`
-      : html`<p class="muted small">Only owners can add, change or remove members.</p>`}`;
-  const flash = extra.flash ?? doneFlash(c, { added: 'Member added.', changed: 'Role changed.', removed: 'Member removed.' });
+      : html`<p class="muted small">Only owners can add, change or remove members.</p>`}
+    ${canManage(access.role)
+      ? invitationsPanel(access, await services.invitations.listOpenInvitations(access.workspace.id), { justInvited: extra.justInvited, email: extra.inviteEmail, mailConfigured: services.mail.configured })
+      : ''}`;
+  const flash = extra.flash ?? doneFlash(c, { added: 'Member added.', changed: 'Role changed.', removed: 'Member removed.', 'invite-revoked': 'Invitation revoked.' });
   return workspacePage(c, access, { title: 'Members', tab: 'members', body, flash });
 }
 
@@ -126,4 +131,6 @@ export function mountMembers(app: Hono<AppEnv>, services: PageDeps): void {
       return 'removed';
     }),
   );
+
+  mountInvitations(app, services, renderMembers);
 }
