@@ -15,6 +15,7 @@ import type { ToolDefinition } from './tools/tool-types.ts';
 import { creditsModule, type Credits } from './credits/index.ts';
 import { crmModule } from './crm/index.ts';
 import { mcpModule, type McpModule } from './mcp/index.ts';
+import { identityModule, type Identity } from './identity/index.ts';
 
 export interface Services {
   readonly config: Config;
@@ -28,6 +29,8 @@ export interface Services {
   readonly credits: Credits;
   /** The MCP resource server over every tool source's tools. */
   readonly mcp: McpModule;
+  /** Sign-in connections (OpenID Connect providers), linked identities, auto-join and required connections. */
+  readonly identity: Identity;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
@@ -69,6 +72,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
   await closingOnError(store, () => oauth.keys.ensureKey(), true);
   const credits = await closingOnError(store, () => creditsModule(store, config, logger));
   const crm = crmModule(store);
+  const identity = identityModule(store, config, secret, accounts, logger);
 
   // The tool sources, in the order tools/list shows them.
   const allTools = [...credits.tools, ...crm.tools, ...(options.extraTools ?? [])];
@@ -102,6 +106,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     oauth,
     credits,
     mcp,
+    identity,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
       const ws = await accounts.workspaces.createWorkspace(input);
       for (const hook of workspaceHooks) await hook(ws);

@@ -22,14 +22,45 @@ export function safeNextPath(next: string | undefined): string {
   return next;
 }
 
-export function renderLoginPage(props: { csrf: string; next: string; email?: string; error?: string; nonce: string; requestId?: string }): Html {
+/** "Sign in with …" buttons, one per sign-in connection (web/sso.ts). */
+function connectionButtons(connections: readonly { name: string; label: string }[], next: string): Html | string {
+  if (!connections.length) return '';
+  const query = next === '/' ? '' : `?next=${encodeURIComponent(next)}`;
+  return html`<ul class="sso-buttons" aria-label="Sign in with your organization">
+      ${connections.map((c) => html`<li><a class="button sso" href="/login/sso/${c.name}${query}">Sign in with ${c.label}</a></li>`)}
+    </ul>`;
+}
+
+export function renderLoginPage(props: {
+  csrf: string;
+  next: string;
+  email?: string;
+  error?: string;
+  nonce: string;
+  requestId?: string;
+  connections?: readonly { name: string; label: string }[];
+  /** False when the deployment turned password sign-in off (TOLLGATE_LOCAL_PASSWORDS). */
+  passwords?: boolean;
+}): Html {
   const focusPassword = !!props.email;
+  const connections = props.connections ?? [];
+  if (props.passwords === false) {
+    return layout({
+      title: 'Sign in',
+      nonce: props.nonce,
+      requestId: props.requestId,
+      body: html`<h1>Sign in</h1>
+        ${props.error ? html`<p class="message" role="alert" id="login-error">${props.error}</p>` : ''}
+        ${connections.length ? connectionButtons(connections, props.next) : html`<p class="message" role="alert">No sign-in method is set up yet. Ask the person who runs this server.</p>`}`,
+    });
+  }
   return layout({
     title: 'Sign in',
     nonce: props.nonce,
     requestId: props.requestId,
     body: html`<h1>Sign in</h1>
       ${props.error ? html`<p class="message" role="alert" id="login-error">${props.error}</p>` : ''}
+      ${connections.length ? html`${connectionButtons(connections, props.next)}<p class="muted small sso-or">or with your Tollgate password</p>` : ''}
       <form method="post" action="/login">
         <input type="hidden" name="${CSRF_FIELD}" value="${props.csrf}" />
         <input type="hidden" name="next" value="${props.next}" />
@@ -43,12 +74,15 @@ export function renderLoginPage(props: { csrf: string; next: string; email?: str
   });
 }
 
-export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf'>): void {
+export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'identity'>): void {
   const { loginMaxFailures: max, loginWindowSeconds: window } = deps.config;
   const throttle = deps.oauth.throttle;
 
-  const show = (c: Context<AppEnv>, next: string, status: 200 | 400 | 401 | 429, extra: { email?: string; error?: string } = {}) =>
-    c.html(renderLoginPage({ csrf: deps.csrf.token(c, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), ...extra }), status);
+  const show = async (c: Context<AppEnv>, next: string, status: 200 | 400 | 401 | 403 | 429, extra: { email?: string; error?: string } = {}) => {
+    const connections = await deps.identity.connections.listConnections();
+    const passwords = deps.config.localPasswords;
+    return c.html(renderLoginPage({ csrf: deps.csrf.token(c, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), connections, passwords, ...extra }), status);
+  };
 
   app.get('/login', async (c) => {
     const next = safeNextPath(c.req.query('next'));
@@ -61,6 +95,8 @@ export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'a
   app.post('/login', async (c) => {
     const form = await readForm(c);
     const next = safeNextPath(form.next);
+    // TOLLGATE_LOCAL_PASSWORDS=false: the form is gone, and a hand-made POST is refused too.
+    if (!deps.config.localPasswords) return show(c, next, 403, { error: 'Password sign-in is turned off on this server. Use one of the sign-in methods below.' });
     const email = (form.email ?? '').slice(0, 320);
     if (!deps.csrf.verify(c, form[CSRF_FIELD], false)) return show(c, next, 400, { email, error: 'Your sign-in form expired. Please try again.' });
 

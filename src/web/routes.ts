@@ -14,6 +14,9 @@ import { mountHome } from './pages/home.ts';
 import { mountLedger } from './pages/ledger.ts';
 import { mountMembers } from './pages/members.ts';
 import { secureCookies } from './session.ts';
+import { mountSso } from './sso.ts';
+import { mountSignInMethods } from './pages/sign-in-methods.ts';
+import { mountAdminSso } from './pages/admin-sso.ts';
 
 export type { WebDeps } from './deps.ts';
 
@@ -23,11 +26,15 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
     accounts: deps.accounts,
     oauth: deps.oauth,
     credits: deps.credits,
+    identity: deps.identity,
     createWorkspace: (input) => deps.createWorkspace(input),
     csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
   };
   mountAssets(app);
   mountLogin(app, pages);
+  mountSso(app, pages);
+  mountSignInMethods(app, pages);
+  mountAdminSso(app, pages);
   mountConsent(app, pages);
   mountHome(app, pages);
   mountAdmin(app, pages);
