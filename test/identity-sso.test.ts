@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from './helpers/server.ts';
 import { browserRequest, CookieJar, parseForms, pkcePair, type PageResponse } from './helpers/oauth-flow.ts';
+import { runCli } from './helpers/cli.ts';
 import { signInAtProvider, startTestProvider, type ProviderAccount, type TestProvider } from './helpers/oidc-provider.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -336,4 +337,97 @@ test('no client secret, code or id_token in the logs', () => {
   for (const c of provider.clients) assert.ok(!all.includes(c.client_secret));
   assert.ok(!/eyJ[A-Za-z0-9_-]{20,}\.eyJ/.test(all), 'no JWT in the logs');
   assert.ok(!all.includes('"status":500'));
+});
+
+test('bad callbacks and start requests get 4xx pages, never a 500 or a stack trace', async () => {
+  const b = new Browser();
+  const cases: [string, number][] = [
+    ['/login/sso/nope', 404],
+    ['/login/sso/nope/callback?code=x&state=y', 404],
+    ['/login/sso/acme/callback', 400],
+    ['/login/sso/acme/callback?state=' + 'x'.repeat(5000), 400],
+    ['/login/sso/acme/callback?error=server_error&error_description=%3Cscript%3E', 502],
+    ['/login/sso/acme/callback?error=%3Cscript%3Ealert(1)%3C/script%3E', 502],
+    ['/login/sso/acme/callback?code=x&state=y&state=z', 400],
+    ['/login/sso/%2e%2e/callback', 404],
+  ];
+  for (const [path, status] of cases) {
+    const res = await b.get(`${srv.url}${path}`);
+    assert.equal(res.status, status, path);
+    assert.doesNotMatch(res.body, /<script>|at [A-Za-z]+ \(|node:internal/, path);
+  }
+  // A provider error that is not a denial is named, but only as a safe code.
+  const res = await b.get(`${srv.url}/login/sso/acme/callback?error=temporarily_unavailable`);
+  assert.match(text(res.body), /temporarily_unavailable/);
+});
+
+test('the admin page lists connections with the redirect URI to register, never a secret; bad input is a 400 page', async () => {
+  const b = new Browser();
+  const login = await b.get(`${srv.url}/login`);
+  const form = parseForms(login.body, login.url).find((f) => f.action.endsWith('/login'))!;
+  await b.post(form.action, { ...form.fields, email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  const page = await b.get(`${srv.url}/admin/sso`);
+  assert.equal(page.status, 200);
+  assert.match(text(page.body), /Acme SSO/);
+  assert.ok(page.body.replace(/<wbr \/>|<\/?span[^>]*>/g, '').includes(`${srv.url}/login/sso/acme/callback`));
+  for (const c of provider.clients) assert.ok(!page.body.includes(c.client_secret));
+  const add = parseForms(page.body, page.url).find((f) => f.action.endsWith('/admin/sso'))!;
+  const bad = await b.post(add.action, { ...add.fields, name: 'x y', issuer: provider.issuer, client_id: 'c', client_secret: 's' });
+  assert.equal(bad.status, 400);
+  const unreachable = await b.post(add.action, { ...add.fields, name: 'down', issuer: 'http://127.0.0.1:9', client_id: 'c', client_secret: 's' });
+  assert.equal(unreachable.status, 400);
+  assert.match(text(unreachable.body), /discovery document could not be used/);
+  const ok = await b.post(add.action, { ...add.fields, name: 'second', label: 'Second', issuer: provider.issuer, client_id: 'c2', client_secret: 'the-second-secret' });
+  assert.equal(ok.status, 303);
+  const after = await b.get(`${srv.url}/admin/sso?done=added`);
+  assert.match(text(after.body), /Second/);
+  assert.ok(!after.body.includes('the-second-secret'));
+  const remove = parseForms(after.body, after.url).find((f) => f.action.endsWith('/admin/sso/second/remove'))!;
+  assert.equal((await b.post(remove.action, remove.fields)).status, 303);
+  assert.equal(await srv.services.identity.connections.getConnection('second'), undefined);
+  // Not an operator: refused.
+  const alice = new Browser();
+  await ssoSignIn(alice, 'alice');
+  assert.equal((await alice.get(`${srv.url}/admin/sso`)).status, 403);
+});
+
+test('tollgate admin sso add | list | auto-join | require | remove; the secret is never printed back', async () => {
+  const env = { TOLLGATE_DATABASE_URL: srv.config.databaseUrl, TOLLGATE_DATA_DIR: srv.config.dataDir, TOLLGATE_PUBLIC_URL: srv.url, TOLLGATE_SSO_ALLOW_HTTP: 'true', TOLLGATE_SSO_ALLOW_PRIVATE_ADDRESSES: 'true' };
+  const added = await runCli(['admin', 'sso', 'add', 'cli-idp', '--issuer', provider.issuer, '--client-id', 'cli-client', '--client-secret', 'cli-secret-value', '--label', 'CLI IdP'], { env });
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, new RegExp(`Register this redirect URI at the provider: ${srv.url}/login/sso/cli-idp/callback`));
+  const listed = await runCli(['admin', 'sso', 'list'], { env });
+  assert.match(listed.stdout, /cli-idp\s+CLI IdP/);
+  for (const out of [added, listed]) assert.ok(!(out.stdout + out.stderr).includes('cli-secret-value'));
+  const down = await runCli(['admin', 'sso', 'add', 'down', '--issuer', 'http://127.0.0.1:9', '--client-id', 'c', '--client-secret', 's'], { env });
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /discovery document could not be used/);
+  const join = await runCli(['admin', 'sso', 'auto-join', 'demo', '--domain', 'example.org', '--connection', 'cli-idp', '--role', 'admin'], { env });
+  assert.equal(join.code, 0, join.stderr);
+  assert.match(join.stdout, /verified e-mail at example\.org → demo as admin/);
+  const required = await runCli(['admin', 'sso', 'require', 'demo', 'cli-idp'], { env });
+  assert.match(required.stdout, /demo now accepts only people signed in with CLI IdP/);
+  assert.equal((await srv.services.identity.rules.requirements()).size, 1);
+  const removed = await runCli(['admin', 'sso', 'remove', 'cli-idp'], { env });
+  assert.equal(removed.code, 0, removed.stderr);
+  // Its rules and requirement go with it.
+  assert.equal((await srv.services.identity.rules.requirements()).size, 0);
+});
+
+test('local passwords turned off: the form is gone, the buttons stay, a hand-made password sign-in is refused', async () => {
+  const other = await startTestServer({ env: { TOLLGATE_LOCAL_PASSWORDS: 'false', TOLLGATE_SSO_ALLOW_HTTP: 'true' } });
+  try {
+    await other.services.identity.connections.addConnection({ name: 'acme', label: 'Acme SSO', issuer: provider.issuer, clientId: 'x', clientSecret: 'y' });
+    const b = new Browser();
+    const page = await b.get(`${other.url}/login`);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Sign in with Acme SSO/);
+    assert.doesNotMatch(page.body, /name="password"/);
+    const refused = await b.post(`${other.url}/login`, { csrf_token: 'any', email: ADMIN_EMAIL, password: ADMIN_PASSWORD, next: '/' });
+    assert.equal(refused.status, 403);
+    assert.match(text(refused.body), /Password sign-in is turned off/);
+    assert.equal(await b.get(`${other.url}/`).then((r) => r.status), 303);
+  } finally {
+    await other.stop();
+  }
 });
