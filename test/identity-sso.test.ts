@@ -321,22 +321,21 @@ test('a workspace that requires a connection refuses password sign-ins there and
     // A hand-made decision for acme is refused too.
     const forced = await pw.post(picker.action, { ...picker.fields, decision: 'approve', workspace: 'acme' });
     assert.ok(forced.status >= 400 && forced.status < 500, String(forced.status));
+    // The workspace's dashboard too, with a button to the right sign-in.
+    const dashboard = await pw.get(`${srv.url}/dashboard/acme`);
+    assert.equal(dashboard.status, 403);
+    assert.match(dashboard.body, /href="\/login\/sso\/acme\?next=%2Fdashboard%2Facme"/);
+    assert.equal((await pw.get(`${srv.url}/dashboard/demo`)).status, 200);
 
     // Signed in through Acme SSO, the same workspace can be given.
     const sso = new Browser();
     assert.equal((await ssoSignIn(sso, 'alice')).answer.status, 303);
     const ok = await sso.get(authorize(`${srv.url}/acme/mcp`));
     assert.match(ok.body, /value="approve"/);
+    assert.equal((await sso.get(`${srv.url}/dashboard/acme`)).status, 200);
   } finally {
     await identity.rules.requireConnection(acme.id, null);
   }
-});
-
-test('no client secret, code or id_token in the logs', () => {
-  const all = srv.logs.join('\n');
-  for (const c of provider.clients) assert.ok(!all.includes(c.client_secret));
-  assert.ok(!/eyJ[A-Za-z0-9_-]{20,}\.eyJ/.test(all), 'no JWT in the logs');
-  assert.ok(!all.includes('"status":500'));
 });
 
 test('bad callbacks and start requests get 4xx pages, never a 500 or a stack trace', async () => {
@@ -430,4 +429,11 @@ test('local passwords turned off: the form is gone, the buttons stay, a hand-mad
   } finally {
     await other.stop();
   }
+});
+
+test('no client secret or id_token in the logs, and no 500 anywhere above', () => {
+  const all = srv.logs.join('\n');
+  for (const c of provider.clients) assert.ok(!all.includes(c.client_secret));
+  assert.ok(!/eyJ[A-Za-z0-9_-]{20,}\.eyJ/.test(all), 'no JWT in the logs');
+  assert.ok(!all.includes('"status":500'));
 });

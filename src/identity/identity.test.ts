@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import { accountsModule, type Accounts } from '../accounts/index.ts';
 import { identityModule, type Identity } from './index.ts';
 import { ruleMatches } from './workspace-rules.ts';
+import { signInAtProvider, startTestProvider, type TestProvider } from '../../test/helpers/oidc-provider.ts';
 
 const config = {
   publicUrl: 'https://tollgate.example',
@@ -115,5 +116,38 @@ forEachDialect('identity', (dialect) => {
     await assert.rejects(identity.signIn.finish('okta', new URLSearchParams({ state: 'x', code: 'y' }), 'x'), { kind: 'replayed' });
     await assert.rejects(identity.signIn.finish('okta', new URLSearchParams({ error: 'access_denied', state: 'x' }), 'x'), { kind: 'denied' });
     await assert.rejects(identity.signIn.finish('okta', new URLSearchParams({ error: '<script>', state: 'x' }), 'x'), (e: Error) => !e.message.includes('<script>'));
+  });
+
+  test('a whole sign-in against a real provider: start, the provider, finish; the state works once, even when raced', async () => {
+    const provider: TestProvider = await startTestProvider({
+      accounts: { eve: { email: 'eve@acme.com', email_verified: true, groups: ['eng'] } },
+      redirectUris: () => ['https://tollgate.example/login/sso/real/callback'],
+    });
+    try {
+      const local = identityModule(store, { ...config, ssoAllowHttp: true, ssoAllowPrivateAddresses: true }, 'test secret', accounts);
+      const [rs] = provider.clients;
+      await local.connections.addConnection({ name: 'real', issuer: provider.issuer, clientId: rs.client_id, clientSecret: rs.client_secret });
+      const start = await local.signIn.start('real', { next: '/dashboard' });
+      const sent = new URL(start.location).searchParams;
+      assert.equal(sent.get('code_challenge_method'), 'S256');
+      assert.equal(sent.get('state'), start.state);
+      assert.ok((sent.get('nonce') ?? '').length >= 43);
+      const stored = await store.db.selectFrom('identity_auth_requests').selectAll().execute();
+      assert.ok(stored.length > 0 && stored.every((r) => r.state_hash !== start.state && String(r.code_verifier_sealed).startsWith('v1.')));
+      const callback = new URL(await signInAtProvider(start.location, 'eve'));
+      assert.equal(callback.origin + callback.pathname, 'https://tollgate.example/login/sso/real/callback');
+      // Two callbacks with the same state at once: exactly one signs in.
+      const both = await Promise.allSettled([local.signIn.finish('real', callback.searchParams, start.state), local.signIn.finish('real', callback.searchParams, start.state)]);
+      assert.equal(both.filter((r) => r.status === 'fulfilled').length, 1);
+      assert.equal((both.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.kind, 'replayed');
+      const result = (both.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<typeof local.signIn.finish>>>).value;
+      assert.equal(result.user.email, 'eve@acme.com');
+      assert.equal(result.created, true);
+      assert.deepEqual(result.joined, []);
+      assert.equal(result.next, '/dashboard');
+      await assert.rejects(local.signIn.finish('real', callback.searchParams, start.state), { kind: 'replayed' });
+    } finally {
+      await provider.stop();
+    }
   });
 });
