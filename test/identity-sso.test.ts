@@ -180,6 +180,16 @@ test('ES256 id_tokens (the second client) and auto-join by a claim value, with i
   assert.equal(await srv.services.accounts.workspaces.getRole(eng.id, user.id), 'admin');
 });
 
+test('a fresh sign-in asked for by an app (prompt=login) is asked of the provider too', async () => {
+  const b = new Browser();
+  assert.equal((await ssoSignIn(b, 'carol')).answer.status, 303);
+  const page = await b.get(`${srv.url}/login?reauth=1&next=%2F`);
+  const start = await b.get(ssoLink(page.body, 'acme'));
+  assert.equal(new URL(start.location!).searchParams.get('prompt'), 'login');
+  const plain = await new Browser().get(ssoLink((await new Browser().get(`${srv.url}/login`)).body, 'acme'));
+  assert.equal(new URL(plain.location!).searchParams.get('prompt'), null);
+});
+
 test('a denied sign-in at the provider gets a clear page and no session', async () => {
   const b = new Browser();
   const { answer } = await ssoSignIn(b, 'alice', { deny: true });

@@ -27,6 +27,8 @@ export class IdTokenError extends Error {
 /** The algorithms a provider's id_token may use; `none` and HMAC never (OpenID Connect Core §3.1.3.7 items 6–8). */
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
 
+const MAX_ID_TOKEN_LENGTH = 65536;
+
 export interface IdTokenExpectations {
   issuer: string;
   clientId: string;
@@ -47,7 +49,8 @@ export interface IdTokenClaims {
 
 /** The header of an id_token, before its key is looked up; throws IdTokenError when it is not a usable JWS. */
 export function readIdTokenHeader(token: string): { decoded: DecodedJwt; alg: (typeof ID_TOKEN_ALGS)[number]; kid: string | undefined } {
-  const decoded = decodeJwt(token);
+  // An id_token with many group claims (Entra sends up to 200 group ids) is larger than an access token.
+  const decoded = decodeJwt(token, MAX_ID_TOKEN_LENGTH);
   if (!decoded) throw new IdTokenError('malformed', 'the id_token is not a compact JWS');
   const alg = decoded.header.alg;
   if (!ID_TOKEN_ALGS.includes(alg as never)) throw new IdTokenError('unsupported_alg', `the id_token is signed with ${String(alg).slice(0, 20)}, which Tollgate does not accept`);

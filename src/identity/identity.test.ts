@@ -120,7 +120,7 @@ forEachDialect('identity', (dialect) => {
 
   test('a whole sign-in against a real provider: start, the provider, finish; the state works once, even when raced', async () => {
     const provider: TestProvider = await startTestProvider({
-      accounts: { eve: { email: 'eve@acme.com', email_verified: true, groups: ['eng'] } },
+      accounts: { eve: { email: 'eve@acme.com', email_verified: true, groups: ['eng'] }, odd: { email: 'not an address', email_verified: true } },
       redirectUris: () => ['https://tollgate.example/login/sso/real/callback'],
     });
     try {
@@ -146,6 +146,13 @@ forEachDialect('identity', (dialect) => {
       assert.deepEqual(result.joined, []);
       assert.equal(result.next, '/dashboard');
       await assert.rejects(local.signIn.finish('real', callback.searchParams, start.state), { kind: 'replayed' });
+      const fresh = await local.signIn.start('real', { next: '/', freshSignIn: true });
+      assert.equal(new URL(fresh.location).searchParams.get('prompt'), 'login');
+      assert.equal(new URL(start.location).searchParams.get('prompt'), null);
+      // An address Tollgate cannot use is a refusal, not a crash.
+      const odd = await local.signIn.start('real', { next: '/' });
+      const oddBack = new URL(await signInAtProvider(odd.location, 'odd'));
+      await assert.rejects(local.signIn.finish('real', oddBack.searchParams, odd.state), { kind: 'no_email' });
     } finally {
       await provider.stop();
     }

@@ -10,7 +10,7 @@ import type { SecretBox } from '../util/crypto-box.ts';
 import { randomToken, safeEqual, sha256Hex } from '../util/ids.ts';
 import { isObject } from '../util/json.ts';
 import type { Logger } from '../util/logger.ts';
-import type { Role, User, Workspace } from '../accounts/index.ts';
+import { AccountsError, type Role, type User, type Workspace } from '../accounts/index.ts';
 import type { Connection, ConnectionsService } from './connections.ts';
 import { IdTokenError, readIdTokenHeader, validateIdToken, type IdTokenClaims } from './id-token.ts';
 import type { LinksService } from './links.ts';
@@ -216,10 +216,14 @@ export function signInService(deps: {
     try {
       user = await accounts.users.createUser({ email, name, emailVerified: true });
     } catch (err) {
+      if (err instanceof AccountsError && err.code === 'invalid_email') throw new SignInRefusal('no_email', `${connection.label} gave an e-mail address Tollgate cannot use. Ask the person who runs this server.`);
       // A concurrent first sign-in of the same person created it: take the link it made, or refuse like above.
       const winner = await links.findUserId(iss, sub);
       const found = winner && (await accounts.users.getUser(winner));
       if (found) return { user: found, created: false, linked: false, email, verified };
+      if (err instanceof AccountsError && err.code === 'email_taken') {
+        throw new SignInRefusal('account_exists', `A Tollgate account with the address ${email} already exists. Sign in with its password, then link ${connection.label} from your account page.`);
+      }
       throw err;
     }
     if (!(await links.link({ issuer: iss, subject: sub, userId: user.id, connectionId: connection.id, email }))) {
@@ -244,7 +248,7 @@ export function signInService(deps: {
 
   return {
     /** Where to send the browser, and the state to bind to it (a cookie). */
-    async start(connectionName: string, options: { next: string; linkUserId?: string }): Promise<{ location: string; state: string; connection: Connection }> {
+    async start(connectionName: string, options: { next: string; linkUserId?: string; freshSignIn?: boolean }): Promise<{ location: string; state: string; connection: Connection }> {
       const connection = await connections.getConnection(connectionName);
       if (!connection) throw new SignInRefusal('unknown_connection', 'There is no such sign-in method here.');
       const md = await metadataOf(connection);
@@ -277,6 +281,8 @@ export function signInService(deps: {
         code_challenge: s256(verifier),
         code_challenge_method: 'S256',
       };
+      // Core §3.1.2.1: prompt=login makes the provider authenticate the person again, as the app asked of Tollgate.
+      if (options.freshSignIn) params.prompt = 'login';
       for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
       return { location: url.toString(), state, connection };
     },

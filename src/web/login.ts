@@ -23,9 +23,13 @@ export function safeNextPath(next: string | undefined): string {
 }
 
 /** "Sign in with …" buttons, one per sign-in connection (web/sso.ts). */
-function connectionButtons(connections: readonly { name: string; label: string }[], next: string): Html | string {
+function connectionButtons(connections: readonly { name: string; label: string }[], next: string, reauth = false): Html | string {
   if (!connections.length) return '';
-  const query = next === '/' ? '' : `?next=${encodeURIComponent(next)}`;
+  const params = new URLSearchParams();
+  if (next !== '/') params.set('next', next);
+  // An app asked for a fresh sign-in (prompt=login, max_age): the provider is asked for one too.
+  if (reauth) params.set('reauth', '1');
+  const query = params.size ? `?${params}` : '';
   return html`<ul class="sso-buttons" aria-label="Sign in with your organization">
       ${connections.map((c) => html`<li><a class="button sso" href="/login/sso/${c.name}${query}">Sign in with ${c.label}</a></li>`)}
     </ul>`;
@@ -41,6 +45,8 @@ export function renderLoginPage(props: {
   connections?: readonly { name: string; label: string }[];
   /** False when the deployment turned password sign-in off (TOLLGATE_LOCAL_PASSWORDS). */
   passwords?: boolean;
+  /** A fresh sign-in was asked for (`/login?reauth=1`). */
+  reauth?: boolean;
 }): Html {
   const focusPassword = !!props.email;
   const connections = props.connections ?? [];
@@ -51,7 +57,7 @@ export function renderLoginPage(props: {
       requestId: props.requestId,
       body: html`<h1>Sign in</h1>
         ${props.error ? html`<p class="message" role="alert" id="login-error">${props.error}</p>` : ''}
-        ${connections.length ? connectionButtons(connections, props.next) : html`<p class="message" role="alert">No sign-in method is set up yet. Ask the person who runs this server.</p>`}`,
+        ${connections.length ? connectionButtons(connections, props.next, props.reauth) : html`<p class="message" role="alert">No sign-in method is set up yet. Ask the person who runs this server.</p>`}`,
     });
   }
   return layout({
@@ -60,7 +66,7 @@ export function renderLoginPage(props: {
     requestId: props.requestId,
     body: html`<h1>Sign in</h1>
       ${props.error ? html`<p class="message" role="alert" id="login-error">${props.error}</p>` : ''}
-      ${connections.length ? html`${connectionButtons(connections, props.next)}<p class="muted small sso-or">or with your Tollgate password</p>` : ''}
+      ${connections.length ? html`${connectionButtons(connections, props.next, props.reauth)}<p class="muted small sso-or">or with your Tollgate password</p>` : ''}
       <form method="post" action="/login">
         <input type="hidden" name="${CSRF_FIELD}" value="${props.csrf}" />
         <input type="hidden" name="next" value="${props.next}" />
@@ -78,7 +84,7 @@ export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'a
   const { loginMaxFailures: max, loginWindowSeconds: window } = deps.config;
   const throttle = deps.oauth.throttle;
 
-  const show = async (c: Context<AppEnv>, next: string, status: 200 | 400 | 401 | 403 | 429, extra: { email?: string; error?: string } = {}) => {
+  const show = async (c: Context<AppEnv>, next: string, status: 200 | 400 | 401 | 403 | 429, extra: { email?: string; error?: string; reauth?: boolean } = {}) => {
     const connections = await deps.identity.connections.listConnections();
     const passwords = deps.config.localPasswords;
     return c.html(renderLoginPage({ csrf: deps.csrf.token(c, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), connections, passwords, ...extra }), status);
@@ -89,7 +95,7 @@ export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'a
     const session = await readSession(c, deps);
     // `reauth=1`: an app asked for a fresh sign-in (OpenID Connect prompt=login or max_age); the form, prefilled.
     if (session && c.req.query('reauth') !== '1') return c.redirect(next, 303);
-    return show(c, next, 200, session ? { email: session.user.email } : {});
+    return show(c, next, 200, session ? { email: session.user.email, reauth: true } : {});
   });
 
   app.post('/login', async (c) => {

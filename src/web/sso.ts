@@ -51,9 +51,9 @@ export function refusalPage(c: Context<AppEnv>, refusal: SignInRefusal): Respons
 }
 
 /** Sends the browser to the provider; `linkUserId` when a signed-in person links it to their account. */
-export async function redirectToProvider(c: Context<AppEnv>, deps: SsoDeps, name: string, next: string, linkUserId?: string): Promise<Response> {
+export async function redirectToProvider(c: Context<AppEnv>, deps: SsoDeps, name: string, next: string, linkUserId?: string, freshSignIn = false): Promise<Response> {
   try {
-    const { location, state } = await deps.identity.signIn.start(name, { next, linkUserId });
+    const { location, state } = await deps.identity.signIn.start(name, { next, linkUserId, freshSignIn });
     setCookie(c, SSO_STATE_COOKIE, state, { httpOnly: true, sameSite: 'Lax', secure: secureCookies(deps.config), path: COOKIE_PATH, maxAge: 3600 });
     return c.redirect(location, 302);
   } catch (err) {
@@ -63,7 +63,7 @@ export async function redirectToProvider(c: Context<AppEnv>, deps: SsoDeps, name
 }
 
 export function mountSso(app: Hono<AppEnv>, deps: SsoDeps): void {
-  app.get('/login/sso/:name', async (c) => redirectToProvider(c, deps, c.req.param('name'), safeNextPath(c.req.query('next'))));
+  app.get('/login/sso/:name', async (c) => redirectToProvider(c, deps, c.req.param('name'), safeNextPath(c.req.query('next')), undefined, c.req.query('reauth') === '1'));
 
   app.get('/login/sso/:name/callback', async (c) => {
     const stateCookie = getCookie(c, SSO_STATE_COOKIE);
