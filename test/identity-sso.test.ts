@@ -423,8 +423,8 @@ test('tollgate admin sso add | list | auto-join | require | remove; the secret i
   assert.equal((await srv.services.identity.rules.requirements()).size, 0);
 });
 
-test('local passwords turned off: the form is gone, the buttons stay, a hand-made password sign-in is refused', async () => {
-  const other = await startTestServer({ env: { TOLLGATE_LOCAL_PASSWORDS: 'false', TOLLGATE_SSO_ALLOW_HTTP: 'true' } });
+test('local passwords turned off: the form is gone, the buttons stay, a hand-made password sign-in is refused; starts are budgeted per IP', async () => {
+  const other = await startTestServer({ env: { TOLLGATE_LOCAL_PASSWORDS: 'false', TOLLGATE_SSO_ALLOW_HTTP: 'true', TOLLGATE_SSO_ALLOW_PRIVATE_ADDRESSES: 'true', TOLLGATE_SSO_STARTS_PER_IP: '2' } });
   try {
     await other.services.identity.connections.addConnection({ name: 'acme', label: 'Acme SSO', issuer: provider.issuer, clientId: 'x', clientSecret: 'y' });
     const b = new Browser();
@@ -436,6 +436,11 @@ test('local passwords turned off: the form is gone, the buttons stay, a hand-mad
     assert.equal(refused.status, 403);
     assert.match(text(refused.body), /Password sign-in is turned off/);
     assert.equal(await b.get(`${other.url}/`).then((r) => r.status), 303);
+    assert.equal((await b.get(`${other.url}/login/sso/acme`)).status, 302);
+    assert.equal((await b.get(`${other.url}/login/sso/acme`)).status, 302);
+    const over = await b.get(`${other.url}/login/sso/acme`);
+    assert.equal(over.status, 429);
+    assert.ok(Number(over.headers.get('retry-after')) > 0);
   } finally {
     await other.stop();
   }

@@ -50,6 +50,7 @@ export const settings = {
   ssoMaxBytes: s({ env: 'TOLLGATE_SSO_MAX_BYTES', type: 'integer', default: 262144, min: 1024, max: 4194304, description: 'Largest answer accepted from a sign-in provider.' }),
   ssoCacheSeconds: s({ env: 'TOLLGATE_SSO_CACHE_SECONDS', type: 'integer', default: 3600, min: 0, max: 86400, description: 'How long a provider\'s discovery document and keys are reused (an unknown key id refetches the keys at once).' }),
   ssoClockSkewSeconds: s({ env: 'TOLLGATE_SSO_CLOCK_SKEW_SECONDS', type: 'integer', default: 60, min: 0, max: 600, description: 'Clock difference tolerated on an id_token\'s `exp` and `iat`.' }),
+  ssoStartsPerIp: s({ env: 'TOLLGATE_SSO_STARTS_PER_IP', type: 'integer', default: 300, min: 1, max: 1000000, description: 'Sign-ins through a connection one IP may start within `TOLLGATE_LOGIN_WINDOW_SECONDS` (each stores a pending sign-in); more get 429.' }),
   ssoSignInTtlSeconds: s({ env: 'TOLLGATE_SSO_SIGN_IN_TTL_SECONDS', type: 'integer', default: 600, min: 60, max: 3600, description: 'How long a sign-in started at a provider may take to come back (its state is single use).' }),
 
   // --- OAuth authorization server

@@ -18,6 +18,7 @@ export type WebConfig = Pick<
   | 'trustedProxyHops'
   | 'secretRotationOverlapSeconds'
   | 'localPasswords'
+  | 'ssoStartsPerIp'
 >;
 
 export interface WebDeps {

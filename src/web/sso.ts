@@ -5,6 +5,7 @@ import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../http/env.ts';
 import { SignInRefusal, type RefusalKind } from '../identity/index.ts';
+import { clientIp } from '../oauth/index.ts';
 import type { PageDeps } from './deps.ts';
 import { messagePage } from './layout.ts';
 import { safeNextPath } from './login.ts';
@@ -40,7 +41,7 @@ const STATUS: Record<RefusalKind, 400 | 403 | 404 | 502> = {
   unknown_connection: 404,
 };
 
-type SsoDeps = Pick<PageDeps, 'config' | 'accounts' | 'identity'>;
+type SsoDeps = Pick<PageDeps, 'config' | 'accounts' | 'identity' | 'oauth'>;
 
 export function refusalPage(c: Context<AppEnv>, refusal: SignInRefusal): Response | Promise<Response> {
   c.get('log').info({ event: 'sso_refused', kind: refusal.kind }, 'sign-in through a connection refused');
@@ -52,6 +53,15 @@ export function refusalPage(c: Context<AppEnv>, refusal: SignInRefusal): Respons
 
 /** Sends the browser to the provider; `linkUserId` when a signed-in person links it to their account. */
 export async function redirectToProvider(c: Context<AppEnv>, deps: SsoDeps, name: string, next: string, linkUserId?: string, freshSignIn = false): Promise<Response> {
+  // Each start stores a pending sign-in: a per-IP budget keeps a stranger from filling the table with them.
+  const window = deps.config.loginWindowSeconds;
+  const ipKey = `sso:start:${clientIp(c, deps.config.trustedProxyHops)}`;
+  if ((await deps.oauth.throttle.count(ipKey, window)) >= deps.config.ssoStartsPerIp) {
+    const retryAfter = deps.oauth.throttle.retryAfter(window);
+    c.header('Retry-After', String(retryAfter));
+    return c.html(messagePage({ title: 'Too many sign-ins', message: `Too many sign-ins were started from your network. Try again in ${Math.ceil(retryAfter / 60)} minutes.`, nonce: c.get('cspNonce'), requestId: c.get('requestId') }), 429);
+  }
+  await deps.oauth.throttle.hit(ipKey, window);
   try {
     const { location, state } = await deps.identity.signIn.start(name, { next, linkUserId, freshSignIn });
     setCookie(c, SSO_STATE_COOKIE, state, { httpOnly: true, sameSite: 'Lax', secure: secureCookies(deps.config), path: COOKIE_PATH, maxAge: 3600 });
