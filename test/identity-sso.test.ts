@@ -337,6 +337,16 @@ test('a workspace that requires a connection refuses password sign-ins there and
     assert.match(dashboard.body, /href="\/login\/sso\/acme\?next=%2Fdashboard%2Facme"/);
     assert.equal((await pw.get(`${srv.url}/dashboard/demo`)).status, 200);
 
+    // Someone whose only workspace requires the connection: an empty picker says where to sign in.
+    await acc.users.createUser({ email: 'pat@acme.com', password: 'a long enough password' });
+    await acc.workspaces.addMember('acme', 'pat@acme.com', 'member');
+    const pat = new Browser();
+    const patLogin = await pat.get(`${srv.url}/login`);
+    const patForm = parseForms(patLogin.body, patLogin.url).find((f) => f.action.endsWith('/login'))!;
+    await pat.post(patForm.action, { ...patForm.fields, email: 'pat@acme.com', password: 'a long enough password' });
+    const empty = await pat.get(authorize(`${srv.url}/mcp`));
+    assert.match(text(empty.body), /Your workspaces accept only people who signed in with Acme SSO/);
+
     // Signed in through Acme SSO, the same workspace can be given.
     const sso = new Browser();
     assert.equal((await ssoSignIn(sso, 'alice')).answer.status, 303);

@@ -148,7 +148,12 @@ export function mountConsent(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 
    * the session's to give unless it signed in through that connection (the picker leaves it out, a fixed one is
    * refused with where to sign in instead, and the decision refuses it too).
    */
-  async function sessionAuthz(c: Context<AppEnv>): Promise<{ authz: AuthorizeDeps; refusal(ws: Workspace | undefined): string | undefined }> {
+  async function sessionAuthz(c: Context<AppEnv>): Promise<{
+    authz: AuthorizeDeps;
+    refusal(ws: Workspace | undefined): string | undefined;
+    /** Why the picker is empty, when only required connections emptied it. */
+    emptyPicker(userId: string): Promise<string | undefined>;
+  }> {
     const access = await deps.identity.workspaceAccess(sessionCookieValue(c));
     const base = deps.accounts.workspaces;
     const workspaces: WorkspaceLookup = {
@@ -163,6 +168,12 @@ export function mountConsent(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 
         const verdict = ws && access(ws.id);
         if (!verdict || verdict.allowed) return undefined;
         return `The workspace "${ws.name}" accepts only people who signed in with ${verdict.connectionLabel}. Sign out below, then choose "Sign in with ${verdict.connectionLabel}" on the sign-in page.`;
+      },
+      async emptyPicker(userId) {
+        const closed = (await base.listWorkspacesForUser(userId)).map((w) => ({ w, verdict: access(w.id) })).filter((x) => !x.verdict.allowed);
+        if (!closed.length) return undefined;
+        const labels = [...new Set(closed.map((x) => (x.verdict.allowed ? '' : x.verdict.connectionLabel)))].join(' or ');
+        return `Your workspaces accept only people who signed in with ${labels}. Sign out below, then choose "Sign in with ${labels.split(' or ')[0]}" on the sign-in page.`;
       },
     };
   }
@@ -204,7 +215,7 @@ export function mountConsent(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 
         scopes: request.scopes,
         workspace: step.workspace,
         choices: step.choices,
-        blocked: forSession.refusal(step.workspace) ?? step.blocked,
+        blocked: forSession.refusal(step.workspace) ?? (step.choices?.length === 0 ? ((await forSession.emptyPicker(session.user.id)) ?? step.blocked) : step.blocked),
         userEmail: session.user.email,
         sealedRequest: sealAuthorizationRequest(authz, request, session.user.id),
         csrf: deps.csrf.token(c, true),
