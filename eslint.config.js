@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 // Module boundaries (docs/architecture.md): which module may import which. A module reaches another only through
 // the modules listed here; nothing below the composition root (src/services.ts, src/app.ts, src/server.ts) imports it.
-const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail'];
+const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail', 'identity'];
 const MAY_IMPORT = {
   util: [],
   config: ['util'],
@@ -15,11 +15,12 @@ const MAY_IMPORT = {
   mcp: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth'],
   credits: ['util', 'config', 'store', 'http', 'tools', 'accounts'],
   crm: ['util', 'config', 'store', 'tools'],
-  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits'],
+  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'identity'],
   instance: ['util', 'config', 'store'],
   client: ['util'],
   mail: ['util', 'config'],
   cli: MODULES,
+  identity: ['util', 'config', 'store', 'accounts', 'oauth'],
 };
 const ROOT_FILES = ['services', 'app', 'server', 'migrations'];
 

@@ -17,6 +17,7 @@ import { crmModule } from './crm/index.ts';
 import { mcpModule, type McpModule } from './mcp/index.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { invitationsService, passwordResetsService, twoFactorService, type InvitationsService, type PasswordResetsService, type TwoFactorService } from './accounts/index.ts';
+import { identityModule, type Identity } from './identity/index.ts';
 
 export interface Services {
   readonly config: Config;
@@ -38,6 +39,8 @@ export interface Services {
   readonly passwordResets: PasswordResetsService;
   /** TOTP two-factor (keys sealed with the secret) and recovery codes. */
   readonly twoFactor: TwoFactorService;
+  /** Sign-in connections (OpenID Connect providers), linked identities, auto-join and required connections. */
+  readonly identity: Identity;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
@@ -83,6 +86,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
   const invitations = invitationsService(store, config);
   const passwordResets = passwordResetsService(store, config);
   const twoFactor = twoFactorService(store, secret);
+  const identity = identityModule(store, config, secret, accounts, logger);
 
   // The tool sources, in the order tools/list shows them.
   const allTools = [...credits.tools, ...crm.tools, ...(options.extraTools ?? [])];
@@ -120,6 +124,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     invitations,
     passwordResets,
     twoFactor,
+    identity,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
       const ws = await accounts.workspaces.createWorkspace(input);
       for (const hook of workspaceHooks) await hook(ws);

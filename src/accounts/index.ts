@@ -4,7 +4,7 @@ import { sessionsService } from './sessions.ts';
 import { usersService } from './users.ts';
 import { workspacesService } from './workspaces.ts';
 
-export { AccountsError } from './errors.ts';
+export { AccountsError, isUniqueViolation } from './errors.ts';
 export type { User } from './users.ts';
 export { normalizeEmail } from './users.ts';
 export type { Workspace } from './workspaces.ts';

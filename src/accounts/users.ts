@@ -85,6 +85,12 @@ export function usersService(store: Store) {
       if (!r.numUpdatedRows) throw new AccountsError('not_found', 'No such user');
     },
 
+    /** True when the account can sign in with a password (accounts made by a sign-in connection have none). */
+    async hasPassword(userId: string): Promise<boolean> {
+      const row = await db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+      return !!row?.password_hash;
+    },
+
     async listUsers(): Promise<User[]> {
       const rows = await db.selectFrom('users').selectAll().orderBy('created_at').orderBy('email_normalized').execute();
       return rows.map(toUser);

@@ -8,5 +8,6 @@ import { mcpCommands } from './mcp.ts';
 import { doctorCommand } from './doctor.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
 import { invitationCommands } from './admin-invitations.ts';
+import { ssoCommands } from './admin-sso.ts';
 
-export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...mcpCommands, doctorCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...ssoCommands, ...mcpCommands, doctorCommand];

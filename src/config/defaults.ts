@@ -48,6 +48,16 @@ export const settings = {
   invitationTtlSeconds: s({ env: 'TOLLGATE_INVITATION_TTL_SECONDS', type: 'integer', default: 604800, min: 300, max: 2592000, description: 'How long a workspace invitation link works (single use).' }),
   passwordResetTtlSeconds: s({ env: 'TOLLGATE_PASSWORD_RESET_TTL_SECONDS', type: 'integer', default: 1800, min: 300, max: 86400, description: 'How long a password-reset link works (single use).' }),
   requireAdminTwoFactor: s({ env: 'TOLLGATE_REQUIRE_ADMIN_TWO_FACTOR', type: 'boolean', default: false, description: 'Operators (`--admin` accounts) must use TOTP two-factor: one without it is sent to enrolment at sign-in and gets no session until it is set up.' }),
+  // --- sign-in through OpenID Connect providers (identity)
+  localPasswords: s({ env: 'TOLLGATE_LOCAL_PASSWORDS', type: 'boolean', default: true, description: 'Offer sign-in with a Tollgate password. Off: the sign-in page shows only the sign-in connections (`tollgate admin sso add`) and password sign-in is refused.' }),
+  ssoAllowHttp: s({ env: 'TOLLGATE_SSO_ALLOW_HTTP', type: 'boolean', default: false, description: 'Allow `http` issuer URLs for sign-in connections (tests only).' }),
+  ssoAllowPrivateAddresses: s({ env: 'TOLLGATE_SSO_ALLOW_PRIVATE_ADDRESSES', type: 'boolean', default: false, description: 'Allow sign-in connections to providers on loopback or private addresses (a Keycloak on the intranet; tests).' }),
+  ssoTimeoutMs: s({ env: 'TOLLGATE_SSO_TIMEOUT_MS', type: 'integer', default: 5000, min: 100, max: 60000, description: 'Timeout of each request to a sign-in provider (discovery, keys, token, userinfo).' }),
+  ssoMaxBytes: s({ env: 'TOLLGATE_SSO_MAX_BYTES', type: 'integer', default: 262144, min: 1024, max: 4194304, description: 'Largest answer accepted from a sign-in provider.' }),
+  ssoCacheSeconds: s({ env: 'TOLLGATE_SSO_CACHE_SECONDS', type: 'integer', default: 3600, min: 0, max: 86400, description: 'How long a provider\'s discovery document and keys are reused (an unknown key id refetches the keys at once).' }),
+  ssoClockSkewSeconds: s({ env: 'TOLLGATE_SSO_CLOCK_SKEW_SECONDS', type: 'integer', default: 60, min: 0, max: 600, description: 'Clock difference tolerated on an id_token\'s `exp` and `iat`.' }),
+  ssoStartsPerIp: s({ env: 'TOLLGATE_SSO_STARTS_PER_IP', type: 'integer', default: 300, min: 1, max: 1000000, description: 'Sign-ins through a connection one IP may start within `TOLLGATE_LOGIN_WINDOW_SECONDS` (each stores a pending sign-in); more get 429.' }),
+  ssoSignInTtlSeconds: s({ env: 'TOLLGATE_SSO_SIGN_IN_TTL_SECONDS', type: 'integer', default: 600, min: 60, max: 3600, description: 'How long a sign-in started at a provider may take to come back (its state is single use).' }),
 
   // --- OAuth authorization server
   issuerMode: s({ env: 'TOLLGATE_ISSUER_MODE', type: 'enum', values: ['root', 'workspace'], default: 'root', description: '`root`: one issuer at the public URL. `workspace`: one issuer per workspace at `<publicUrl>/<ws>`, metadata by RFC 8414 path insertion.' }),

@@ -15,6 +15,14 @@ export interface SafeFetchOptions {
   maxBytes: number;
 }
 
+/** What to send instead of a plain GET (an OpenID Connect token request); any status then comes back with its JSON. */
+export interface SafeFetchRequest {
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  userAgent?: string;
+}
+
 export interface FetchedDocument {
   status: number;
   body: unknown;
@@ -60,7 +68,7 @@ function guardedLookup(allowPrivate: boolean) {
 }
 
 /** GETs a JSON document under the guard. Throws SafeFetchError with a reason safe to show. */
-export function fetchJsonDocument(url: string, options: SafeFetchOptions): Promise<FetchedDocument> {
+export function fetchJsonDocument(url: string, options: SafeFetchOptions, request?: SafeFetchRequest): Promise<FetchedDocument> {
   let u: URL;
   try {
     u = new URL(url);
@@ -86,14 +94,14 @@ export function fetchJsonDocument(url: string, options: SafeFetchOptions): Promi
     const req = send(
       u,
       {
-        method: 'GET',
-        headers: { accept: 'application/json', 'user-agent': 'Tollgate (client metadata fetch)' },
+        method: request?.method ?? 'GET',
+        headers: { accept: 'application/json', 'user-agent': request?.userAgent ?? 'Tollgate (client metadata fetch)', ...request?.headers },
         lookup: guardedLookup(options.allowPrivateAddresses) as never,
       },
       (res: IncomingMessage) => {
         // The document must be served at its own URL: a redirect could point anywhere.
         if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400) return finish(new SafeFetchError(`redirects are not followed (HTTP ${res.statusCode})`));
-        if (res.statusCode !== 200) return finish(new SafeFetchError(`HTTP ${res.statusCode}`));
+        if (res.statusCode !== 200 && !(request && res.statusCode && res.statusCode >= 400 && res.statusCode < 500)) return finish(new SafeFetchError(`HTTP ${res.statusCode}`));
         const declared = Number(res.headers['content-length']);
         if (declared > options.maxBytes) return finish(new SafeFetchError(`larger than ${options.maxBytes} bytes`));
         const chunks: Buffer[] = [];
@@ -112,13 +120,13 @@ export function fetchJsonDocument(url: string, options: SafeFetchOptions): Promi
             return finish(new SafeFetchError('not valid JSON'));
           }
           const cc = res.headers['cache-control'];
-          finish(undefined, { status: 200, body, cacheControl: Array.isArray(cc) ? cc.join(', ') : cc });
+          finish(undefined, { status: res.statusCode ?? 200, body, cacheControl: Array.isArray(cc) ? cc.join(', ') : cc });
         });
       },
     );
     const timer = setTimeout(() => finish(new SafeFetchError(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
     req.on('error', (e) => finish(e));
-    req.end();
+    req.end(request?.body);
   });
 }
 

@@ -19,12 +19,13 @@ import {
   validateAuthorizationRequest,
   type AuthorizeDeps,
   type OAuthClient,
+  type WorkspaceLookup,
 } from '../oauth/index.ts';
 import { CSRF_FIELD } from './csrf.ts';
 import type { PageDeps } from './deps.ts';
 import { urlCode } from './components.ts';
 import { layout, messagePage, type Html } from './layout.ts';
-import { readSession } from './session.ts';
+import { readSession, sessionCookieValue } from './session.ts';
 
 export interface ConsentPageProps {
   client: Pick<OAuthClient, 'clientId' | 'name' | 'kind' | 'extra'>;
@@ -138,9 +139,44 @@ export function returnsToLocalApp(redirectUri: string): boolean {
   return isLoopbackRedirect(redirectUri) || !/^https?:/i.test(redirectUri);
 }
 
-export function mountConsent(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf'>): void {
+export function mountConsent(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'identity'>): void {
   const events = deps.oauth.clientEvents;
   const authz: AuthorizeDeps = { config: deps.config, workspaces: deps.accounts.workspaces, oauth: deps.oauth };
+
+  /**
+   * The authorize decisions as this session may make them: a workspace that requires a sign-in connection is not
+   * the session's to give unless it signed in through that connection (the picker leaves it out, a fixed one is
+   * refused with where to sign in instead, and the decision refuses it too).
+   */
+  async function sessionAuthz(c: Context<AppEnv>): Promise<{
+    authz: AuthorizeDeps;
+    refusal(ws: Workspace | undefined): string | undefined;
+    /** Why the picker is empty, when only required connections emptied it. */
+    emptyPicker(userId: string): Promise<string | undefined>;
+  }> {
+    const access = await deps.identity.workspaceAccess(sessionCookieValue(c));
+    const base = deps.accounts.workspaces;
+    const workspaces: WorkspaceLookup = {
+      getWorkspaceBySlug: (slug) => base.getWorkspaceBySlug(slug),
+      getWorkspace: (id) => base.getWorkspace(id),
+      getRole: async (workspaceId, userId) => (access(workspaceId).allowed ? base.getRole(workspaceId, userId) : undefined),
+      listWorkspacesForUser: async (userId) => (await base.listWorkspacesForUser(userId)).filter((w) => access(w.id).allowed),
+    };
+    return {
+      authz: { ...authz, workspaces },
+      refusal(ws) {
+        const verdict = ws && access(ws.id);
+        if (!verdict || verdict.allowed) return undefined;
+        return `The workspace "${ws.name}" accepts only people who signed in with ${verdict.connectionLabel}. Sign out below, then choose "Sign in with ${verdict.connectionLabel}" on the sign-in page.`;
+      },
+      async emptyPicker(userId) {
+        const closed = (await base.listWorkspacesForUser(userId)).map((w) => ({ w, verdict: access(w.id) })).filter((x) => !x.verdict.allowed);
+        if (!closed.length) return undefined;
+        const labels = [...new Set(closed.map((x) => (x.verdict.allowed ? '' : x.verdict.connectionLabel)))].join(' or ');
+        return `Your workspaces accept only people who signed in with ${labels}. Sign out below, then choose "Sign in with ${labels.split(' or ')[0]}" on the sign-in page.`;
+      },
+    };
+  }
 
   async function authorize(c: Context<AppEnv>, slug?: string) {
     const ctx = await authorizationIssuer(authz, slug);
@@ -158,7 +194,8 @@ export function mountConsent(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 
     }
     const { request, client } = outcome;
     const session = await readSession(c, deps);
-    const step = await nextAuthorizationStep(authz, request, client, session);
+    const forSession = await sessionAuthz(c);
+    const step = await nextAuthorizationStep(forSession.authz, request, client, session);
     if (step.kind === 'redirect') return c.redirect(step.location, 302);
     const returnTo = `${url.pathname}?${params.toString()}`;
     if (step.kind === 'sign-in' || !session) return c.redirect(`/login?next=${encodeURIComponent(returnTo)}`, 302);
@@ -178,7 +215,7 @@ export function mountConsent(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 
         scopes: request.scopes,
         workspace: step.workspace,
         choices: step.choices,
-        blocked: step.blocked,
+        blocked: forSession.refusal(step.workspace) ?? (step.choices?.length === 0 ? ((await forSession.emptyPicker(session.user.id)) ?? step.blocked) : step.blocked),
         userEmail: session.user.email,
         sealedRequest: sealAuthorizationRequest(authz, request, session.user.id),
         csrf: deps.csrf.token(c, true),
@@ -207,7 +244,7 @@ export function mountConsent(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 
       return showMessage(c, 400, 'Choose a workspace', 'Choose one of the workspaces on the page.');
     }
     const decision = form.decision === 'approve' ? { approve: true as const, workspaceSlug: form.workspace } : { approve: false as const };
-    const outcome = await decideAuthorization(authz, request, session.user, decision, { requestId: c.get('requestId'), authTime: session.authTime });
+    const outcome = await decideAuthorization((await sessionAuthz(c)).authz, request, session.user, decision, { requestId: c.get('requestId'), authTime: session.authTime });
     if (outcome.kind === 'page') return showMessage(c, outcome.status, outcome.title, outcome.message);
     if (!returnsToLocalApp(request.redirectUri)) return c.redirect(outcome.location, 303);
     // An app on this device: say so, and let the page hand the browser over (a custom scheme may first ask).

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.ts';
 import type { Accounts, InvitationsService, PasswordResetsService, TwoFactorService, Workspace } from '../accounts/index.ts';
 import type { OAuth } from '../oauth/index.ts';
 import type { Credits } from '../credits/index.ts';
+import type { Identity } from '../identity/index.ts';
 import type { CsrfGuard } from './csrf.ts';
 import type { PendingSignIn } from './pending-sign-in.ts';
 
@@ -20,6 +21,8 @@ export type WebConfig = Pick<
   | 'requireAdminTwoFactor'
   | 'invitationTtlSeconds'
   | 'passwordResetTtlSeconds'
+  | 'localPasswords'
+  | 'ssoStartsPerIp'
 >;
 
 /** What the pages need of outgoing mail (the composition root passes src/mail's sender). */
@@ -39,6 +42,8 @@ export interface WebDeps {
     'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox'
   >;
   readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits'>;
+  /** Sign-in connections, linked identities and the workspace rules that go with them. */
+  readonly identity: Pick<Identity, 'connections' | 'providers' | 'links' | 'rules' | 'signIn' | 'workspaceAccess'>;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   readonly invitations: InvitationsService;

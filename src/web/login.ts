@@ -24,14 +24,53 @@ export function safeNextPath(next: string | undefined): string {
   return next;
 }
 
-export function renderLoginPage(props: { csrf: string; next: string; email?: string; error?: string; nonce: string; requestId?: string; passwordReset?: boolean }): Html {
+/** "Sign in with …" buttons, one per sign-in connection (web/sso.ts). */
+function connectionButtons(connections: readonly { name: string; label: string }[], next: string, reauth = false): Html | string {
+  if (!connections.length) return '';
+  const params = new URLSearchParams();
+  if (next !== '/') params.set('next', next);
+  // An app asked for a fresh sign-in (prompt=login, max_age): the provider is asked for one too.
+  if (reauth) params.set('reauth', '1');
+  const query = params.size ? `?${params}` : '';
+  return html`<ul class="sso-buttons" aria-label="Sign in with your organization">
+      ${connections.map((c) => html`<li><a class="button sso" href="/login/sso/${c.name}${query}">Sign in with ${c.label}</a></li>`)}
+    </ul>`;
+}
+
+export function renderLoginPage(props: {
+  csrf: string;
+  next: string;
+  email?: string;
+  error?: string;
+  nonce: string;
+  requestId?: string;
+  connections?: readonly { name: string; label: string }[];
+  /** False when the deployment turned password sign-in off (TOLLGATE_LOCAL_PASSWORDS). */
+  passwords?: boolean;
+  /** A fresh sign-in was asked for (`/login?reauth=1`). */
+  reauth?: boolean;
+  /** Self-service password reset is on (SMTP configured). */
+  passwordReset?: boolean;
+}): Html {
   const focusPassword = !!props.email;
+  const connections = props.connections ?? [];
+  if (props.passwords === false) {
+    return layout({
+      title: 'Sign in',
+      nonce: props.nonce,
+      requestId: props.requestId,
+      body: html`<h1>Sign in</h1>
+        ${props.error ? html`<p class="message" role="alert" id="login-error">${props.error}</p>` : ''}
+        ${connections.length ? connectionButtons(connections, props.next, props.reauth) : html`<p class="message" role="alert">No sign-in method is set up yet. Ask the person who runs this server.</p>`}`,
+    });
+  }
   return layout({
     title: 'Sign in',
     nonce: props.nonce,
     requestId: props.requestId,
     body: html`<h1>Sign in</h1>
       ${props.error ? html`<p class="message" role="alert" id="login-error">${props.error}</p>` : ''}
+      ${connections.length ? html`${connectionButtons(connections, props.next, props.reauth)}<p class="muted small sso-or">or with your Tollgate password</p>` : ''}
       <form method="post" action="/login">
         <input type="hidden" name="${CSRF_FIELD}" value="${props.csrf}" />
         <input type="hidden" name="next" value="${props.next}" />
@@ -47,24 +86,29 @@ export function renderLoginPage(props: { csrf: string; next: string; email?: str
   });
 }
 
-export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'twoFactor' | 'pendingSignIn' | 'mail'>): void {
+export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'twoFactor' | 'pendingSignIn' | 'mail' | 'identity'>): void {
   const { loginMaxFailures: max, loginWindowSeconds: window } = deps.config;
   const throttle = deps.oauth.throttle;
 
-  const show = (c: Context<AppEnv>, next: string, status: 200 | 400 | 401 | 429, extra: { email?: string; error?: string } = {}) =>
-    c.html(renderLoginPage({ csrf: deps.csrf.token(c, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), passwordReset: deps.mail.configured, ...extra }), status);
+  const show = async (c: Context<AppEnv>, next: string, status: 200 | 400 | 401 | 403 | 429, extra: { email?: string; error?: string; reauth?: boolean } = {}) => {
+    const connections = await deps.identity.connections.listConnections();
+    const passwords = deps.config.localPasswords;
+    return c.html(renderLoginPage({ csrf: deps.csrf.token(c, false), next, nonce: c.get('cspNonce'), requestId: c.get('requestId'), connections, passwords, passwordReset: deps.mail.configured, ...extra }), status);
+  };
 
   app.get('/login', async (c) => {
     const next = safeNextPath(c.req.query('next'));
     const session = await readSession(c, deps);
     // `reauth=1`: an app asked for a fresh sign-in (OpenID Connect prompt=login or max_age); the form, prefilled.
     if (session && c.req.query('reauth') !== '1') return c.redirect(next, 303);
-    return show(c, next, 200, session ? { email: session.user.email } : {});
+    return show(c, next, 200, session ? { email: session.user.email, reauth: true } : {});
   });
 
   app.post('/login', async (c) => {
     const form = await readForm(c);
     const next = safeNextPath(form.next);
+    // TOLLGATE_LOCAL_PASSWORDS=false: the form is gone, and a hand-made POST is refused too.
+    if (!deps.config.localPasswords) return show(c, next, 403, { error: 'Password sign-in is turned off on this server. Use one of the sign-in methods below.' });
     const email = (form.email ?? '').slice(0, 320);
     if (!deps.csrf.verify(c, form[CSRF_FIELD], false)) return show(c, next, 400, { email, error: 'Your sign-in form expired. Please try again.' });
 

@@ -8,7 +8,7 @@ import type { Role, Session, User, Workspace } from '../accounts/index.ts';
 import { CSRF_FIELD } from './csrf.ts';
 import type { PageDeps } from './deps.ts';
 import { messagePage } from './layout.ts';
-import { readSession } from './session.ts';
+import { readSession, sessionCookieValue } from './session.ts';
 import { UserFacingError } from '../util/errors.ts';
 
 export type Ctx = Context<AppEnv>;
@@ -58,11 +58,19 @@ export async function requireUser(c: Ctx, deps: SignedInDeps): Promise<SignedIn 
 }
 
 /** A workspace the signed-in user is a member of; otherwise 404 (whether or not the workspace exists). */
-export async function requireMember(c: Ctx, deps: SignedInDeps, slug: string): Promise<MemberAccess | Response> {
+export async function requireMember(c: Ctx, deps: SignedInDeps & Partial<Pick<PageDeps, 'identity'>>, slug: string): Promise<MemberAccess | Response> {
   const signedIn = await requireUser(c, deps);
   if (signedIn instanceof Response) return signedIn;
   const membership = slug.length <= 40 ? signedIn.workspaces.find((w) => w.slug === slug) : undefined;
   if (!membership) return notFoundPage(c);
+  // A workspace that requires a sign-in connection is closed to sessions signed in otherwise (docs/identity.md).
+  const verdict = deps.identity && (await deps.identity.workspaceAccess(sessionCookieValue(c)))(membership.id);
+  if (verdict && !verdict.allowed) {
+    const url = new URL(c.req.url);
+    return showMessage(c, 403, 'Sign in with your organization', `The workspace "${membership.name}" accepts only people who signed in with ${verdict.connectionLabel}.`, [
+      { href: `/login/sso/${verdict.connectionName}?next=${encodeURIComponent(url.pathname)}`, label: `Sign in with ${verdict.connectionLabel}` },
+    ]);
+  }
   const { role, ...workspace } = membership;
   return { ...signedIn, workspace, role };
 }

@@ -18,6 +18,9 @@ import { pendingSignIn } from './pending-sign-in.ts';
 import { mountTwoFactor } from './two-factor-pages.ts';
 import { mountInvitationAccept } from './invitation-pages.ts';
 import { mountPasswordReset } from './password-reset-pages.ts';
+import { mountSso } from './sso.ts';
+import { mountSignInMethods } from './pages/sign-in-methods.ts';
+import { mountAdminSso } from './pages/admin-sso.ts';
 
 export type { WebDeps } from './deps.ts';
 
@@ -27,6 +30,7 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
     accounts: deps.accounts,
     oauth: deps.oauth,
     credits: deps.credits,
+    identity: deps.identity,
     createWorkspace: (input) => deps.createWorkspace(input),
     csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
     invitations: deps.invitations,
@@ -40,6 +44,9 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
   mountTwoFactor(app, pages);
   mountInvitationAccept(app, pages);
   mountPasswordReset(app, pages);
+  mountSso(app, pages);
+  mountSignInMethods(app, pages);
+  mountAdminSso(app, pages);
   mountConsent(app, pages);
   mountHome(app, pages);
   mountAdmin(app, pages);

@@ -20,10 +20,10 @@ export async function readSession(c: Context, deps: SessionDeps): Promise<Sessio
   return deps.accounts.sessions.getSession(sessionCookieValue(c));
 }
 
-/** Starts a fresh session (a new id at every sign-in: no session fixation). */
-export async function startSession(c: Context, deps: CookieDeps, userId: string): Promise<void> {
+/** Starts a fresh session (a new id at every sign-in: no session fixation); returns the cookie value and expiry. */
+export async function startSession(c: Context, deps: CookieDeps, userId: string): Promise<{ cookieValue: string; expiresAt: number }> {
   await deps.accounts.sessions.deleteSession(sessionCookieValue(c));
-  const { cookieValue } = await deps.accounts.sessions.createSession(userId);
+  const { cookieValue, expiresAt } = await deps.accounts.sessions.createSession(userId);
   setCookie(c, SESSION_COOKIE, cookieValue, {
     httpOnly: true,
     // Lax: the cookie rides along on the top-level navigation an MCP client opens to /authorize.
@@ -32,6 +32,7 @@ export async function startSession(c: Context, deps: CookieDeps, userId: string)
     path: '/',
     maxAge: deps.config.sessionTtlSeconds,
   });
+  return { cookieValue, expiresAt };
 }
 
 export async function endSession(c: Context, deps: CookieDeps): Promise<void> {

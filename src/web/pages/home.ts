@@ -33,7 +33,7 @@ export function mountHome(app: Hono<AppEnv>, services: PageDeps): void {
         title: 'Your workspaces',
         section: 'home',
         body: html`<div class="page-head"><h1>Your workspaces</h1></div>
-          <p class="muted">You are signed in as <strong>${signedIn.user.email}</strong>.</p>
+          <p class="muted">You are signed in as <strong>${signedIn.user.email}</strong>. <a href="/account/sign-in-methods">Sign-in methods</a></p>
           ${list}`,
       }),
     );
