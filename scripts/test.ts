@@ -44,7 +44,7 @@ results.push(step(`tests (${testFiles.length} files)`, process.execPath, ['--tes
 // does; the black-box suites that start their server in-process run again with everything served through Hono, as an
 // app embedded elsewhere is (test/helpers/server.ts reads TOLLGATE_TEST_HTTP_ADAPTER).
 // The layout suite only looks at pages, which Hono serves on either adapter: once is enough.
-const PAGES_ONLY = new Set(['test/web-responsive.test.ts', 'test/identity-sso-browser.test.ts', 'test/identity-invitations-browser.test.ts']);
+const PAGES_ONLY = new Set(['test/web-responsive.test.ts', 'test/identity-sso-browser.test.ts', 'test/invitations-two-factor-browser.test.ts']);
 const honoFiles = testFiles.filter((f) => f.startsWith('test/') && !PAGES_ONLY.has(f) && readFileSync(path.join(root, f), 'utf8').includes('helpers/server.ts'));
 if (honoFiles.length && process.env.TOLLGATE_TEST_HTTP_ADAPTER === undefined) {
   results.push(

@@ -75,6 +75,17 @@ forEachDialect('invitations', (dialect) => {
     assert.equal(await accounts.workspaces.getRole(ws.id, dave.id), 'admin');
   });
 
+  test('invitations that ended long ago are deleted; open ones stay', async () => {
+    const open = await invitations.createInvitation({ workspace: ws, email: 'keep@example.com', role: 'member' });
+    const before = (await store.typed<AccountsTables>().selectFrom('invitations').select('id').execute()).length;
+    assert.ok(before > 1);
+    // With a negative age everything that has ended by a minute from now goes: every accepted, revoked or expired row.
+    assert.ok((await invitations.deleteEnded(-60_000)) >= 1);
+    const left = await store.typed<AccountsTables>().selectFrom('invitations').select('id').execute();
+    assert.ok(left.some((r) => r.id === open.invitation.id));
+    assert.ok(left.length < before);
+  });
+
   test('two accepts of one link at once: exactly one wins', async () => {
     const inv = await invitations.createInvitation({ workspace: ws, email: 'race@example.com', role: 'member' });
     const results = await Promise.allSettled([

@@ -55,8 +55,13 @@ const stateOf = (row: Pick<InvitationsTable, 'accepted_at' | 'revoked_at' | 'exp
 
 const refusalFor = (state: InvitationState): InvitationRefusal => (state === 'accepted' ? 'used' : state === 'pending' ? 'invalid' : state);
 
+/** Ended invitations are kept this long (the members page and the log can still name them), then deleted. */
+const KEEP_ENDED_MS = 30 * 86_400_000;
+const CLEAN_UP_EVERY_MS = 3_600_000;
+
 export function invitationsService(store: Store, config: Pick<Config, 'invitationTtlSeconds'>) {
   const db: Kysely<AccountsTables> = store.typed<AccountsTables>();
+  let lastCleanUp = 0;
 
   function select(trx: Kysely<AccountsTables> = db) {
     return trx
@@ -152,6 +157,11 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
         await trx.insertInto('invitations').values(row).execute();
       });
       const invitation = toInvitation(await select().where('invitations.id', '=', row.id).executeTakeFirstOrThrow(), now);
+      // Housekeeping, at most hourly per process: invitations that ended long ago go.
+      if (now - lastCleanUp > CLEAN_UP_EVERY_MS) {
+        lastCleanUp = now;
+        await this.deleteEnded(KEEP_ENDED_MS);
+      }
       return { invitation, token };
     },
 

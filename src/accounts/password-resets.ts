@@ -28,8 +28,13 @@ export class ResetRefused extends UserFacingError {
   }
 }
 
+/** Links (and the rows of requests for unknown addresses) are deleted a day after they expire. */
+const KEEP_EXPIRED_MS = 86_400_000;
+const CLEAN_UP_EVERY_MS = 3_600_000;
+
 export function passwordResetsService(store: Store, config: Pick<Config, 'passwordResetTtlSeconds'>) {
   const db: Kysely<AccountsTables> = store.typed<AccountsTables>();
+  let lastCleanUp = 0;
 
   async function state(trx: Kysely<AccountsTables>, hash: string, now: number): Promise<ResetRefusal | { userId: string; email: string }> {
     const row = await trx
@@ -59,6 +64,11 @@ export function passwordResetsService(store: Store, config: Pick<Config, 'passwo
         .insertInto('password_resets')
         .values({ token_hash: sha256Hex(token), user_id: user?.id ?? null, created_at: now, expires_at: now + config.passwordResetTtlSeconds * 1000, used_at: null })
         .execute();
+      // Housekeeping, at most hourly per process, whichever kind of request comes (equal work either way).
+      if (now - lastCleanUp > CLEAN_UP_EVERY_MS) {
+        lastCleanUp = now;
+        await this.deleteOld(KEEP_EXPIRED_MS);
+      }
       return user ? { token, email: user.email } : undefined;
     },
 

@@ -20,6 +20,8 @@ export interface TestSmtp {
   readonly messages: ReceivedMail[];
   /** Failed AUTH attempts seen. */
   readonly authFailures: number;
+  /** Makes the server take `ms` before it accepts each message (a slow mail server). */
+  setDelay(ms: number): void;
   /** Waits (polling, up to `timeoutMs`) for a message matching `match`. */
   waitFor(match: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startTestSmtp(options: { user?: string; password?: string 
   const password = options.password ?? 'smtp pass: s3cret/+';
   const messages: ReceivedMail[] = [];
   let authFailures = 0;
+  let delayMs = 0;
   const server = new SMTPServer({
     // No STARTTLS (no certificate here): plain AUTH on loopback, as a local relay would take it.
     disabledCommands: ['STARTTLS'],
@@ -71,8 +74,10 @@ export async function startTestSmtp(options: { user?: string; password?: string 
       stream.on('end', () => {
         const rcpt = session.envelope.rcptTo.map((r) => r.address);
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        messages.push(parseMail(Buffer.concat(chunks).toString('utf8'), mailFrom, rcpt));
-        cb();
+        setTimeout(() => {
+          messages.push(parseMail(Buffer.concat(chunks).toString('utf8'), mailFrom, rcpt));
+          cb();
+        }, delayMs);
       });
     },
   });
@@ -86,6 +91,9 @@ export async function startTestSmtp(options: { user?: string; password?: string 
     user,
     password,
     messages,
+    setDelay(ms) {
+      delayMs = ms;
+    },
     get authFailures() {
       return authFailures;
     },

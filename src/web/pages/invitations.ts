@@ -47,7 +47,7 @@ export function invitationsPanel(access: MemberAccess, open: Invitation[], p: { 
       ${created}
       <form method="post" action="${base}" class="form-grid">
         ${csrfField(access.csrf)}
-        <div><label for="invite-email">Email <span class="hint">${p.mailConfigured ? 'They get a link by email (you see it too, once).' : 'You get a link to send them (this server sends no email).'}</span></label>
+        <div><label for="invite-email">Address to invite <span class="hint">${p.mailConfigured ? 'They get a link by email (you see it too, once).' : 'You get a link to send them (this server sends no email).'}</span></label>
           <input id="invite-email" name="email" type="email" autocomplete="off" required maxlength="320" value="${p.email ?? ''}" /></div>
         <div><label for="invite-role">Role</label><select id="invite-role" name="role">${invitableRoles(access.role).map((r) => html`<option value="${r}" ${r === 'member' ? 'selected' : ''}>${roleLabel(r)}</option>`)}</select></div>
         <div><button type="submit" class="primary">Invite</button></div>
