@@ -76,6 +76,14 @@ export const serveCommand: Command = {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      // Started by npm (`npm start`, `npx tollgate serve`): npm hands a SIGTERM to the shell it ran us in, and a shell
+      // need not pass it on. When that parent is gone, stop as for SIGTERM rather than live on holding the port.
+      if (io.env.npm_lifecycle_event || io.env.npm_command) {
+        const parent = process.ppid;
+        setInterval(() => {
+          if (process.ppid !== parent) stop('parent exited');
+        }, 250).unref();
+      }
     });
     await stopTracing();
     logger.info('stopped');
