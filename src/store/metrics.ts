@@ -10,12 +10,15 @@ const queryErrors = counter('tollgate_db_query_errors_total', 'Database queries 
 
 const OPERATIONS = ['select', 'insert', 'update', 'delete', 'with', 'begin', 'commit', 'rollback', 'create', 'alter', 'drop', 'pragma', 'savepoint', 'release'] as const;
 
-/** The statement's first keyword, without building a string for the common ones. */
+/** The statement's first keyword. Kysely writes lower case, so the common case builds no string at all. */
 export function operationOf(sql: string): string {
   let i = 0;
   while (i < sql.length && sql.charCodeAt(i) <= 32) i++;
-  for (const op of OPERATIONS) {
-    if (sql.length - i >= op.length && sql.substr(i, op.length).toLowerCase() === op) return op;
+  for (const op of OPERATIONS) if (sql.startsWith(op, i)) return op;
+  const c = sql.charCodeAt(i);
+  if (c >= 65 && c <= 90) {
+    const head = sql.slice(i, i + 9).toLowerCase();
+    for (const op of OPERATIONS) if (head.startsWith(op)) return op;
   }
   return 'other';
 }
