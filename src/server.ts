@@ -75,7 +75,6 @@ export async function startServer(initial: Config, logger: Logger, options: Star
   let built: BuiltApp;
   let metrics: MetricsListener | undefined;
   const readiness: Readiness = { draining: false };
-  limitWorkspaceLabels(config.metricsTopWorkspaces);
   try {
     services = await openServices(config, logger, options);
     const opened = services;
@@ -87,13 +86,19 @@ export async function startServer(initial: Config, logger: Logger, options: Star
       seedWorkspace: opened.seedDemo,
     });
     built = buildApp(opened, options.configureApp, readiness);
-    if (config.metricsPort !== undefined) metrics = await startMetricsListener(config.metricsHost, config.metricsPort);
+    if (config.metricsPort !== undefined) {
+      metrics = await startMetricsListener(config.metricsHost, config.metricsPort).catch((err: Error) => {
+        throw new StartError(err.message);
+      });
+    }
   } catch (err) {
     await services?.close().catch(() => {});
     server.close();
     throw err;
   }
   const running = services;
+  // The metrics registry is the process's: the server that started last sets its workspace-label limit.
+  limitWorkspaceLabels(config.metricsTopWorkspaces);
 
   const listener = getRequestListener(built.app.fetch, { autoCleanupIncoming: true });
   // The endpoint table (the hot path) is answered straight from node:http; everything else goes to Hono.

@@ -8,6 +8,8 @@ import { startTestServer, ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from '.
 import { mintAccessToken } from './helpers/tokens.ts';
 import { callTool, legacyCall } from './helpers/mcp-http.ts';
 import { obtainTokens, refreshTokens } from './helpers/oauth-flow.ts';
+import { StartError } from '../src/server.ts';
+import { forEachDialect } from './helpers/databases.ts';
 
 const TOKEN = 'scrape-token-0123456789abcdef';
 
@@ -24,7 +26,7 @@ function samples(text: string): Map<string, number> {
 
 const value = (m: Map<string, number>, key: string) => m.get(key) ?? 0;
 
-describe('metrics on the main port with the scrape token, and on their own listener', () => {
+forEachDialect('metrics on the main port with the scrape token, and on their own listener', (dialect) => {
   let srv: TestServer;
   const scrape = async () => {
     const r = await fetch(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -33,7 +35,7 @@ describe('metrics on the main port with the scrape token, and on their own liste
     return r.text();
   };
   before(async () => {
-    srv = await startTestServer({ env: { TOLLGATE_METRICS_TOKEN: TOKEN, TOLLGATE_METRICS_PORT: '0', TOLLGATE_METRICS_TOP_WORKSPACES: '1', TOLLGATE_REFRESH_GRACE_SECONDS: '0' } });
+    srv = await startTestServer({ dialect, env: { TOLLGATE_METRICS_TOKEN: TOKEN, TOLLGATE_METRICS_PORT: '0', TOLLGATE_METRICS_TOP_WORKSPACES: '1', TOLLGATE_REFRESH_GRACE_SECONDS: '0' } });
   });
   after(async () => srv.stop());
 
@@ -70,6 +72,11 @@ describe('metrics on the main port with the scrape token, and on their own liste
     assert.equal((await fetch(srv.metricsUrl!, { method: 'POST' })).status, 405);
     assert.equal((await fetch(srv.metricsUrl!.replace('/metrics', '/healthz'))).status, 404);
     assert.equal((await fetch(srv.metricsUrl!.replace('/metrics', '/demo/mcp'))).status, 404);
+  });
+
+  test('a metrics port already in use stops the start with a clear message', async () => {
+    const port = new URL(srv.metricsUrl!).port;
+    await assert.rejects(startTestServer({ env: { TOLLGATE_METRICS_PORT: port } }), (err: Error) => err instanceof StartError && /Metrics port \d+ on 127\.0\.0\.1 is already in use \(set TOLLGATE_METRICS_PORT\)/.test(err.message));
   });
 
   test('HTTP requests are labelled by route template and status, never by raw path', async () => {
@@ -109,7 +116,10 @@ describe('metrics on the main port with the scrape token, and on their own liste
     assert.ok(value(after, 'tollgate_ledger_batch_size_count') > value(before, 'tollgate_ledger_batch_size_count'));
     assert.ok(value(after, 'tollgate_ledger_commit_duration_seconds_count{result="committed"}') > value(before, 'tollgate_ledger_commit_duration_seconds_count{result="committed"}'));
     assert.ok(value(after, 'tollgate_mcp_tool_duration_seconds_count{tool="search_contacts"}') >= 12);
-    assert.ok(value(after, `tollgate_db_query_duration_seconds_count{dialect="${srv.services.store.dialect}",operation="select"}`) > 0);
+    assert.ok(value(after, `tollgate_db_query_duration_seconds_count{dialect="${dialect}",operation="select"}`) > 0);
+    // PostgreSQL: the pool reports its connections.
+    if (dialect === 'postgres') assert.ok(value(after, 'tollgate_db_pool_connections{state="total"}') >= 1);
+    else assert.ok(!after.has('tollgate_db_pool_connections{state="total"}'));
   });
 
   test('a second busy workspace is `other`: the workspace label is bounded (TOLLGATE_METRICS_TOP_WORKSPACES=1)', async () => {
