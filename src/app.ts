@@ -14,6 +14,12 @@ import type { Services } from './services.ts';
 import { mountOAuth, oauthRoutes } from './oauth/routes.ts';
 import { mountWeb } from './web/routes.ts';
 import { mountCredits } from './credits/routes.ts';
+import { collectProcessMetrics, guardedMetrics, tokenChecker } from './observability/metrics-endpoint.ts';
+
+/** What the process says about itself to a load balancer: `draining` once SIGTERM arrived (`/readyz` → 503). */
+export interface Readiness {
+  draining: boolean;
+}
 
 export interface BuiltApp {
   /** Serves everything (embedding: `app.fetch`). */
@@ -24,7 +30,7 @@ export interface BuiltApp {
   readonly routes: readonly EndpointRoute<unknown>[];
 }
 
-export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, services: Services) => void): BuiltApp {
+export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, services: Services) => void, readiness: Readiness = { draining: false }): BuiltApp {
   const { config, logger } = services;
   const app = new Hono<AppEnv>();
   const hsts = config.publicUrl.startsWith('https:');
@@ -40,6 +46,8 @@ export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, ser
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    // Shutting down: not ready, so a load balancer stops sending while in-flight requests finish.
+    if (readiness.draining) return c.json({ status: 'draining', request_id: c.get('requestId') }, 503, { 'Retry-After': '1' });
     try {
       await services.store.ping();
       return c.json({ status: 'ready', database: services.store.dialect });
@@ -47,6 +55,15 @@ export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, ser
       return c.json({ status: 'unavailable', error: 'database unreachable', request_id: c.get('requestId') }, 503);
     }
   });
+  if (config.metricsToken) {
+    // /metrics on the main port only with the scrape token (RFC 6750 bearer); without the token there is no route.
+    collectProcessMetrics();
+    const check = tokenChecker(config.metricsToken);
+    app.get('/metrics', async (c) => {
+      const a = await guardedMetrics(check, c.req.header('authorization'), c.get('requestId'));
+      return c.body(a.body, a.status as 200, a.headers);
+    });
+  }
   mountOAuth(app, services);
   mountCredits(app, services);
   mountWeb(app, services);

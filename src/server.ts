@@ -7,7 +7,9 @@ import type { Hono } from 'hono';
 import type { AppEnv } from './http/env.ts';
 import type { Config } from './config/config.ts';
 import { bootstrap, type BootstrapResult } from './accounts/bootstrap.ts';
-import { buildApp, type BuiltApp } from './app.ts';
+import { buildApp, type BuiltApp, type Readiness } from './app.ts';
+import { startMetricsListener, type MetricsListener } from './observability/metrics-endpoint.ts';
+import { limitWorkspaceLabels } from './observability/labels.ts';
 import { openServices, type OpenServicesOptions, type Services } from './services.ts';
 import type { Logger } from './util/logger.ts';
 import { UserFacingError } from './util/errors.ts';
@@ -17,7 +19,13 @@ export interface RunningServer {
   readonly port: number;
   readonly services: Services;
   readonly bootstrap: BootstrapResult;
-  /** Stops accepting, waits for in-flight requests (up to the shutdown timeout), closes the database. */
+  /** The separate metrics listener's `/metrics` URL, when TOLLGATE_METRICS_PORT is set. */
+  readonly metricsUrl?: string;
+  /**
+   * Graceful stop: `/readyz` answers 503 at once (for the readiness delay, requests are still served), then the
+   * listener stops accepting, in-flight requests finish (up to the shutdown timeout), the ledger batch is written and
+   * the database closed.
+   */
   close(): Promise<void>;
 }
 
@@ -65,6 +73,8 @@ export async function startServer(initial: Config, logger: Logger, options: Star
   let services: Services | undefined;
   let boot: BootstrapResult;
   let built: BuiltApp;
+  let metrics: MetricsListener | undefined;
+  const readiness: Readiness = { draining: false };
   try {
     services = await openServices(config, logger, options);
     const opened = services;
@@ -75,13 +85,20 @@ export async function startServer(initial: Config, logger: Logger, options: Star
       createWorkspace: opened.createWorkspace,
       seedWorkspace: opened.seedDemo,
     });
-    built = buildApp(opened, options.configureApp);
+    built = buildApp(opened, options.configureApp, readiness);
+    if (config.metricsPort !== undefined) {
+      metrics = await startMetricsListener(config.metricsHost, config.metricsPort).catch((err: Error) => {
+        throw new StartError(err.message);
+      });
+    }
   } catch (err) {
     await services?.close().catch(() => {});
     server.close();
     throw err;
   }
   const running = services;
+  // The metrics registry is the process's: the server that started last sets its workspace-label limit.
+  limitWorkspaceLabels(config.metricsTopWorkspaces);
 
   const listener = getRequestListener(built.app.fetch, { autoCleanupIncoming: true });
   // The endpoint table (the hot path) is answered straight from node:http; everything else goes to Hono.
@@ -96,6 +113,8 @@ export async function startServer(initial: Config, logger: Logger, options: Star
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      readiness.draining = true;
+      if (config.shutdownReadinessDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownReadinessDelayMs));
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections become idle as their last response finishes: close each one then.
       server.closeIdleConnections();
@@ -104,8 +123,10 @@ export async function startServer(initial: Config, logger: Logger, options: Star
       await drained;
       clearInterval(sweeper);
       clearTimeout(timer);
+      // The ledger writer's last batch is written here (credits.close flushes it) before the database closes.
       await running.close();
+      await metrics?.close();
     })());
 
-  return { url: config.publicUrl, port, services: running, bootstrap: boot, close };
+  return { url: config.publicUrl, port, services: running, bootstrap: boot, metricsUrl: metrics?.url, close };
 }

@@ -9,5 +9,6 @@ import { doctorCommand } from './doctor.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
 import { invitationCommands } from './admin-invitations.ts';
 import { ssoCommands } from './admin-sso.ts';
+import { configCheckCommand } from './config-check.ts';
 
-export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...ssoCommands, ...mcpCommands, doctorCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...ssoCommands, ...mcpCommands, doctorCommand, configCheckCommand];

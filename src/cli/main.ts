@@ -6,11 +6,37 @@ function help(list: Command[], prefix: string[] = []): string {
   const rows = list.map((c) => [usageLine(c), c.summary]);
   const width = Math.min(60, Math.max(...rows.map((r) => r[0].length)));
   const title = prefix.length ? `tollgate ${prefix.join(' ')} — commands:` : 'Tollgate — OAuth-protected, credit-metered remote MCP servers.\n\nUsage:';
-  return [title, ...rows.map(([u, s]) => `  ${u.padEnd(width)}  ${s}`), '', 'Configuration comes from TOLLGATE_* environment variables (see the README).'].join('\n');
+  return [title, ...rows.map(([u, s]) => `  ${u.padEnd(width)}  ${s}`), '', 'Configuration comes from TOLLGATE_* environment variables and --config <tollgate.toml|.json> (see the README); check it with `tollgate config check`.'].join('\n');
+}
+
+/**
+ * `--config <file>` (or `--config=<file>`) anywhere on the line names the configuration file for every command: it
+ * becomes TOLLGATE_CONFIG for this run.
+ */
+export function takeConfigOption(argv: string[], io: CommandIO): { argv: string[]; io: CommandIO } | string {
+  const rest: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--config') {
+      if (i + 1 >= argv.length || argv[i + 1].startsWith('-')) return '--config needs a file (tollgate.toml or tollgate.json)';
+      file = argv[++i];
+    } else if (a.startsWith('--config=')) {
+      file = a.slice('--config='.length);
+      if (!file) return '--config needs a file (tollgate.toml or tollgate.json)';
+    } else rest.push(a);
+  }
+  return file === undefined ? { argv, io } : { argv: rest, io: { ...io, env: { ...io.env, TOLLGATE_CONFIG: file } } };
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage). */
-export async function runCli(argv: string[], io: CommandIO): Promise<number> {
+export async function runCli(rawArgv: string[], rawIo: CommandIO): Promise<number> {
+  const taken = takeConfigOption(rawArgv, rawIo);
+  if (typeof taken === 'string') {
+    rawIo.err(taken);
+    return 2;
+  }
+  const { argv, io } = taken;
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.out(help(commands));
     return argv.length === 0 ? 2 : 0;

@@ -42,7 +42,16 @@ export const serveCommand: Command = {
     const config = loadConfig({ env: io.env });
     const { startServer, createLogger, redactUrl, recordServerSettings } = await serverStack();
     const logger = createLogger(config.logLevel);
-    const running = await startServer(config, logger);
+    // OpenTelemetry is loaded only when OTEL_EXPORTER_OTLP_ENDPOINT (or …_TRACES_ENDPOINT) asks for it.
+    const { startTracing, stopTracing } = await import('../observability/tracing.ts');
+    if (await startTracing(io.env)) logger.info({ endpoint: io.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? io.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces over OTLP');
+    let running;
+    try {
+      running = await startServer(config, logger);
+    } catch (err) {
+      await stopTracing();
+      throw err;
+    }
     try {
       // The admin CLI, run from another shell, prints MCP URLs from this (with the port a port-0 start really got).
       await recordServerSettings(running.services.store, running.services.config);
@@ -51,15 +60,32 @@ export const serveCommand: Command = {
       throw err;
     }
     io.err(signInBanner(running.url, running.bootstrap, redactUrl(config.databaseUrl)));
-    logger.info({ url: running.url }, 'listening');
+    logger.info({ url: running.url, ...(running.metricsUrl ? { metrics: running.metricsUrl } : {}) }, 'listening');
+    const server = running;
     await new Promise<void>((resolve) => {
+      let stopping = false;
       const stop = (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        running.close().then(resolve, resolve);
+        // A second signal while draining: stop waiting.
+        if (stopping) {
+          logger.warn({ signal }, 'second signal while shutting down: exiting now');
+          process.exit(1);
+        }
+        stopping = true;
+        logger.info({ signal }, 'shutting down: not ready, draining in-flight requests and the ledger');
+        server.close().then(resolve, resolve);
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      // Started by npm (`npm start`, `npx tollgate serve`): npm hands a SIGTERM to the shell it ran us in, and a shell
+      // need not pass it on. When that parent is gone, stop as for SIGTERM rather than live on holding the port.
+      if (io.env.npm_lifecycle_event || io.env.npm_command) {
+        const parent = process.ppid;
+        setInterval(() => {
+          if (process.ppid !== parent) stop('parent exited');
+        }, 250).unref();
+      }
     });
+    await stopTracing();
     logger.info('stopped');
     return 0;
   },

@@ -62,3 +62,35 @@ test('the public URL is canonicalised once: scheme and host lower-cased, the def
   assert.equal(url('https://example.com:8443/Base/Path/'), 'https://example.com:8443/Base/Path');
   assert.equal(url('http://[::1]:8787'), 'http://[::1]:8787');
 });
+
+test('a TOML file is read (camelCase or snake_case keys), and every problem is reported at once', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tg-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'tollgate.toml');
+  writeFileSync(file, 'port = 7001\npublic_url = "https://mcp.example.com/"\nlogLevel = "warn"\nseed_demo = false\n');
+  const c = loadConfig({ env: { TOLLGATE_CONFIG: file } });
+  assert.equal(c.port, 7001);
+  assert.equal(c.publicUrl, 'https://mcp.example.com');
+  assert.equal(c.logLevel, 'warn');
+  assert.equal(c.seedDemo, false);
+  // --config (configFile) wins over TOLLGATE_CONFIG.
+  const other = path.join(dir, 'other.json');
+  writeFileSync(other, JSON.stringify({ port: 7002 }));
+  assert.equal(loadConfig({ env: { TOLLGATE_CONFIG: file }, configFile: other }).port, 7002);
+
+  writeFileSync(file, 'port = "eighty"\nprot = 1\nlog_level = "loud"\n[metrics]\nport = 9\n');
+  let err: unknown;
+  try {
+    loadConfig({ env: { TOLLGATE_CONFIG: file, TOLLGATE_SHARED_ENDPOINT: 'maybe', TOLLGATE_METRICS_TOKEN: 'short' } });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ConfigError);
+  const keys = err.problems.map((p) => p.key);
+  assert.deepEqual(keys.sort(), ['TOLLGATE_SHARED_ENDPOINT (environment)', 'logLevel (config file)', 'metrics', 'metricsToken (TOLLGATE_METRICS_TOKEN)', 'port (config file)', 'prot'].sort());
+  assert.match(err.message, /6 problems/);
+  assert.ok(!err.message.includes('short'), 'a secret value is never printed');
+
+  writeFileSync(file, 'port = 7001\nport = 7002\n');
+  assert.throws(() => loadConfig({ env: { TOLLGATE_CONFIG: file } }), /not valid TOML/);
+});

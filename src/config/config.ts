@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { isObject } from '../util/json.ts';
 import { UserFacingError } from '../util/errors.ts';
 import { settings, type Setting, type SettingKey } from './defaults.ts';
 
 type ValueOf<S extends Setting> = S['type'] extends 'integer'
-  ? number
+  ? S['default'] extends null
+    ? number | undefined
+    : number
   : S['type'] extends 'boolean'
     ? boolean
     : S['default'] extends null
@@ -20,11 +23,24 @@ export interface Config extends Omit<RawConfig, 'publicUrl' | 'databaseUrl'> {
   databaseUrl: string;
 }
 
+export interface ConfigProblem {
+  readonly key: string;
+  readonly message: string;
+}
+
 export class ConfigError extends UserFacingError {
   readonly key: string;
-  constructor(key: string, message: string) {
-    super(`Invalid configuration for ${key}: ${message}`);
+  /** Every problem found (a file and the environment are checked in full before anything is refused). */
+  readonly problems: readonly ConfigProblem[];
+  constructor(key: string, message: string, more: readonly ConfigProblem[] = []) {
+    const problems = [{ key, message }, ...more];
+    super(
+      problems.length === 1
+        ? `Invalid configuration for ${key}: ${message}`
+        : `Invalid configuration (${problems.length} problems):\n${problems.map((p) => `  - ${p.key}: ${p.message}`).join('\n')}`,
+    );
     this.key = key;
+    this.problems = problems;
   }
 }
 
@@ -73,46 +89,90 @@ export interface LoadOptions {
   /** Values that win over everything (used by tests and the CLI). */
   overrides?: Partial<Record<SettingKey, string | number | boolean>>;
   cwd?: string;
+  /** A `.toml` or `.json` file (`--config`); wins over TOLLGATE_CONFIG. */
+  configFile?: string;
+}
+
+/** `publicUrl` → `public_url`: the spelling a TOML file uses; either is accepted in a file. */
+export const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const BY_FILE_KEY = new Map<string, SettingKey>((Object.keys(settings) as SettingKey[]).flatMap((k) => [[k, k] as const, [snakeCase(k), k] as const]));
+
+/** Reads a `.toml` or `.json` configuration file into setting keys; problems are collected, not thrown. */
+export function readConfigFile(filePath: string, cwd: string, problems: ConfigProblem[]): Partial<Record<SettingKey, unknown>> {
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(cwd, filePath), 'utf8');
+  } catch (err) {
+    problems.push({ key: 'TOLLGATE_CONFIG', message: `cannot read ${filePath} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    return {};
+  }
+  let parsed: unknown;
+  if (/\.toml$/i.test(filePath)) {
+    try {
+      parsed = parseToml(text);
+    } catch (err) {
+      // smol-toml names the line and column.
+      problems.push({ key: 'TOLLGATE_CONFIG', message: `${filePath} is not valid TOML (${String((err as Error).message).split('\n')[0]})` });
+      return {};
+    }
+  } else {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!isObject(parsed)) {
+      problems.push({ key: 'TOLLGATE_CONFIG', message: `${filePath} is not a JSON object` });
+      return {};
+    }
+  }
+  const out: Partial<Record<SettingKey, unknown>> = {};
+  for (const [fileKey, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const key = BY_FILE_KEY.get(fileKey);
+    if (!key) {
+      problems.push({ key: fileKey, message: `unknown key in ${filePath}` });
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
 }
 
 /**
- * Builds the configuration from, in rising order of precedence: defaults, the JSON file named by
- * `TOLLGATE_CONFIG`, environment variables, and explicit overrides. Throws ConfigError naming the key.
+ * Builds the configuration from, in rising order of precedence: defaults, the `.toml` or `.json` file named by
+ * `configFile` or `TOLLGATE_CONFIG`, environment variables, and explicit overrides. Every value is checked before
+ * anything is refused: a ConfigError lists all the problems, each naming its key.
  */
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  let file: Record<string, unknown> = {};
-  const filePath = env.TOLLGATE_CONFIG;
-  if (filePath) {
-    let text: string;
-    try {
-      text = readFileSync(path.resolve(cwd, filePath), 'utf8');
-    } catch (err) {
-      throw new ConfigError('TOLLGATE_CONFIG', `cannot read ${filePath} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (!isObject(parsed)) throw new Error('not an object');
-      file = parsed as Record<string, unknown>;
-    } catch {
-      throw new ConfigError('TOLLGATE_CONFIG', `${filePath} is not a JSON object`);
-    }
-    for (const key of Object.keys(file)) {
-      if (!(key in settings)) throw new ConfigError(key, `unknown key in ${filePath}`);
-    }
-  }
+  const problems: ConfigProblem[] = [];
+  const filePath = options.configFile ?? env.TOLLGATE_CONFIG;
+  const file = filePath ? readConfigFile(filePath, cwd, problems) : {};
 
   const out: Record<string, unknown> = {};
+  const check = (key: string, setting: Setting, raw: unknown, source: string): unknown => {
+    try {
+      return parseValue(key, setting, raw, source);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+      return undefined;
+    }
+  };
   for (const [key, setting] of Object.entries(settings) as [SettingKey, Setting][]) {
     let value: unknown = setting.default ?? undefined;
-    if (file[key] !== undefined && file[key] !== null) value = parseValue(key, setting, file[key], 'config file');
+    if (file[key] !== undefined && file[key] !== null) value = check(key, setting, file[key], 'config file') ?? value;
     const envValue = env[setting.env];
-    if (envValue !== undefined && envValue !== '') value = parseValue(setting.env, setting, envValue, 'environment');
+    if (envValue !== undefined && envValue !== '') value = check(setting.env, setting, envValue, 'environment') ?? value;
     const override = options.overrides?.[key];
-    if (override !== undefined) value = parseValue(key, setting, override, 'override');
+    if (override !== undefined) value = check(key, setting, override, 'override') ?? value;
     out[key] = value;
   }
+  const token = out.metricsToken as string | undefined;
+  // A scrape token is a bearer credential: too short and it can be guessed.
+  if (token !== undefined && token.length < 16) problems.push({ key: 'metricsToken (TOLLGATE_METRICS_TOKEN)', message: 'must be at least 16 characters' });
+  if (problems.length) throw new ConfigError(problems[0].key, problems[0].message, problems.slice(1));
 
   const config = out as unknown as RawConfig;
   const publicUrl = canonicalPublicUrl(config.publicUrl ?? `http://${formatHost(config.host)}:${config.port}`);

@@ -30,7 +30,14 @@ export const settings = {
   secret: s({ env: 'TOLLGATE_SECRET', type: 'string', default: null, secret: true, description: 'Key material that encrypts signing keys at rest. Default: a random secret generated once into `<dataDir>/secret` (mode 0600). Set it when several processes share PostgreSQL.' }),
   logLevel: s({ env: 'TOLLGATE_LOG_LEVEL', type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], default: 'info', description: 'Minimum level of the JSON log written to stdout.' }),
   bodyLimitBytes: s({ env: 'TOLLGATE_BODY_LIMIT_BYTES', type: 'integer', default: 1048576, min: 1024, max: 104857600, description: 'Largest accepted request body; larger ones get 413.' }),
+  shutdownReadinessDelayMs: s({ env: 'TOLLGATE_SHUTDOWN_READINESS_DELAY_MS', type: 'integer', default: 0, min: 0, max: 600000, description: 'On SIGTERM, how long `/readyz` answers 503 while requests are still served, before the listener closes: set it to your load balancer\'s health-check interval × its failure threshold (e.g. 5000) so it stops sending first.' }),
   shutdownTimeoutMs: s({ env: 'TOLLGATE_SHUTDOWN_TIMEOUT_MS', type: 'integer', default: 10000, min: 0, max: 600000, description: 'How long SIGTERM waits for in-flight requests before closing connections.' }),
+
+  // --- operations: metrics
+  metricsPort: s({ env: 'TOLLGATE_METRICS_PORT', type: 'integer', default: null, min: 0, max: 65535, description: 'Serve Prometheus metrics at `/metrics` on this separate port (0 picks a free one). Default: no metrics listener.' }),
+  metricsHost: s({ env: 'TOLLGATE_METRICS_HOST', type: 'string', default: '127.0.0.1', description: 'Interface of the metrics listener; keep it private (loopback or a scrape-only network).' }),
+  metricsToken: s({ env: 'TOLLGATE_METRICS_TOKEN', type: 'string', default: null, secret: true, description: 'Serve `/metrics` on the main port too, to requests carrying `Authorization: Bearer <this token>` (at least 16 characters). Default: `/metrics` is not on the main port.' }),
+  metricsTopWorkspaces: s({ env: 'TOLLGATE_METRICS_TOP_WORKSPACES', type: 'integer', default: 20, min: 0, max: 1000, description: 'Workspaces that get their own `workspace` label in the MCP metrics (the first to make 10 calls in a process); the rest are counted as `other`.' }),
 
   // --- bootstrap
   adminEmail: s({ env: 'TOLLGATE_ADMIN_EMAIL', type: 'string', default: 'admin@example.com', description: 'Email of the owner created on first start.' }),

@@ -9,6 +9,7 @@ import type { Store } from '../store/store.ts';
 import type { CreditsTables, LedgerTable } from './tables.ts';
 import { UsageRollups, type Usage } from './rollups.ts';
 import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from '../store/prepared.ts';
+import { creditsMetrics } from './metrics.ts';
 
 export interface ChargeRequest {
   workspaceId: string;
@@ -141,9 +142,12 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
 
   async function commitBatch(batch: Op[]): Promise<void> {
     let outcomes: ChargeOutcome[];
+    const started = performance.now();
     try {
       outcomes = await withRetry(() => applyBatch(batch));
+      creditsMetrics.batch(batch.length, performance.now() - started, true);
     } catch (err) {
+      creditsMetrics.batch(batch.length, performance.now() - started, false);
       // One bad call must not sink the others that shared its transaction: retry them one by one. (Not for a busy or
       // unreachable database: that would fail each of them again, slowly.)
       if (batch.length > 1 && isDataError(err)) {

@@ -9,6 +9,7 @@ import { randomToken } from '../util/ids.ts';
 import type { LedgerWriter } from './ledger-writer.ts';
 import type { PlanResolver } from './plan-resolver.ts';
 import type { RateLimiter } from './rate-limit/limiter.ts';
+import { creditsMetrics } from './metrics.ts';
 
 /** What `begin` hands the dispatcher; the extra fields let `finish` book a failure against the right call. */
 interface MeteredCharge extends Charge {
@@ -52,6 +53,7 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
         at,
       });
       if (!outcome.ok) return { kind: 'insufficient_credits', balance: outcome.balance, cost, buyUrl: deps.buyUrlFor(ctx) };
+      if (cost > 0) creditsMetrics.spent(ctx.workspaceSlug, cost);
       const charge: MeteredCharge = { id: `${idPrefix}.${++sequence}`, cost, workspaceId: ctx.workspaceId, at };
       return { kind: 'ok', charge, rateLimit: limit.state };
     },
@@ -64,9 +66,10 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
       // A successful call was fully booked by `begin`: nothing more to write on the hot path.
       if (outcome.ok) return;
       const metered = charge as Partial<MeteredCharge>;
+      const refund = deps.refundOnError ? charge.cost : 0;
       await deps.writer.recordFailure({
         workspaceId: metered.workspaceId ?? ctx.workspaceId,
-        refund: deps.refundOnError ? charge.cost : 0,
+        refund,
         tool: tool.name,
         userId: ctx.userId,
         clientId: ctx.clientId,
@@ -74,6 +77,7 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
         chargedAt: metered.at ?? Date.now(),
         at: Date.now(),
       });
+      if (refund > 0) creditsMetrics.refunded(ctx.workspaceSlug, refund);
     },
   };
 }

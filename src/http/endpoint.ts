@@ -6,7 +6,14 @@ import type { Logger } from '../util/logger.ts';
 export const TOO_LARGE = Symbol('too large');
 
 /** One request, whichever adapter carried it. Header names are looked up in lower case. */
-export interface HttpRequest {
+/** What a request's log line (and its span) says about it besides the path, filled in by the endpoint as it learns it. */
+export interface RequestTags {
+  workspace?: string;
+  clientId?: string;
+  tool?: string;
+}
+
+export interface HttpRequest extends RequestTags {
   readonly method: string;
   /** The request target as sent: path and query string. */
   readonly url: string;
@@ -36,6 +43,8 @@ export interface HttpAnswer {
 export interface EndpointRoute<M = unknown> {
   /** For the log and the tests. */
   readonly name: string;
+  /** The path template the metrics label this route's requests with (`/:workspace/mcp`); default: `name`. */
+  readonly template?: string;
   /** Which path (percent-free, without the query) this route serves, and what the endpoint needs to know of it. */
   match(path: string): M | undefined;
   /** The methods it answers (`any`: all); any other method falls through to the rest of the app (its 404). */

@@ -6,6 +6,8 @@ import type { Logger } from '../util/logger.ts';
 import { isTemporarilyUnavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../util/unavailable.ts';
 import { ClientGone, errorAnswer, type EndpointRoute, type HttpAnswer, type HttpRequest } from './endpoint.ts';
 import { HttpError, logUnhandled, SERVER_ERROR_DESCRIPTION } from './errors.ts';
+import { timerFor } from './metrics.ts';
+import { annotateSpan, inServerSpan, traceIdFor, tracing } from '../observability/tracing.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
@@ -40,10 +42,15 @@ export interface RequestLogLine {
   path: string;
   status: number;
   ms: number;
+  /** Where known: the workspace, the OAuth client and the tool (MCP), the W3C trace id. */
+  workspace?: string;
+  clientId?: string;
+  tool?: string;
+  traceId?: string;
 }
 
 /**
- * The request line holds only these five fields, none of them a secret (the path, never the query string), so it
+ * The request line holds only these fields, none of them a secret (the path, never the query string), so it
  * skips the logger's wildcard redaction, which costs more than the rest of a request.
  */
 export function requestLogger(logger: Logger): (line: RequestLogLine) => void {
@@ -103,26 +110,47 @@ export interface Frame {
 
 export function createFrame(logger: Logger, options: { hsts: boolean }): Frame {
   const logRequest = requestLogger(logger);
-  const finish = (req: HttpRequest, answer: HttpAnswer, extra: Readonly<Record<string, string>> | undefined, started: number): HttpAnswer => {
-    answer.headers = framedHeaders(answer, req.requestId, extra, options.hsts);
-    logRequest({ requestId: req.requestId, method: req.method, path: req.path, status: answer.status, ms: Math.round(performance.now() - started) });
+  const finish = (req: HttpRequest, answer: HttpAnswer, route: EndpointRoute<unknown>, started: number): HttpAnswer => {
+    answer.headers = framedHeaders(answer, req.requestId, route.headers, options.hsts);
+    const elapsed = performance.now() - started;
+    timerFor(route.template ?? route.name)(answer.status, elapsed);
+    logRequest({
+      requestId: req.requestId, method: req.method, path: req.path, status: answer.status, ms: Math.round(elapsed),
+      workspace: req.workspace, clientId: req.clientId, tool: req.tool, traceId: traceIdFor(req.header),
+    });
     return answer;
+  };
+  const serve = async <M,>(route: EndpointRoute<M>, match: M, req: HttpRequest, started: number): Promise<HttpAnswer | undefined> => {
+    let answer: HttpAnswer | undefined;
+    try {
+      answer = await route.serve(req, match);
+    } catch (err) {
+      answer = answerForError(logger, req.requestId, req.path, err);
+      if (!answer) {
+        const elapsed = performance.now() - started;
+        timerFor(route.template ?? route.name)(CLIENT_CLOSED, elapsed);
+        logRequest({ requestId: req.requestId, method: req.method, path: req.path, status: CLIENT_CLOSED, ms: Math.round(elapsed), workspace: req.workspace, clientId: req.clientId, tool: req.tool });
+        return undefined;
+      }
+    }
+    return finish(req, answer, route as EndpointRoute<unknown>, started);
   };
   return {
     logger,
     logRequest,
-    async run(route, match, req, started) {
-      let answer: HttpAnswer | undefined;
-      try {
-        answer = await route.serve(req, match);
-      } catch (err) {
-        answer = answerForError(logger, req.requestId, req.path, err);
-        if (!answer) {
-          logRequest({ requestId: req.requestId, method: req.method, path: req.path, status: CLIENT_CLOSED, ms: Math.round(performance.now() - started) });
-          return undefined;
-        }
-      }
-      return finish(req, answer, route.headers, started);
+    run(route, match, req, started) {
+      if (!tracing.active) return serve(route, match, req, started);
+      const template = route.template ?? route.name;
+      return inServerSpan(req.method, template, req.header, { 'url.path': req.path, 'tollgate.request_id': req.requestId }, async (end) => {
+        const answer = await serve(route, match, req, started);
+        const tags: Record<string, string> = {};
+        if (req.workspace) tags['tollgate.workspace'] = req.workspace;
+        if (req.clientId) tags['oauth.client_id'] = req.clientId;
+        if (req.tool) tags['mcp.tool.name'] = req.tool;
+        annotateSpan(tags);
+        end(answer?.status ?? CLIENT_CLOSED);
+        return answer;
+      });
     },
   };
 }

@@ -49,6 +49,10 @@ export function honoAdapter(routes: readonly EndpointRoute<unknown>[], frame: Fr
       path,
       requestId: requestIdFrom(raw.headers.get('x-request-id')),
       logger: frame.logger,
+      // Filled in by the endpoint as it learns them (same object shape for every request).
+      workspace: undefined,
+      clientId: undefined,
+      tool: undefined,
       header: (name) => raw.headers.get(name) ?? undefined,
       readBody: (max) => readRequestBody(raw, max),
     };

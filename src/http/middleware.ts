@@ -4,11 +4,24 @@
 import { randomFillSync } from 'node:crypto';
 import type { Context, MiddlewareHandler, ErrorHandler, NotFoundHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { matchedRoutes } from 'hono/route';
 import type { Logger } from '../util/logger.ts';
 import type { AppEnv } from './env.ts';
 import { ClientGone, isClientAbort } from './endpoint.ts';
 import { jsonError } from './errors.ts';
 import { answerForError, CLIENT_CLOSED, HSTS, htmlSecurityHeaders, requestIdFrom, requestLogger, SECURITY_HEADERS } from './frame.ts';
+import { timerFor, UNMATCHED_ROUTE } from './metrics.ts';
+import { traceIdFor } from '../observability/tracing.ts';
+
+/** The template of the route that answered (`/dashboard/:workspace`), never the raw path; `unmatched` for a 404. */
+function routeTemplate(c: Context<AppEnv>): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const r = routes[i];
+    if (r.path !== '*' && r.path !== '/*' && r.method !== 'ALL') return r.path;
+  }
+  return UNMATCHED_ROUTE;
+}
 
 /** Every response carries `x-request-id`: the client's own when it sent a sane one, a fresh UUID otherwise. */
 export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
@@ -22,8 +35,10 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
       await next();
     } finally {
       c.res.headers.set('x-request-id', requestId);
+      const elapsed = performance.now() - started;
+      timerFor(routeTemplate(c))(c.res.status, elapsed);
       // The path only: a query string may carry codes or tokens.
-      logRequest({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
+      logRequest({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(elapsed), traceId: traceIdFor((name) => c.req.header(name)) });
     }
   };
 }

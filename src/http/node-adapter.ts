@@ -74,6 +74,10 @@ export function nodeAdapter(routes: readonly EndpointRoute<unknown>[], frame: Fr
       path,
       requestId: requestIdFrom(header('x-request-id')),
       logger: frame.logger,
+      // Filled in by the endpoint as it learns them (same object shape for every request).
+      workspace: undefined,
+      clientId: undefined,
+      tool: undefined,
       header,
       readBody: (max) => readNodeBody(req, header('content-length'), max),
     };

@@ -81,7 +81,7 @@ export function createDispatcher(deps: ToolCallDeps & { registry: ToolRegistry }
     const modern = route.era === 'modern';
     switch (msg.method) {
       case 'tools/call':
-        return callTool(deps, msg.id, msg.params, ctx, modern);
+        return callTool(deps, msg.id, msg.params, ctx, modern, route.version);
       case 'tools/list':
         return listTools(msg.params, ctx, modern);
     }

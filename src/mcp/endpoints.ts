@@ -120,6 +120,9 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       return unauthorized(req, urls, cors, 'issued for another workspace');
     }
 
+    req.workspace = workspace.slug;
+    req.clientId = token.clientId;
+
     // 7. A token without any MCP scope can do nothing here: ask for one (RFC 6750 §3.1 insufficient_scope).
     if (!token.scopes.includes('mcp:read') && !token.scopes.includes('mcp:write')) {
       return oauthError(req, 403, 'insufficient_scope', 'This endpoint needs the mcp:read or mcp:write scope', {
@@ -152,6 +155,7 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       metadataUrl: urls.metadataUrl,
       header: req.header,
       logger: req.logger,
+      tags: req,
     };
     const answer = await dispatch(body, callCtx);
     return respond(answer, format, cors);
@@ -198,6 +202,7 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
   return [
     {
       name: 'mcp endpoint',
+      template: '/:workspace/mcp',
       // Every method: authentication comes before method dispatch (DESIGN: GET and DELETE are challenged like POST).
       methods: 'any',
       match: (path) => shared(path, '/mcp') ?? segment(ENDPOINT_PATH.exec(path)),
@@ -205,6 +210,7 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
     },
     {
       name: 'protected-resource metadata',
+      template: '/.well-known/oauth-protected-resource/:workspace/mcp',
       methods: ['GET', 'OPTIONS'],
       match: (path) =>
         shared(path, `${PRM_PREFIX}/mcp`) ??

@@ -4,6 +4,7 @@ import type { VerifiedAccessToken } from '../oauth/index.ts';
 import type { RpcError } from './jsonrpc.ts';
 import type { HeaderReader } from './era.ts';
 import type { RateLimitState } from '../tools/metering.ts';
+import type { RequestTags } from '../http/endpoint.ts';
 
 export type Outcome =
   /** A JSON-RPC result (already serialised), with extra response headers. */
@@ -24,6 +25,8 @@ export interface CallContext {
   readonly metadataUrl: string;
   readonly header: HeaderReader;
   readonly logger: Logger;
+  /** What the request's log line says about it (the tool called), when the transport keeps such a record. */
+  readonly tags?: RequestTags;
 }
 
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {

@@ -11,6 +11,8 @@ import { bearerChallenge } from './bearer.ts';
 import { decodeHeaderValue, headerValue } from './era.ts';
 import { ErrorCode, META_SERVER_INFO, SERVER_INFO } from './protocol.ts';
 import { rateLimitHeaders, type CallContext, type Outcome } from './outcome.ts';
+import { countCall, timeHandler, UNKNOWN_TOOL, type CallOutcome } from './metrics.ts';
+import { tracing, withSpan } from '../observability/tracing.ts';
 
 export interface ToolCallDeps {
   readonly registry: ToolRegistry;
@@ -82,20 +84,32 @@ async function countBadArguments(metering: Metering, tool: RegisteredTool, toolC
   return answer;
 }
 
-export async function callTool(deps: ToolCallDeps, id: string | number, params: Params | undefined, ctx: CallContext, modern: boolean): Promise<Outcome> {
+/** Counts the call in the metrics, then hands its outcome on. */
+function counted(tool: string, ctx: CallContext, revision: string, label: CallOutcome, outcome: Outcome): Outcome {
+  countCall(tool, ctx.workspace.slug, label, revision);
+  return outcome;
+}
+
+/** OpenTelemetry attributes of a tool call's span (made only while tracing is on). */
+function toolSpanAttributes(name: string, ctx: CallContext): () => Record<string, string> {
+  return () => ({ 'mcp.tool.name': name, 'tollgate.workspace': ctx.workspace.slug, 'oauth.client_id': ctx.token.clientId, 'tollgate.request_id': ctx.requestId });
+}
+
+export async function callTool(deps: ToolCallDeps, id: string | number, params: Params | undefined, ctx: CallContext, modern: boolean, revision = ''): Promise<Outcome> {
   // 1. Which tool. MCP: an unknown tool is -32602.
   const name = params?.name;
-  if (typeof name !== 'string') return inBand(invalidParams('params.name must be the name of a tool'));
+  if (typeof name !== 'string') return counted(UNKNOWN_TOOL, ctx, revision, 'unknown_tool', inBand(invalidParams('params.name must be the name of a tool')));
   const tool = deps.registry.get(name);
   if (!tool) {
     deps.connectionLog.error(ctx.token, ctx.requestId, `tools/call: unknown tool ${name.slice(0, 100)}`);
-    return inBand(invalidParams(`unknown tool: ${name.slice(0, 128)}`));
+    return counted(UNKNOWN_TOOL, ctx, revision, 'unknown_tool', inBand(invalidParams(`unknown tool: ${name.slice(0, 128)}`)));
   }
+  if (ctx.tags) ctx.tags.tool = name;
 
   // 2. Scope: the token must carry the tool's scope.
   if (!ctx.token.scopes.includes(tool.def.scope)) {
     deps.connectionLog.error(ctx.token, ctx.requestId, `insufficient_scope: ${name} needs ${tool.def.scope}`);
-    return refuseScope(ctx, id, tool);
+    return counted(name, ctx, revision, 'insufficient_scope', refuseScope(ctx, id, tool));
   }
 
   // 3. Arguments: an object, matching the tool's schema. MCP 2025-11-25: validation failures are tool execution
@@ -111,14 +125,14 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   };
   const metering = deps.metering;
   const args = params?.arguments === undefined ? {} : params.arguments;
-  if (!isObject(args)) return countBadArguments(metering, tool, toolCtx, ctx, inBand(invalidParams('params.arguments must be an object')));
+  if (!isObject(args)) return counted(name, ctx, revision, 'bad_arguments', await countBadArguments(metering, tool, toolCtx, ctx, inBand(invalidParams('params.arguments must be an object'))));
   if (modern && tool.headerParams.length) {
     const refused = checkParamHeaders(tool, args, ctx);
-    if (refused) return countBadArguments(metering, tool, toolCtx, ctx, refused);
+    if (refused) return counted(name, ctx, revision, 'bad_arguments', await countBadArguments(metering, tool, toolCtx, ctx, refused));
   }
   if (!tool.validate(args)) {
     const text = `Invalid arguments for ${name}: ${describeArgumentErrors(tool.validate.errors)}`;
-    return countBadArguments(metering, tool, toolCtx, ctx, { kind: 'result', json: toolResultJson(errorResult(text), modern) });
+    return counted(name, ctx, revision, 'bad_arguments', await countBadArguments(metering, tool, toolCtx, ctx, { kind: 'result', json: toolResultJson(errorResult(text), modern) }));
   }
 
   // 4. Metering: rate limits and credits, before the handler runs.
@@ -137,23 +151,23 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
       };
     }
     ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { message: (err as Error).message, stack: (err as Error).stack } }, 'metering failed');
-    return inBand(rpcError(ErrorCode.InternalError, `Internal error: metering is unavailable; quote request id ${ctx.requestId}`));
+    return counted(name, ctx, revision, 'metering_error', inBand(rpcError(ErrorCode.InternalError, `Internal error: metering is unavailable; quote request id ${ctx.requestId}`)));
   }
   if (decision.kind === 'rate_limited') {
     deps.connectionLog.error(ctx.token, ctx.requestId, `rate limited: ${name}, retry after ${decision.retryAfterSeconds} s`);
     const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterSeconds)));
-    return {
+    return counted(name, ctx, revision, 'rate_limited', {
       kind: 'refuse',
       status: 429,
       headers: { 'Retry-After': retryAfter, ...rateLimitHeaders(decision.rateLimit) },
       body: errorMessage(id, rpcError(-32000, `Rate limit exceeded: retry after ${retryAfter} s`, { retryAfterSeconds: Number(retryAfter), limit: decision.rateLimit.limit, policy: decision.rateLimit.policy })),
-    };
+    });
   }
   if (decision.kind === 'insufficient_credits') {
     // DESIGN: out of credits is answered inside MCP (never 401/403, which make clients re-authorize).
     deps.connectionLog.error(ctx.token, ctx.requestId, `insufficient credits: ${name} costs ${decision.cost}, balance ${decision.balance}`);
     const text = `Not enough credits: ${name} costs ${decision.cost} credit${decision.cost === 1 ? '' : 's'} and the workspace "${ctx.workspace.slug}" has ${decision.balance}. Buy more credits at ${decision.buyUrl}`;
-    return { kind: 'result', json: toolResultJson(errorResult(text, { error: 'insufficient_credits', balance: decision.balance, cost: decision.cost }), modern) };
+    return counted(name, ctx, revision, 'insufficient_credits', { kind: 'result', json: toolResultJson(errorResult(text, { error: 'insufficient_credits', balance: decision.balance, cost: decision.cost }), modern) });
   }
 
   // 5. Run the handler.
@@ -161,7 +175,8 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   let result: ToolResult;
   let ok: boolean;
   try {
-    result = await tool.def.handler(args, toolCtx);
+    // Tracing off: the handler is called as it is, with no closure or span name made.
+    result = tracing.active ? await withSpan(`tools/call ${name}`, toolSpanAttributes(name, ctx), () => tool.def.handler(args, toolCtx)) : await tool.def.handler(args, toolCtx);
     ok = result.isError !== true;
   } catch (err) {
     ok = false;
@@ -175,8 +190,11 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   }
 
   // 6. Record the outcome (refunds a failed call when configured). A failure here never loses the answer.
+  const durationMs = performance.now() - started;
+  timeHandler(name, durationMs);
+  countCall(name, ctx.workspace.slug, ok ? 'ok' : 'tool_error', revision);
   try {
-    await metering.finish(decision.charge, tool.def, toolCtx, { ok, durationMs: performance.now() - started });
+    await metering.finish(decision.charge, tool.def, toolCtx, { ok, durationMs });
   } catch (err) {
     ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { message: (err as Error).message } }, 'metering finish failed');
   }

@@ -10,10 +10,21 @@ import { validateClientMetadata } from './client-metadata.ts';
 import { clientManagementFields } from './client-management.ts';
 import { clientMetadataResponse } from './clients.ts';
 import { NO_STORE, OAuthError } from './errors.ts';
+import { oauthMetrics } from './metrics.ts';
+import { rateLimitRejections } from '../observability/shared-metrics.ts';
 
 const RATE_WINDOW_S = 60;
 
 export async function handleRegistration(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<Response> {
+  try {
+    return await register(c, services);
+  } catch (err) {
+    oauthMetrics.registrations.child(err instanceof HttpError && err.status === 429 ? 'rate_limited' : err instanceof OAuthError || err instanceof HttpError ? 'invalid' : 'failed').inc();
+    throw err;
+  }
+}
+
+async function register(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<Response> {
   await enforceRateLimit(c, services);
   const body = await readMetadataBody(c);
   const { metadata, refused } = validateClientMetadata(body);
@@ -29,12 +40,14 @@ export async function handleRegistration(c: Context<AppEnv>, services: OAuthEndp
   // RFC 7591 §3.2.1: 201 with the registered metadata; the secret is shown this once and stored hashed.
   // RFC 7592 §3: plus where and with what token the client can delete itself.
   const management = await clientManagementFields(c, services, client, registrationAccessToken);
+  oauthMetrics.registrations.child('created').inc();
   return c.json({ ...clientMetadataResponse(client), ...(clientSecret ? { client_secret: clientSecret, client_secret_expires_at: 0 } : {}), ...management }, 201, NO_STORE);
 }
 
 async function enforceRateLimit(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<void> {
   const hits = await services.oauth.throttle.hit(`dcr:ip:${clientIp(c, services.config.trustedProxyHops)}`, RATE_WINDOW_S);
   if (hits > services.config.dcrRatePerMinute) {
+    rateLimitRejections.child('registration').inc();
     throw new HttpError(429, 'slow_down', 'Too many client registrations from this address; try again shortly', { 'Retry-After': String(services.oauth.throttle.retryAfter(RATE_WINDOW_S)) });
   }
 }

@@ -1,5 +1,6 @@
 // The token endpoint (RFC 6749 §3.2, OAuth 2.1 §3.2): authorization_code with PKCE, and refresh_token with
 // rotation. Each grant type reads as a checklist of named steps; every response is JSON with no-store.
+import { oauthMetrics, tokenErrorLabel } from './metrics.ts';
 import { createHash } from 'node:crypto';
 import { HttpError } from '../http/errors.ts';
 import { jsonAnswer, TOO_LARGE, type EndpointRoute } from '../http/endpoint.ts';
@@ -46,6 +47,7 @@ export function tokenRoute(deps: OAuthEndpointDeps): EndpointRoute<{ slug: strin
   const limit = deps.config.bodyLimitBytes;
   return {
     name: 'token endpoint',
+    template: '/token',
     methods: ['POST', 'OPTIONS'],
     headers: CORS_HEADERS,
     match(path) {
@@ -60,6 +62,8 @@ export function tokenRoute(deps: OAuthEndpointDeps): EndpointRoute<{ slug: strin
       const text = await req.readBody(limit);
       if (text === TOO_LARGE) throw new HttpError(413, 'request_too_large', `The request body exceeds ${limit} bytes`);
       const form = parseOAuthForm(req.header('content-type'), text);
+      // The log line names the client the request claims (authenticated or not, it is what the client sent).
+      if (form.client_id) req.clientId = form.client_id.slice(0, 200);
       const body = await exchangeToken(deps, ctx, { form, header: req.header, requestId: req.requestId });
       // RFC 6749 §5.1: "Cache-Control: no-store".
       return jsonAnswer(200, body, NO_STORE);
@@ -87,12 +91,21 @@ export async function exchangeToken(services: OAuthEndpointDeps, ctx: IssuerCont
   const req: TokenRequest = { services, ctx, client, form, requestId };
   void services.oauth.runMaintenance();
   try {
-    if (form.grant_type === 'authorization_code') return await exchangeAuthorizationCode(req);
-    if (form.grant_type === 'refresh_token') return await exchangeRefreshToken(req);
+    if (form.grant_type === 'authorization_code') {
+      const issued = await exchangeAuthorizationCode(req);
+      oauthMetrics.tokensIssued.child('authorization_code').inc();
+      return issued;
+    }
+    if (form.grant_type === 'refresh_token') {
+      const issued = await exchangeRefreshToken(req);
+      oauthMetrics.tokensIssued.child('refresh_token').inc();
+      return issued;
+    }
     if (!form.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
     throw new OAuthError('unsupported_grant_type', 'Supported grant types: authorization_code, refresh_token');
   } catch (err) {
     if (err instanceof OAuthError) {
+      oauthMetrics.tokenErrors.child(tokenErrorLabel(err.error)).inc();
       await services.oauth.clientEvents.record({ clientId: client.clientId, kind: 'token_error', requestId, detail: `${err.error}: ${err.message}` });
     }
     throw err;
@@ -159,6 +172,7 @@ async function redeemCode(req: TokenRequest, code: CodesTable): Promise<{ grant:
 
 async function revokeForReplayedCode(req: TokenRequest, codeHash: string): Promise<never> {
   const grantId = await req.services.oauth.codes.grantOf(codeHash);
+  oauthMetrics.replays.child('authorization_code').inc();
   if (grantId) await req.services.oauth.grants.revokeGrant(grantId, 'authorization code replayed');
   req.services.logger.warn({ requestId: req.requestId, clientId: req.client.clientId, grantId }, 'authorization code replayed; its grant was revoked');
   throw new OAuthError('invalid_grant', 'The authorization code has already been used; the access it granted has been revoked');
@@ -207,6 +221,7 @@ function narrowRequestedScopes(req: TokenRequest, grant: Grant): string[] {
 async function revokeForReplayedRefresh(req: TokenRequest, grant: Grant): Promise<never> {
   // RFC 9700 §4.14.2: a rotated refresh token presented again after its successor was used means one of two parties
   // has a stolen copy.
+  oauthMetrics.replays.child('refresh_token').inc();
   await req.services.oauth.grants.revokeGrant(grant.id, 'refresh token replayed');
   await req.services.oauth.clientEvents.record({ clientId: req.client.clientId, workspaceId: grant.workspaceId, kind: 'refresh_replay', requestId: req.requestId, detail: 'a used refresh token was presented again after its successor was used; the grant was revoked' });
   req.services.logger.warn({ requestId: req.requestId, clientId: req.client.clientId, clientName: req.client.name, grantId: grant.id }, 'refresh token replayed after its successor was used; grant revoked');

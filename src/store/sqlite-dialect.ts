@@ -22,6 +22,7 @@ import {
   type DialectAdapter,
   type Driver,
   type Compilable,
+  type KyselyConfig,
   type QueryCompiler,
   type QueryId,
   type QueryResult,
@@ -404,8 +405,8 @@ export class NodeSqliteDialect implements Dialect {
  */
 export class NodeSqliteKysely<DB> extends Kysely<DB> {
   readonly #dialect: NodeSqliteDialect;
-  constructor(dialect: NodeSqliteDialect) {
-    super({ dialect });
+  constructor(dialect: NodeSqliteDialect, log?: KyselyConfig['log']) {
+    super({ dialect, log });
     this.#dialect = dialect;
   }
   override executeQuery<R>(query: CompiledQuery<R> | Compilable<R>, queryId?: QueryId): Promise<QueryResult<R>> {

@@ -7,6 +7,7 @@ import { pgListen, type Listening } from './pg-listen.ts';
 export type { Listening } from './pg-listen.ts';
 import { NodeSqliteDialect, NodeSqliteKysely } from './sqlite-dialect.ts';
 import { UserFacingError } from '../util/errors.ts';
+import { queryObserver, watchPool } from './metrics.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -43,6 +44,7 @@ const NUMERIC_OID = 1700;
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   let dialect: DialectName;
   let db: Kysely<any>;
+  let unwatch = () => {};
   if (url.startsWith('sqlite:')) {
     dialect = 'sqlite';
     const file = url.slice('sqlite:'.length);
@@ -54,7 +56,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
         throw new StoreError(`Cannot create the directory for ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
     }
-    db = new NodeSqliteKysely<any>(new NodeSqliteDialect(file, options.busyTimeoutMs ?? 5000));
+    db = new NodeSqliteKysely<any>(new NodeSqliteDialect(file, options.busyTimeoutMs ?? 5000), queryObserver('sqlite'));
   } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     dialect = 'postgres';
     try {
@@ -78,7 +80,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     // restart between two queries of a transaction then emits 'error' with no listener, which ends the process. The
     // query in flight (or the next one) reports the failure; the pool drops the broken client on release.
     pool.on('connect', (client) => client.on('error', () => {}));
-    db = new Kysely<any>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparedStatementsPool(pool) }) });
+    db = new Kysely<any>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparedStatementsPool(pool) }), log: queryObserver('postgres') });
+    unwatch = watchPool(pool);
   } else {
     throw new StoreError(`Unsupported database URL ${redactUrl(url)}: use sqlite:<path> or postgres://…`);
   }
@@ -109,12 +112,14 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     close: async () => {
       await Promise.all([...listening].map((l) => l.close()));
       listening.clear();
+      unwatch();
       await db.destroy();
     },
   };
   try {
     await store.ping();
   } catch (err) {
+    unwatch();
     await db.destroy().catch(() => {});
     throw new StoreError(`Cannot reach the database at ${redactUrl(url)}: ${describeDbError(err)}`);
   }

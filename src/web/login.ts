@@ -1,5 +1,7 @@
 // Sign-in and sign-out. One generic message for any failed sign-in (no hint whether the account exists), and a
 // throttle on repeated failures per account and per IP that holds across processes (oauth/throttle).
+import { counter } from '../observability/metrics.ts';
+import { rateLimitRejections } from '../observability/shared-metrics.ts';
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../http/env.ts';
@@ -86,6 +88,10 @@ export function renderLoginPage(props: {
   });
 }
 
+/** Password sign-ins on the web page, by outcome: `ok`, `failed` (wrong email or password), `throttled` (429). */
+const signIns = counter('tollgate_sign_ins_total', 'Password sign-ins, by outcome (ok, failed, throttled).', ['outcome']);
+for (const o of ['ok', 'failed', 'throttled']) signIns.child(o);
+
 export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'twoFactor' | 'pendingSignIn' | 'mail' | 'identity'>): void {
   const { loginMaxFailures: max, loginWindowSeconds: window } = deps.config;
   const throttle = deps.oauth.throttle;
@@ -120,6 +126,8 @@ export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'a
     if ((await throttle.count(accountKey, window)) >= max || (await throttle.count(ipKey, window)) >= max * IP_FACTOR) {
       const retryAfter = throttle.retryAfter(window);
       c.header('Retry-After', String(retryAfter));
+      signIns.child('throttled').inc();
+      rateLimitRejections.child('sign_in').inc();
       const wait = retryAfter < 90 ? `${retryAfter} seconds` : `${Math.ceil(retryAfter / 60)} minutes`;
       return show(c, next, 429, { email, error: `Too many failed sign-in attempts. Try again in ${wait}.` });
     }
@@ -128,9 +136,11 @@ export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'a
       await throttle.hit(accountKey, window);
       await throttle.hit(ipKey, window);
       c.get('log').info({ event: 'login_failed' }, 'sign-in failed');
+      signIns.child('failed').inc();
       return show(c, next, 401, { email, error: GENERIC_LOGIN_ERROR });
     }
     await throttle.clear(accountKey);
+    signIns.child('ok').inc();
     return finishPasswordSignIn(c, deps, user, next);
   });
 

@@ -1,0 +1,13 @@
+// Bounded label values shared by the modules' metrics: one `workspace` label policy for every metric that has one,
+// so a dashboard's workspaces agree across panels.
+import { boundedLabel } from './metrics.ts';
+
+let workspace = boundedLabel(20);
+
+/** Set once at start from TOLLGATE_METRICS_TOP_WORKSPACES. */
+export function limitWorkspaceLabels(limit: number): void {
+  workspace = boundedLabel(limit);
+}
+
+/** The `workspace` label for a slug: its own for the first N busy workspaces, `other` for the rest. */
+export const workspaceLabel = (slug: string): string => workspace(slug);

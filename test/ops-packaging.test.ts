@@ -1,0 +1,191 @@
+// Requirements (operations §3, §6): a checkout installed with `npm ci --omit=dev` starts with `npm start` (on the
+// machine's npm, whatever its Node), and `npm start` stopped with SIGTERM leaves no process behind holding the port;
+// the tarball `npm pack` makes installs in a clean directory, where `npx tollgate` runs (help, config check, serve).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+// The machine's PATH without this checkout's node_modules/.bin (which `npm test` puts first): what an operator has.
+const machinePath = (process.env.PATH ?? '').split(path.delimiter).filter((p) => !p.includes('node_modules')).join(path.delimiter);
+const npmEnv = (extra: Record<string, string> = {}) => ({ ...process.env, PATH: machinePath, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...extra });
+
+/** The files git tracks (and new ones not ignored): what a fresh clone has. */
+function copyCheckout(to: string): void {
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const f of files) {
+    if (f.startsWith('docs/screenshots/')) continue;
+    mkdirSync(path.dirname(path.join(to, f)), { recursive: true });
+    try {
+      cpSync(path.join(root, f), path.join(to, f));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+/** Every live descendant of a process (from /proc). */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(fields[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) {
+      if (pp !== p) continue;
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Spawns a server command, resolves with its port once the banner names its URL. */
+async function startServing(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout!.on('data', (d) => (text += d));
+  child.stderr!.on('data', (d) => (text += d));
+  let port = 0;
+  await until(`the banner of ${cmd} ${args.join(' ')}`, () => {
+    if (child.exitCode !== null) throw new Error(`${cmd} exited early:\n${text}`);
+    const m = /Tollgate is running at http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+    if (m) port = Number(m[1]);
+    return port > 0;
+  }, 120_000);
+  return { child, port, output: () => text };
+}
+
+describe('a checkout installed with npm ci --omit=dev', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tollgate-omit-dev-'));
+    copyCheckout(dir);
+    execFileSync('npm', ['ci', '--omit=dev', '--prefer-offline'], { cwd: dir, env: npmEnv(), stdio: 'pipe' });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('npm start serves; SIGTERM to npm drains and leaves no process and no open port', async () => {
+    const data = path.join(dir, 'data');
+    const { child, port, output } = await startServing('npm', ['start'], dir, npmEnv({ TOLLGATE_PORT: '0', TOLLGATE_DATA_DIR: data, TOLLGATE_LOG_LEVEL: 'info' }));
+    const tree = descendants(child.pid!);
+    assert.ok(tree.length >= 1, 'npm runs the server as its child');
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.equal(ready.status, 200);
+    // The dev dependencies are not there: the server ran without them.
+    assert.throws(() => readFileSync(path.join(dir, 'node_modules', 'typescript', 'package.json')));
+
+    child.kill('SIGTERM');
+    await until('npm to exit', () => child.exitCode !== null || child.signalCode !== null, 30_000);
+    await until('every process npm started to exit', () => tree.every((p) => !alive(p)), 30_000);
+    assert.equal(await portOpen(port), false, 'the port is free');
+    assert.match(output(), /shutting down/);
+    assert.match(output(), /"msg":"stopped"/);
+  });
+});
+
+describe('the npm pack tarball in a clean directory', () => {
+  let work: string;
+  let clean: string;
+  before(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'tollgate-pack-'));
+    const src = path.join(work, 'src-tree');
+    copyCheckout(src);
+    // The build (prepack) needs the dev dependencies: borrow this checkout's.
+    symlinkSync(path.join(root, 'node_modules'), path.join(src, 'node_modules'));
+    const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: src, env: npmEnv(), encoding: 'utf8' }).trim().split('\n').pop()!;
+    clean = path.join(work, 'clean');
+    mkdirSync(clean);
+    writeFileSync(path.join(clean, 'package.json'), '{"name":"clean","private":true}');
+    // The optional pinned Node is left out: this machine's Node runs the compiled package.
+    execFileSync('npm', ['install', '--prefer-offline', '--omit=optional', path.join(work, packed)], { cwd: clean, env: npmEnv(), stdio: 'pipe' });
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  // npx on this machine's PATH, but with the Node that runs the tests first (the machine's own may be older than 22).
+  const npxEnv = (extra: Record<string, string> = {}) => npmEnv({ PATH: [path.dirname(process.execPath), machinePath].join(path.delimiter), ...extra });
+
+  test('the package holds compiled code and no tests or TypeScript sources', () => {
+    const pkg = path.join(clean, 'node_modules', 'tollgate');
+    assert.ok(readFileSync(path.join(pkg, 'dist', 'cli', 'main.js'), 'utf8').length > 0);
+    const files = execFileSync('find', ['.', '-type', 'f'], { cwd: pkg, encoding: 'utf8' }).split('\n');
+    assert.ok(!files.some((f) => f.endsWith('.test.js') || f.endsWith('.ts')), files.filter((f) => f.endsWith('.ts')).slice(0, 5).join(', '));
+    assert.ok(files.includes('./dist/web/static/tollgate.css'));
+  });
+
+  test('npx tollgate --help, config check (every problem at once) and serve', async () => {
+    const help = execFileSync('npx', ['--no-install', 'tollgate', '--help'], { cwd: clean, env: npxEnv(), encoding: 'utf8' });
+    assert.match(help, /tollgate serve/);
+    assert.match(help, /tollgate config check/);
+
+    writeFileSync(path.join(clean, 'tollgate.toml'), 'port = 0\nlog_level = "warn"\n');
+    const ok = execFileSync('npx', ['--no-install', 'tollgate', 'config', 'check', '--config', 'tollgate.toml'], { cwd: clean, env: npxEnv(), encoding: 'utf8' });
+    assert.match(ok, /Configuration is valid/);
+    writeFileSync(path.join(clean, 'bad.toml'), 'port = "x"\nlogLevel = "loud"\nnope = 1\n');
+    let failed: { status: number; stderr: string } | undefined;
+    try {
+      execFileSync('npx', ['--no-install', 'tollgate', 'config', 'check', '--config=bad.toml'], { cwd: clean, env: npxEnv(), encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      failed = err as { status: number; stderr: string };
+    }
+    assert.equal(failed?.status, 1);
+    assert.match(failed!.stderr, /3 problems/);
+    assert.match(failed!.stderr, /port \(config file\)/);
+    assert.match(failed!.stderr, /logLevel \(config file\)/);
+    assert.match(failed!.stderr, /nope: unknown key/);
+    assert.doesNotMatch(failed!.stderr, /at .*\.js:\d+/, 'no stack trace');
+
+    const { child, port } = await startServing('npx', ['--no-install', 'tollgate', 'serve', '--config', 'tollgate.toml'], clean, npxEnv({ TOLLGATE_DATA_DIR: path.join(clean, 'data') }));
+    const tree = descendants(child.pid!);
+    try {
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+      const css = await fetch(`http://127.0.0.1:${port}/static/tollgate.css`);
+      assert.equal(css.status, 200, 'static assets travel with the package');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/login`)).status, 200);
+    } finally {
+      child.kill('SIGTERM');
+      await until('npx tollgate serve to exit', () => child.exitCode !== null || child.signalCode !== null, 30_000);
+      // npx runs the bin through a shell that does not pass SIGTERM on: the server notices its parent is gone.
+      await until('every process npx started to exit', () => tree.every((p) => !alive(p)), 30_000);
+      for (const p of tree) if (alive(p)) process.kill(p, 'SIGKILL');
+    }
+    assert.equal(await portOpen(port), false, 'the port is free');
+  });
+});
