@@ -131,6 +131,34 @@ export interface ThrottleTable {
   hits: number;
 }
 
+export interface UsedJtisTable {
+  /** SHA-256 of what the `jti` is unique within (the client or the identity provider) and the `jti`. */
+  key_hash: string;
+  /** The JWT's `exp`: after it, the JWT is refused as expired anyway and the row may go. */
+  expires_at: number;
+}
+
+export interface TrustedIdpsTable {
+  id: string;
+  name: string;
+  /** The `iss` of its identity assertions, compared byte for byte. */
+  issuer: string;
+  /** Where its signing keys are published, or null when `jwks` holds them inline. */
+  jwks_uri: string | null;
+  /** An inline JWK Set, JSON, or null. */
+  jwks: string | null;
+  /** JSON array of the client ids whose assertions it may issue (RFC 7523 §3: the assertion names its client). */
+  allowed_client_ids: string;
+  created_at: number;
+}
+
+export interface IdpIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: number;
+}
+
 export interface OAuthTables {
   oauth_signing_keys: SigningKeysTable;
   oauth_grants: GrantsTable;
@@ -140,4 +168,7 @@ export interface OAuthTables {
   oauth_refresh_tokens: RefreshTokensTable;
   oauth_cimd_documents: CimdDocumentsTable;
   oauth_throttle: ThrottleTable;
+  oauth_used_jtis: UsedJtisTable;
+  oauth_trusted_idps: TrustedIdpsTable;
+  oauth_idp_identities: IdpIdentitiesTable;
 }
