@@ -115,7 +115,7 @@ async function withClient<T>(s: OAuthSession, progress: Progress, fn: (client: M
   const client = new McpHttpClient(s.target.url, { auth: s, timeoutMs });
   try {
     progress.step(`Connecting to ${s.target.url}`);
-    await client.initialize();
+    await client.connect();
     progress.stop();
     return await fn(client);
   } finally {
