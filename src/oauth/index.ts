@@ -17,6 +17,7 @@ import { workspaceClientsService } from './workspace-clients.ts';
 import { usedJtisService } from './used-jtis.ts';
 import { machineClientsService } from './machine-clients.ts';
 import { trustedIdpsService } from './trusted-idps.ts';
+import { deviceCodesService } from './device-codes.ts';
 import { endpointUrl, rootIssuer } from './issuers.ts';
 
 export type { Grant } from './grants.ts';
@@ -28,6 +29,7 @@ export type { ClientKind } from './tables.ts';
 export type { WorkspaceClients } from './workspace-clients.ts';
 export type { TrustedIdp } from './trusted-idps.ts';
 export { isMachineClient } from './machine-clients.ts';
+export { formatUserCode, normalizeUserCode } from './device-codes.ts';
 export { OAuthError } from './errors.ts';
 export { validateClientMetadata } from './client-metadata.ts';
 export { clientIp } from './client-ip.ts';
@@ -61,6 +63,7 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
   const refreshTokens = refreshTokensService(store, secret, config);
   const throttle = throttleService(store);
   const usedJtis = usedJtisService(store);
+  const deviceCodes = deviceCodesService(store);
   const workspaceClients = workspaceClientsService(store);
   const root = rootIssuer(config);
 
@@ -83,6 +86,7 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
       await throttle.deleteOld(86_400_000);
       await cimd.deleteStale();
       await usedJtis.deleteOld();
+      await deviceCodes.deleteOld();
     } catch (err) {
       logger?.warn({ err: { message: (err as Error).message } }, 'OAuth housekeeping failed');
     }
@@ -105,6 +109,8 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
     directory: directoryService(store, { clients, grants, cimd }),
     /** Which workspace created which client on its dashboard (it may manage it, and grant it only that workspace). */
     workspaceClients,
+    /** RFC 8628 device authorization requests. */
+    deviceCodes,
     /** One-time JWT ids (client assertions, identity assertions). */
     usedJtis,
     /** RFC 7523 §3 item 3: a client assertion sent to the root issuer's endpoints names the issuer or the endpoint. */

@@ -14,6 +14,8 @@ export function authorizationServerMetadata(config: IssuerConfig, ctx: IssuerCon
     revocation_endpoint: endpointUrl(ctx, 'revoke'),
     introspection_endpoint: endpointUrl(ctx, 'introspect'),
     userinfo_endpoint: endpointUrl(ctx, 'userinfo'),
+    // RFC 8628 §4: the device authorization grant; its verification page is /device.
+    device_authorization_endpoint: endpointUrl(ctx, 'device_authorization'),
     jwks_uri: `${config.publicUrl}/.well-known/jwks.json`,
     scopes_supported: [...SUPPORTED_SCOPES],
     response_types_supported: ['code'],

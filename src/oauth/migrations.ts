@@ -177,4 +177,31 @@ export const oauthMigrations: Migration[] = [
         .execute();
     },
   },
+  {
+    // RFC 8628: device authorization requests, from the device's request until the grant is issued (or denied, or
+    // expired). The device code is stored as a SHA-256 hash; the user code, short-lived and typed by a person, plain.
+    name: '0111_oauth_device_codes',
+    async up(db) {
+      await db.schema
+        .createTable('oauth_device_codes')
+        .addColumn('device_code_hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('user_code', 'varchar(16)', (c) => c.notNull().unique())
+        .addColumn('client_id', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('scope', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('resource', 'varchar(2048)')
+        .addColumn('resource_implicit', 'integer', (c) => c.notNull())
+        .addColumn('issuer', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('interval_s', 'integer', (c) => c.notNull())
+        .addColumn('last_poll_at', 'bigint')
+        .addColumn('user_id', 'varchar(64)')
+        .addColumn('workspace_id', 'varchar(64)')
+        .addColumn('granted_resource', 'varchar(2048)')
+        .addColumn('auth_time', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('oauth_device_codes_expires_idx').on('oauth_device_codes').column('expires_at').execute();
+    },
+  },
 ];

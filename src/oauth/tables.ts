@@ -159,6 +159,32 @@ export interface IdpIdentitiesTable {
   created_at: number;
 }
 
+export type DeviceCodeStatus = 'pending' | 'approved' | 'denied' | 'used';
+
+export interface DeviceCodesTable {
+  device_code_hash: string;
+  /** Eight letters without vowels or look-alikes (RFC 8628 §6.1), stored without the dash. */
+  user_code: string;
+  client_id: string;
+  scope: string;
+  /** The resource the device asked for, or null when the workspace is chosen on the /device page. */
+  resource: string | null;
+  /** 1 when the device sent no `resource` (its tokens then also work at the shared endpoint, as for codes). */
+  resource_implicit: number;
+  issuer: string;
+  status: DeviceCodeStatus;
+  /** The polling interval the device must keep (RFC 8628 §3.5: raised by 5 s at each slow_down). */
+  interval_s: number;
+  last_poll_at: number | null;
+  /** Set by the approval: who approved, for which workspace and resource. */
+  user_id: string | null;
+  workspace_id: string | null;
+  granted_resource: string | null;
+  auth_time: number | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface OAuthTables {
   oauth_signing_keys: SigningKeysTable;
   oauth_grants: GrantsTable;
@@ -171,4 +197,5 @@ export interface OAuthTables {
   oauth_used_jtis: UsedJtisTable;
   oauth_trusted_idps: TrustedIdpsTable;
   oauth_idp_identities: IdpIdentitiesTable;
+  oauth_device_codes: DeviceCodesTable;
 }

@@ -20,7 +20,7 @@ import { CLIENT_CREDENTIALS, isMachineClient, MACHINE_SCOPES } from './machine-c
 import { canonicalizeResource, parseResource, workspaceResourceUrl } from './resource.ts';
 import { narrowScopes } from './scopes.ts';
 import type { TrustedIdp } from './trusted-idps.ts';
-import type { CodesTable, OAuthTables } from './tables.ts';
+import type { CodesTable, DeviceCodesTable, OAuthTables } from './tables.ts';
 
 interface TokenRequest {
   services: OAuthEndpointDeps;
@@ -47,7 +47,9 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Identity Assertion JWT Authorization Grant §3: the `typ` of an identity assertion. */
 export const ID_JAG_TYP = 'oauth-id-jag+jwt';
-export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', CLIENT_CREDENTIALS, JWT_BEARER_GRANT] as const;
+/** RFC 8628 §3.4: the device authorization grant. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token', CLIENT_CREDENTIALS, JWT_BEARER_GRANT, DEVICE_CODE_GRANT] as const;
 
 const WORKSPACE_TOKEN_PATH = /^\/([^/]+)\/token$/;
 
@@ -106,6 +108,7 @@ export async function exchangeToken(services: OAuthEndpointDeps, ctx: IssuerCont
     if (form.grant_type === 'refresh_token') return await exchangeRefreshToken(req);
     if (form.grant_type === CLIENT_CREDENTIALS) return await exchangeClientCredentials(req);
     if (form.grant_type === JWT_BEARER_GRANT) return await exchangeIdentityAssertion(req);
+    if (form.grant_type === DEVICE_CODE_GRANT) return await exchangeDeviceCode(req);
     if (!form.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
     throw new OAuthError('unsupported_grant_type', `Supported grant types: ${SUPPORTED_GRANT_TYPES.join(', ')}`);
   } catch (err) {
@@ -372,6 +375,49 @@ function assertionScopes(req: TokenRequest, assertion: IdentityAssertion): strin
   const narrowed = narrowScopes(req.form.scope, allowed);
   if (!narrowed) throw new OAuthError('invalid_scope', `The identity assertion grants ${allowed.join(' ')} only`);
   return narrowed;
+}
+
+// --- device_code (RFC 8628) ----------------------------------------------------------------------------------
+
+async function exchangeDeviceCode(req: TokenRequest): Promise<TokenResponse> {
+  const row = await pollDeviceCode(req);
+  const user = await requireMembership(req, row.user_id!, row.workspace_id!);
+  const scopes = row.scope ? row.scope.split(' ') : [];
+  const implicit = row.resource_implicit === 1;
+  const issued = await redeemDeviceCode(req, row, scopes, implicit);
+  const audience = narrowAudience(req, grantAudience(req.services.config, row.granted_resource!, implicit));
+  await req.services.oauth.clientEvents.record({ clientId: req.client.clientId, workspaceId: row.workspace_id!, kind: 'token', requestId: req.requestId, detail: 'device code exchanged' });
+  return respond(req, issued.grant, audience, scopes, issued.refreshToken, user, { nonce: null, authTime: Number(row.auth_time ?? Date.now()) });
+}
+
+/** RFC 8628 §3.5: each state of the request is its own error code, and polling too fast is slow_down. */
+async function pollDeviceCode(req: TokenRequest): Promise<DeviceCodesTable> {
+  if (!req.form.device_code) throw new OAuthError('invalid_request', 'device_code is required');
+  const polled = await req.services.oauth.deviceCodes.poll(req.form.device_code);
+  if (polled.kind === 'unknown') throw new OAuthError('invalid_grant', 'The device code is invalid');
+  const row = polled.row;
+  if (row.client_id !== req.client.clientId) throw new OAuthError('invalid_grant', 'The device code was issued to another client');
+  if (row.issuer !== req.ctx.issuer) throw new OAuthError('invalid_grant', 'The device code was issued by another authorization server');
+  if (row.status === 'used') throw new OAuthError('invalid_grant', 'The device code has already been used');
+  if (row.expires_at <= Date.now()) throw new OAuthError('expired_token', 'The device code has expired: start again');
+  if (row.status === 'denied') throw new OAuthError('access_denied', 'The user denied the request');
+  if (polled.kind === 'slow_down') throw new OAuthError('slow_down', `Polling too fast: wait ${row.interval_s} s between requests`);
+  if (row.status === 'pending') throw new OAuthError('authorization_pending', 'The user has not approved the request yet');
+  return row;
+}
+
+async function redeemDeviceCode(req: TokenRequest, row: DeviceCodesTable, scopes: string[], implicit: boolean): Promise<{ grant: Grant; refreshToken: string }> {
+  const { oauth } = req.services;
+  const result = await req.services.store.typed<OAuthTables>().transaction().execute(async (t) => {
+    // Single use: of concurrent polls after the approval exactly one gets the tokens.
+    if (!(await oauth.deviceCodes.consume(row.device_code_hash, t))) return undefined;
+    const grant = await oauth.grants.createGrant({ clientId: row.client_id, userId: row.user_id!, workspaceId: row.workspace_id!, resource: row.granted_resource!, scopes, resourceImplicit: implicit }, t);
+    const refreshToken = await oauth.refreshTokens.issueRefreshToken(grant.id, t);
+    await oauth.clients.markGranted(row.client_id, t);
+    return { grant, refreshToken };
+  });
+  if (!result) throw new OAuthError('invalid_grant', 'The device code has already been used');
+  return result;
 }
 
 // --- shared steps ----------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ export interface WebDeps {
   readonly accounts: Pick<Accounts, 'users' | 'workspaces' | 'sessions'>;
   readonly oauth: Pick<
     OAuth,
-    'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox'
+    'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox' | 'deviceCodes'
   >;
   readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits'>;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
