@@ -9,6 +9,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestServer, ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from './helpers/server.ts';
 import { postForm, registerClient } from './helpers/oauth-flow.ts';
 import { decodeJwt } from '../src/oauth/jwt.ts';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CLI, ROOT, runCli } from './helpers/cli.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -145,6 +150,45 @@ describe('OAuth device authorization (RFC 8628) and the /device page', { skip: e
     assert.equal(forged, 403);
     assert.equal((await poll(d.device_code)).body.error, 'authorization_pending', 'the forged approval changed nothing');
     await context.close();
+  });
+
+  test('tollgate mcp login --device: prints the code, polls (slowing down when told), and is signed in once approved', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-device-'));
+    // The polling interval's seconds shortened to 20 ms: the server still says slow_down, which the client obeys.
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, TOLLGATE_CLIENT_DIR: dir, TOLLGATE_BROWSER: 'none', TOLLGATE_DEVICE_POLL_SCALE_MS: '20', NODE_COMPILE_CACHE: path.join(tmpdir(), 'tollgate-test-compile-cache') };
+    try {
+      assert.equal((await runCli(['mcp', 'add', 'dev', '--url', `${srv.url}/demo/mcp`], { env })).code, 0);
+      const child = spawn(process.execPath, [CLI, 'mcp', 'login', 'dev', '--device'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+      const shown = await new Promise<{ uri: string; code: string }>((resolve) => {
+        child.stderr.on('data', (d) => {
+          stderr += d;
+          const m = /open (http\S+\/device) on any device and enter the code ([A-Z]{4}-[A-Z]{4})/.exec(stderr);
+          if (m) resolve({ uri: m[1], code: m[2] });
+        });
+      });
+      assert.equal(shown.uri, `${srv.url}/device`);
+      const page = await signedInPage();
+      await page.goto(`${shown.uri}?user_code=${shown.code}`);
+      // The CLI named the workspace endpoint: the page shows that workspace, with nothing to pick.
+      assert.match(await page.locator('dl.facts').innerText(), /Demo workspace \(demo\)/);
+      assert.equal(await page.locator('select#workspace').count(), 0);
+      await page.getByRole('button', { name: 'Approve' }).click();
+      await page.context().close();
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      clearTimeout(timer);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /Signed in to dev/);
+      assert.match(stderr, /poll more slowly/);
+      const tools = await runCli(['mcp', 'tools', 'dev'], { env, timeoutMs: 90_000 });
+      assert.equal(tools.code, 0, tools.stderr);
+      assert.match(tools.stdout, /check_credit_balance/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
