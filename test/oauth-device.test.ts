@@ -163,12 +163,14 @@ describe('OAuth device authorization (RFC 8628) and the /device page', { skip: e
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
       const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-      const shown = await new Promise<{ uri: string; code: string }>((resolve) => {
+      const closed = new Promise<number | null>((r) => child.on('close', r));
+      const shown = await new Promise<{ uri: string; code: string }>((resolve, reject) => {
         child.stderr.on('data', (d) => {
           stderr += d;
           const m = /open (http\S+\/device) on any device and enter the code ([A-Z]{4}-[A-Z]{4})/.exec(stderr);
           if (m) resolve({ uri: m[1], code: m[2] });
         });
+        void closed.then((code) => reject(new Error(`the login ended (${code}) before showing a code:\n${stderr}`)));
       });
       assert.equal(shown.uri, `${srv.url}/device`);
       const page = await signedInPage();
@@ -178,7 +180,7 @@ describe('OAuth device authorization (RFC 8628) and the /device page', { skip: e
       assert.equal(await page.locator('select#workspace').count(), 0);
       await page.getByRole('button', { name: 'Approve' }).click();
       await page.context().close();
-      const code = await new Promise<number | null>((r) => child.on('close', r));
+      const code = await closed;
       clearTimeout(timer);
       assert.equal(code, 0, stderr);
       assert.match(stdout, /Signed in to dev/);
