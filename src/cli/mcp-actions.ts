@@ -141,7 +141,7 @@ async function runToolCall(io: CommandIO, client: McpHttpClient, progress: Progr
   const result = await client.callTool(toolName, args, (p) => {
     const pct = p.total ? ` ${Math.round((100 * p.progress) / p.total)}%` : '';
     progress.step(`Calling ${toolName}${pct}${p.message ? ` — ${p.message}` : ''}`);
-  });
+  }, tool);
   progress.stop();
   if (json) io.out(JSON.stringify(result, null, 2));
   else {

@@ -44,8 +44,10 @@ test('connect() speaks stateless 2026-07-28 where offered: _meta envelope, MCP-P
     assert.equal(c.protocolVersion, '2026-07-28');
     assert.equal(c.stateless, true);
     assert.equal(c.serverInfo?.name, 'modern');
-    await c.callTool('résumé', { a: 1 });
+    await c.callTool('résumé', { a: 1, region: 'eu-west', n: 2 }, undefined, { name: 'résumé', inputSchema: { properties: { region: { type: 'string', 'x-mcp-header': 'Region' }, n: { type: 'number', 'x-mcp-header': 'N' }, a: {} } } });
     const call = s.seen.at(-1)!;
+    assert.equal(call.headers['mcp-param-region'], 'eu-west');
+    assert.equal(call.headers['mcp-param-n'], '2');
     assert.equal(call.headers['mcp-method'], 'tools/call');
     assert.equal(call.headers['mcp-protocol-version'], '2026-07-28');
     assert.equal(call.headers['mcp-name'], encodeHeaderValue('résumé'));

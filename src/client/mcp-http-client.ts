@@ -68,6 +68,18 @@ export function encodeHeaderValue(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) && !/^=\?base64\?/i.test(value) && value.trim() === value ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 
+/** SEP-2243: an argument whose schema names an `x-mcp-header` is repeated in `Mcp-Param-<name>` (2026-07-28). */
+export function paramHeaders(tool: Tool, args: Record<string, unknown>): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [property, schema] of Object.entries(tool.inputSchema?.properties ?? {})) {
+    const name = schema['x-mcp-header'];
+    const value = args[property];
+    if (typeof name !== 'string' || !/^[A-Za-z0-9-]+$/.test(name) || value === undefined || value === null) continue;
+    h[`mcp-param-${name.toLowerCase()}`] = encodeHeaderValue(typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  return h;
+}
+
 export class McpHttpClient {
   readonly url: string;
   sessionId: string | undefined;
@@ -155,7 +167,7 @@ export class McpHttpClient {
   }
 
   /** Sends a request and returns its result; server notifications and requests on the way go to the handlers. */
-  async request<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>, handlers: { onNotification?: (m: JsonRpcMessage) => void; signal?: AbortSignal } = {}): Promise<T> {
+  async request<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>, handlers: { onNotification?: (m: JsonRpcMessage) => void; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<T> {
     const id = this.nextId++;
     let response: JsonRpcMessage | undefined;
     const modern = this.stateless || method === 'server/discover';
@@ -170,7 +182,7 @@ export class McpHttpClient {
         else if (isNotification(m)) handlers.onNotification?.(m);
       },
       handlers.signal,
-      modern ? this.modernHeaders(method, sent) : undefined,
+      modern ? { ...handlers.headers, ...this.modernHeaders(method, sent) } : undefined,
     );
     if (!response) throw new ClientError(`${displayUrl(this.url)} sent no answer to ${method}`);
     if (response.error) throw new McpRpcError(response.error.code, response.error.message, response.error.data);
@@ -253,9 +265,10 @@ export class McpHttpClient {
     return tools;
   }
 
-  async callTool(name: string, args: Record<string, unknown>, onProgress?: (p: { progress: number; total?: number; message?: string }) => void): Promise<ToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, onProgress?: (p: { progress: number; total?: number; message?: string }) => void, tool?: Tool): Promise<ToolResult> {
     const progressToken = `tollgate-${this.nextId}`;
     return this.request<ToolResult>('tools/call', { name, arguments: args, ...(onProgress ? { _meta: { progressToken } } : {}) }, {
+      headers: this.stateless && tool ? paramHeaders(tool, args) : undefined,
       onNotification: (m) => {
         if (m.method === 'notifications/progress' && m.params?.progressToken === progressToken) onProgress?.(m.params as { progress: number; total?: number; message?: string });
       },
@@ -293,6 +306,8 @@ export interface Tool {
 
 export interface JsonSchema {
   type?: string | string[];
+  /** SEP-2243: the argument is mirrored in the `Mcp-Param-<name>` header. */
+  'x-mcp-header'?: string;
   description?: string;
   enum?: unknown[];
   items?: JsonSchema;
