@@ -20,7 +20,7 @@ let brokenUrl: string;
 /**
  * An MCP server with one typical mistake per client: auth checked after method dispatch (GET → 405), an error code
  * on the anonymous challenge, a trailing slash on the PRM resource, authorization-server metadata only under the
- * issuer's path, no CORS, a registration endpoint that refuses private-use schemes, unknown scopes refused.
+ * issuer's path, no CORS, an authorization request without scope refused, a registration endpoint that refuses private-use schemes, unknown scopes refused.
  */
 function startBrokenServer(): Promise<void> {
   broken = createServer((req, res) => {
@@ -56,6 +56,8 @@ function startBrokenServer(): Promise<void> {
       }
       if (url.pathname === '/auth/authorize') {
         const scope = url.searchParams.get('scope') ?? '';
+        // "scope must not be empty": what broke ChatGPT's reconnect (it authorizes again without scope).
+        if (!scope) return res.writeHead(302, { location: `${url.searchParams.get('redirect_uri')}?error=invalid_request&error_description=scope+is+required&state=${url.searchParams.get('state')}` }).end();
         if (scope.split(' ').some((s) => s && s !== 'mcp')) {
           return res.writeHead(302, { location: `${url.searchParams.get('redirect_uri')}?error=invalid_scope&state=${url.searchParams.get('state')}` }).end();
         }
@@ -96,12 +98,12 @@ test('against Tollgate every client sequence passes (per-workspace and shared en
     const r = await runCli(['doctor', url, '--timeout', '60']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const o = outcomes(r.stdout);
-    assert.deepEqual([...o.keys()], ['MCP SDKs (TypeScript, Python) and the spec', 'Claude Code', 'claude.ai and Claude Desktop connectors', 'VS Code', 'Cursor', 'mcp-remote', 'MCP Inspector (browser)', 'Every client: endpoint hygiene']);
+    assert.deepEqual([...o.keys()], ['MCP SDKs (TypeScript, Python) and the spec', 'Claude Code', 'claude.ai and Claude Desktop connectors', 'ChatGPT connectors (developer mode, apps)', 'VS Code', 'Cursor', 'mcp-remote', 'MCP Inspector (browser)', 'Every client: endpoint hygiene']);
     assert.ok([...o.values()].every((c) => c.ok), r.stdout);
-    assert.match(r.stdout, /All 8 client sequences pass/);
+    assert.match(r.stdout, /All 9 client sequences pass/);
     assert.doesNotMatch(r.stdout, /✗/);
     // RFC 7592: every client the run registered is deleted again.
-    assert.match(r.stdout, /8 clients registered, 8 deleted again \(RFC 7592\)/);
+    assert.match(r.stdout, /9 clients registered, 9 deleted again \(RFC 7592\)/);
   }
   const left = (await tollgate.services.oauth.clients.listClients({ kind: 'dynamic' })).filter((c) => c.name.endsWith('(tollgate doctor)'));
   assert.deepEqual(left.map((c) => c.name), [], 'no "(tollgate doctor)" client is left on the server');
@@ -115,6 +117,7 @@ test('against a broken server: the first divergence of each client, a passing cl
     'MCP SDKs (TypeScript, Python) and the spec': /GET without a token → 405/,
     'Claude Code': /oauth-authorization-server → 404/,
     'claude.ai and Claude Desktop connectors': /error=invalid_scope .*scope="claudeai"/,
+    'ChatGPT connectors (developer mode, apps)': /error=invalid_request \(scope is required\) for .*no scope/,
     'VS Code': /resource is ".*\/mcp\/", the client used ".*\/mcp"/,
     Cursor: /400 invalid_redirect_uri/,
     'mcp-remote': null,
@@ -133,7 +136,7 @@ test('against a broken server: the first divergence of each client, a passing cl
   // Passing steps are listed before the divergence; later steps are counted, not run.
   assert.match(r.stdout, /✓ authorization-server metadata \(path-aware variants, then the root\)/);
   assert.match(r.stdout, /later steps? not run/);
-  assert.match(r.stdout, /7 of 8 client sequences diverge/);
+  assert.match(r.stdout, /8 of 9 client sequences diverge/);
   assert.match(r.stdout, /clients registered, 0 deleted again; the server offers no RFC 7592 deletion, so they are named "… \(tollgate doctor\)"/);
 });
 

@@ -7,6 +7,11 @@ import { startTestServer, ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from '.
 import { runCli } from './helpers/cli.ts';
 import { approveAuthorization, authorizeUrl, CookieJar, exchangeCode, pkcePair } from './helpers/oauth-flow.ts';
 import { decodeJwt } from '../src/oauth/jwt.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { newJti, nowS, testSigner } from './helpers/jwt-signer.ts';
+import { postForm } from './helpers/oauth-flow.ts';
 
 const REDIRECT = 'https://app.example/oauth/callback';
 
@@ -88,5 +93,40 @@ describe('tollgate admin client / keys', { concurrency: true }, () => {
     for (const kid of before) assert.ok(after.includes(kid), 'retired keys stay published');
     assert.ok(before.includes(oldKid));
     assert.ok((await srv.services.oauth.accessTokens.verifyAccessToken(old.body.access_token, `${srv.url}/demo/mcp`)).ok);
+  });
+
+  test('client create-machine (secret or JWK Set) and idp add | list | remove: real tokens follow; a non-admin cannot bind', async () => {
+    const secretMade = await runCli(['admin', 'client', 'create-machine', 'Nightly export', '--workspace', 'demo', '--admin', ADMIN_EMAIL], { env });
+    assert.equal(secretMade.code, 0, secretMade.stderr);
+    const id = /client_id: (\S+)/.exec(secretMade.stdout)![1];
+    const secret = /client_secret: (\S+)/.exec(secretMade.stdout)![1];
+    const r = await postForm(`${srv.url}/token`, { grant_type: 'client_credentials' }, { id, secret });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(decodeJwt(r.body.access_token)!.payload.aud, `${srv.url}/demo/mcp`);
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-jwks-'));
+    const signer = testSigner('ES256');
+    const jwksFile = path.join(dir, 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify(signer.jwks));
+    const keyMade = await runCli(['admin', 'client', 'create-machine', 'Key bot', '--workspace', 'demo', '--admin', ADMIN_EMAIL, '--jwks-file', jwksFile, '--scope', 'mcp:read'], { env });
+    assert.equal(keyMade.code, 0, keyMade.stderr);
+    assert.doesNotMatch(keyMade.stdout, /client_secret:/);
+    const keyId = /client_id: (\S+)/.exec(keyMade.stdout)![1];
+    const assertion = signer.sign({ iss: keyId, sub: keyId, aud: srv.url, exp: nowS() + 60, jti: newJti() });
+    const k = await postForm(`${srv.url}/token`, { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+    assert.equal(k.status, 200, JSON.stringify(k.body));
+    assert.equal(k.body.scope, 'mcp:read');
+
+    const notAdmin = await runCli(['admin', 'client', 'create-machine', 'X', '--workspace', 'demo', '--admin', 'nobody@example.com'], { env });
+    assert.equal(notAdmin.code, 1);
+    assert.match(notAdmin.stderr, /not an owner or admin/);
+
+    const added = await runCli(['admin', 'idp', 'add', 'acme', '--issuer', 'https://idp.acme.example', '--jwks-file', jwksFile, '--client', id], { env });
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /aud http/);
+    const listed = await runCli(['admin', 'idp', 'list'], { env });
+    assert.match(listed.stdout, /acme\s+https:\/\/idp\.acme\.example\s+inline \(1\)/);
+    assert.equal((await runCli(['admin', 'idp', 'remove', 'acme'], { env })).code, 0);
+    assert.equal((await srv.services.oauth.trustedIdps.listIdps()).length, 0);
   });
 });

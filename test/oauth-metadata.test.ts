@@ -31,9 +31,10 @@ describe('OAuth metadata (root issuer)', () => {
     ]) assert.equal(body[field], srv.url + path, field);
     assert.deepEqual(body.scopes_supported, ['mcp:read', 'mcp:write', 'openid', 'profile', 'email', 'offline_access']);
     assert.deepEqual(body.response_types_supported, ['code']);
-    assert.deepEqual(body.grant_types_supported, ['authorization_code', 'refresh_token']);
+    assert.deepEqual(body.grant_types_supported, ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:device_code']);
     assert.deepEqual(body.code_challenge_methods_supported, ['S256']);
-    assert.deepEqual(body.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post']);
+    assert.deepEqual(body.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    assert.deepEqual(body.token_endpoint_auth_signing_alg_values_supported, ['ES256', 'RS256']);
     assert.equal(body.client_id_metadata_document_supported, true);
     assert.equal(body.authorization_response_iss_parameter_supported, true);
   });

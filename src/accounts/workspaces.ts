@@ -25,7 +25,7 @@ export const ROLES: readonly Role[] = ['owner', 'admin', 'member'];
 export const RESERVED_SLUGS = new Set([
   'well-known', '.well-known', 'api', 'mcp', 'oauth', 'admin', 'static', 'healthz', 'readyz', 'login', 'logout',
   'signin', 'signout', 'consent', 'authorize', 'token', 'register', 'revoke', 'introspect', 'userinfo', 'jwks',
-  'dashboard', 'assets', 'docs', 'settings', 'account', 'www', 'favicon.ico', 'robots.txt', 'new',
+  'dashboard', 'assets', 'docs', 'settings', 'account', 'www', 'favicon.ico', 'robots.txt', 'new', 'device',
 ]);
 
 /** The one workspace-slug rule (3–40 lower-case letters, digits and single dashes), also as an HTML `pattern`. */

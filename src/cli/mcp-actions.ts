@@ -85,6 +85,12 @@ function defaultMode(io: CommandIO): SignInMode {
   return canOpenBrowser(io.env) ? 'browser' : 'never';
 }
 
+/** TOLLGATE_DEVICE_POLL_SCALE_MS shortens the polling interval's seconds (tests); otherwise a second is a second. */
+function devicePollScale(env: Record<string, string | undefined>): number | undefined {
+  const n = Number(env.TOLLGATE_DEVICE_POLL_SCALE_MS);
+  return Number.isFinite(n) && n > 0 && n < 1000 ? n : undefined;
+}
+
 function describeExpiry(c: Credentials | undefined): string {
   if (!c?.tokens) return 'not signed in';
   const t = c.tokens;
@@ -115,7 +121,7 @@ async function withClient<T>(s: OAuthSession, progress: Progress, fn: (client: M
   const client = new McpHttpClient(s.target.url, { auth: s, timeoutMs });
   try {
     progress.step(`Connecting to ${s.target.url}`);
-    await client.initialize();
+    await client.connect();
     progress.stop();
     return await fn(client);
   } finally {
@@ -135,7 +141,7 @@ async function runToolCall(io: CommandIO, client: McpHttpClient, progress: Progr
   const result = await client.callTool(toolName, args, (p) => {
     const pct = p.total ? ` ${Math.round((100 * p.progress) / p.total)}%` : '';
     progress.step(`Calling ${toolName}${pct}${p.message ? ` — ${p.message}` : ''}`);
-  });
+  }, tool);
   progress.stop();
   if (json) io.out(JSON.stringify(result, null, 2));
   else {
@@ -228,6 +234,9 @@ export const mcpActions: Record<string, Command['run']> = {
       signIn: 'interactive',
       prompt: promptFor(io, `"${entry.name}" (${entry.url})`, progress, { paste: true, browser: values['no-browser'] !== true }),
       signInTimeoutMs: timeoutOption(values.timeout, 300_000),
+      // RFC 8628: no browser or callback here; the user approves on any device.
+      device: values.device === true,
+      devicePollScaleMs: devicePollScale(io.env),
     });
     const c = await s.signIn();
     io.out(`Signed in to ${entry.name} (${entry.url}).`);

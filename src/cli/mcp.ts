@@ -40,10 +40,10 @@ export const mcpCommands: Command[] = [
   },
   {
     path: ['mcp', 'login'],
-    summary: 'Sign in to a server: browser when there is a display, paste-back otherwise.',
-    args: '<name> [--no-browser] [--timeout <seconds>]',
+    summary: 'Sign in to a server: browser when there is a display, paste-back otherwise; --device shows a code to enter on any device.',
+    args: '<name> [--device] [--no-browser] [--timeout <seconds>]',
     positionals: 1,
-    options: { 'no-browser': { type: 'boolean' }, timeout: { type: 'string' } },
+    options: { 'no-browser': { type: 'boolean' }, device: { type: 'boolean' }, timeout: { type: 'string' } },
     run: lazy('login'),
   },
   {

@@ -10,6 +10,8 @@ export interface AuthorizationServerMetadata {
   token_endpoint: string;
   registration_endpoint?: string;
   revocation_endpoint?: string;
+  /** RFC 8628 §4. */
+  device_authorization_endpoint?: string;
   scopes_supported?: string[];
   response_types_supported?: string[];
   grant_types_supported?: string[];
@@ -107,6 +109,7 @@ function parseMetadata(body: Record<string, unknown>): AuthorizationServerMetada
     token_endpoint: assertSecureEndpoint('token_endpoint', body.token_endpoint),
     registration_endpoint: body.registration_endpoint === undefined ? undefined : assertSecureEndpoint('registration_endpoint', body.registration_endpoint),
     revocation_endpoint: body.revocation_endpoint === undefined ? undefined : assertSecureEndpoint('revocation_endpoint', body.revocation_endpoint),
+    device_authorization_endpoint: body.device_authorization_endpoint === undefined ? undefined : assertSecureEndpoint('device_authorization_endpoint', body.device_authorization_endpoint),
     scopes_supported: stringArray(body.scopes_supported),
     response_types_supported: stringArray(body.response_types_supported),
     grant_types_supported: stringArray(body.grant_types_supported),

@@ -1,6 +1,7 @@
-// A Streamable HTTP MCP client (MCP 2025-03-26 … 2025-11-25 transport): POSTs JSON-RPC messages, reads JSON or
-// SSE answers, keeps the session id and negotiated protocol version, and lets an OAuthSession answer 401 and
-// 403 challenges (refresh, sign-in, step-up) before retrying.
+// A Streamable HTTP MCP client: POSTs JSON-RPC messages, reads JSON or SSE answers, and lets an OAuthSession answer
+// 401 and 403 challenges (refresh, sign-in, step-up) before retrying. `connect()` speaks stateless MCP 2026-07-28
+// (`server/discover`, the `_meta` envelope and the `Mcp-Method`/`Mcp-Name` headers on every request) to a server
+// that offers it, and falls back to the 2025 handshake (`initialize`, a session id, a negotiated version).
 import { mediaType } from '../util/media-type.ts';
 import { bearerChallenge, type BearerChallenge } from './www-authenticate.ts';
 import { readSse } from './sse.ts';
@@ -54,10 +55,37 @@ export interface McpClientOptions {
   clientInfo?: { name: string; version: string };
 }
 
+/** The stateless revision, and the `_meta` keys of its per-request envelope. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
+const META_CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
+const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
+/** MCP 2026-07-28 (SEP-2243): the methods whose `Mcp-Name` header mirrors a body field. */
+const MCP_NAME_SOURCE: Readonly<Record<string, string>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
+
+/** A header value as SEP-2243 carries it: plain printable ASCII as is, anything else as `=?base64?…?=`. */
+export function encodeHeaderValue(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) && !/^=\?base64\?/i.test(value) && value.trim() === value ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
+
+/** SEP-2243: an argument whose schema names an `x-mcp-header` is repeated in `Mcp-Param-<name>` (2026-07-28). */
+export function paramHeaders(tool: Tool, args: Record<string, unknown>): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [property, schema] of Object.entries(tool.inputSchema?.properties ?? {})) {
+    const name = schema['x-mcp-header'];
+    const value = args[property];
+    if (typeof name !== 'string' || !/^[A-Za-z0-9-]+$/.test(name) || value === undefined || value === null) continue;
+    h[`mcp-param-${name.toLowerCase()}`] = encodeHeaderValue(typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  return h;
+}
+
 export class McpHttpClient {
   readonly url: string;
   sessionId: string | undefined;
   protocolVersion: string | undefined;
+  /** True once `connect()` found a server that speaks stateless 2026-07-28. */
+  stateless = false;
   serverInfo: { name?: string; version?: string } | undefined;
   private readonly options: McpClientOptions;
   private nextId = 1;
@@ -79,14 +107,14 @@ export class McpHttpClient {
    * POSTs one message (or a batch) and hands every message of the answer to `onMessage`, in order, as it
    * arrives. Resolves when the answer is complete (202 Accepted for notifications and responses).
    */
-  async post(message: JsonRpcMessage | JsonRpcMessage[], onMessage: (m: JsonRpcMessage) => void, signal?: AbortSignal): Promise<void> {
+  async post(message: JsonRpcMessage | JsonRpcMessage[], onMessage: (m: JsonRpcMessage) => void, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<void> {
     const auth = this.options.auth;
     const body = JSON.stringify(message);
     for (let attempt = 0; ; attempt++) {
       const token = await auth?.accessToken();
       const res = await httpFetch(this.url, {
         method: 'POST',
-        headers: this.headers(token),
+        headers: this.headers(token, extraHeaders),
         body,
         signal,
         timeoutMs: this.options.timeoutMs ?? 300_000,
@@ -139,17 +167,22 @@ export class McpHttpClient {
   }
 
   /** Sends a request and returns its result; server notifications and requests on the way go to the handlers. */
-  async request<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>, handlers: { onNotification?: (m: JsonRpcMessage) => void; signal?: AbortSignal } = {}): Promise<T> {
+  async request<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>, handlers: { onNotification?: (m: JsonRpcMessage) => void; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<T> {
     const id = this.nextId++;
     let response: JsonRpcMessage | undefined;
+    const modern = this.stateless || method === 'server/discover';
+    const sent = modern ? this.withEnvelope(params) : params;
     await this.post(
-      { jsonrpc: '2.0', id, method, ...(params ? { params } : {}) },
+      { jsonrpc: '2.0', id, method, ...(sent ? { params: sent } : {}) },
       (m) => {
         if (isResponse(m) && m.id === id) response = m;
+        // A server that cannot tie its error to the request (a 2025 server asked before `initialize`) answers id null.
+        else if (isResponse(m) && m.id === null && m.error) response ??= m;
         else if (isRequest(m)) void this.answerServerRequest(m);
         else if (isNotification(m)) handlers.onNotification?.(m);
       },
       handlers.signal,
+      modern ? { ...handlers.headers, ...this.modernHeaders(method, sent) } : undefined,
     );
     if (!response) throw new ClientError(`${displayUrl(this.url)} sent no answer to ${method}`);
     if (response.error) throw new McpRpcError(response.error.code, response.error.message, response.error.data);
@@ -161,6 +194,47 @@ export class McpHttpClient {
     const answer: JsonRpcMessage =
       m.method === 'ping' ? { jsonrpc: '2.0', id: m.id, result: {} } : { jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `tollgate does not support ${m.method}` } };
     await this.post(answer, () => {}).catch(() => {});
+  }
+
+  /** MCP 2026-07-28: every request names its revision, capabilities and client in `params._meta`. */
+  private withEnvelope(params: Record<string, unknown> | undefined): Record<string, unknown> {
+    const meta = params?._meta && typeof params._meta === 'object' ? (params._meta as Record<string, unknown>) : {};
+    return {
+      ...params,
+      _meta: { ...meta, [META_PROTOCOL_VERSION]: MODERN_PROTOCOL_VERSION, [META_CLIENT_CAPABILITIES]: {}, [META_CLIENT_INFO]: this.options.clientInfo ?? { name: 'tollgate', version: '0.1.0' } },
+    };
+  }
+
+  /** SEP-2243: the revision, the method and (for tools/call and the like) the target repeated in headers. */
+  private modernHeaders(method: string, params: Record<string, unknown> | undefined): Record<string, string> {
+    const h: Record<string, string> = { 'mcp-protocol-version': MODERN_PROTOCOL_VERSION, 'mcp-method': method };
+    const field = MCP_NAME_SOURCE[method];
+    const target = field ? params?.[field] : undefined;
+    if (typeof target === 'string') h['mcp-name'] = encodeHeaderValue(target);
+    return h;
+  }
+
+  /**
+   * Connects the way the server speaks: `server/discover` in stateless 2026-07-28 first; a server that does not offer
+   * it (an error answer, a 2025 server's "not initialized" 400, 404, 405) gets the 2025-11-25 handshake instead.
+   * Authorization failures, rate limits and unreachable servers are not "another revision": they are thrown.
+   */
+  async connect(): Promise<Record<string, unknown>> {
+    try {
+      const result = await this.request('server/discover');
+      const versions = Array.isArray(result.supportedVersions) ? result.supportedVersions : [];
+      if (versions.includes(MODERN_PROTOCOL_VERSION)) {
+        this.stateless = true;
+        this.protocolVersion = MODERN_PROTOCOL_VERSION;
+        this.serverInfo = (result.serverInfo as McpHttpClient['serverInfo']) ?? undefined;
+        return result;
+      }
+    } catch (err) {
+      const otherRevision = err instanceof McpRpcError || (err instanceof McpHttpError && err.status >= 400 && err.status < 500 && ![401, 403, 429].includes(err.status));
+      if (!otherRevision) throw err;
+    }
+    this.sessionId = undefined;
+    return this.initialize();
   }
 
   async notify(method: string, params?: Record<string, unknown>): Promise<void> {
@@ -191,9 +265,10 @@ export class McpHttpClient {
     return tools;
   }
 
-  async callTool(name: string, args: Record<string, unknown>, onProgress?: (p: { progress: number; total?: number; message?: string }) => void): Promise<ToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, onProgress?: (p: { progress: number; total?: number; message?: string }) => void, tool?: Tool): Promise<ToolResult> {
     const progressToken = `tollgate-${this.nextId}`;
     return this.request<ToolResult>('tools/call', { name, arguments: args, ...(onProgress ? { _meta: { progressToken } } : {}) }, {
+      headers: this.stateless && tool ? paramHeaders(tool, args) : undefined,
       onNotification: (m) => {
         if (m.method === 'notifications/progress' && m.params?.progressToken === progressToken) onProgress?.(m.params as { progress: number; total?: number; message?: string });
       },
@@ -231,6 +306,8 @@ export interface Tool {
 
 export interface JsonSchema {
   type?: string | string[];
+  /** SEP-2243: the argument is mirrored in the `Mcp-Param-<name>` header. */
+  'x-mcp-header'?: string;
   description?: string;
   enum?: unknown[];
   items?: JsonSchema;

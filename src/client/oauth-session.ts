@@ -8,6 +8,7 @@ import { configuredClient, registerClient, type ClientConfig } from './registrat
 import { exchangeCode, refreshTokens, revokeToken } from './token-client.ts';
 import { listenForCallback, type CallbackListener } from './loopback-callback.ts';
 import { authorize, type SignInPrompt } from './authorization-flow.ts';
+import { pollForDeviceToken, requestDeviceAuthorization } from './device-flow.ts';
 import { ClientError, OAuthResponseError, SignInRequiredError } from './http.ts';
 
 export interface ServerTarget extends ClientConfig {
@@ -27,6 +28,10 @@ export interface SessionOptions {
   /** Authorization attempts allowed in this process (step-up loops stop here). */
   maxSignIns?: number;
   signInTimeoutMs?: number;
+  /** Sign in with the device authorization grant (RFC 8628): a code to enter on any device, no local callback. */
+  device?: boolean;
+  /** Milliseconds per second of the server's polling interval (tests shorten it; default 1000). */
+  devicePollScaleMs?: number;
 }
 
 const splitScope = (s: string | undefined): string[] => (s ? s.split(/\s+/).filter(Boolean) : []);
@@ -240,6 +245,19 @@ export class OAuthSession {
     if (listener.fellBack) this.progress.note(`Port ${this.target.callbackPort} is in use; the sign-in comes back on port ${listener.port} instead.`);
     try {
       const client = await this.clientFor(previous, discovery, listener);
+      if (this.options.device) {
+        const device = await requestDeviceAuthorization({ metadata: as.metadata, client, scope, resource: discovery.resource });
+        this.progress.note(`To sign in to ${this.label}, open ${device.verificationUri} on any device and enter the code ${device.userCode}`);
+        if (device.verificationUriComplete) this.progress.note(`(or open ${device.verificationUriComplete})`);
+        this.progress.step('Waiting for the approval');
+        let tokens: TokenSet;
+        try {
+          tokens = await pollForDeviceToken({ metadata: as.metadata, client, device, progress: this.progress, intervalScale: this.options.devicePollScaleMs });
+        } finally {
+          this.progress.stop();
+        }
+        return this.saveSignIn(discovery, client, tokens, scope);
+      }
       const grant = await authorize({
         metadata: as.metadata,
         client,
@@ -262,22 +280,27 @@ export class OAuthSession {
       } finally {
         this.progress.stop();
       }
-      const credentials: Credentials = {
-        version: 1,
-        serverUrl: url,
-        issuer: as.issuer,
-        resource: discovery.resource,
-        authorizationServer: { metadataUrl: as.metadataUrl, metadata: as.metadata },
-        client,
-        tokens: { ...tokens, scope: tokens.scope ?? scope },
-        requestedScope: scope,
-        updatedAt: new Date().toISOString(),
-      };
-      await this.store.updateCredentials(url, () => credentials);
-      return credentials;
+      return await this.saveSignIn(discovery, client, tokens, scope);
     } finally {
       await listener.close();
     }
+  }
+
+  private async saveSignIn(discovery: Discovery, client: ClientRegistration, tokens: TokenSet, scope: string | undefined): Promise<Credentials> {
+    const as = discovery.authorizationServer;
+    const credentials: Credentials = {
+      version: 1,
+      serverUrl: this.target.url,
+      issuer: as.issuer,
+      resource: discovery.resource,
+      authorizationServer: { metadataUrl: as.metadataUrl, metadata: as.metadata },
+      client,
+      tokens: { ...tokens, scope: tokens.scope ?? scope },
+      requestedScope: scope,
+      updatedAt: new Date().toISOString(),
+    };
+    await this.store.updateCredentials(this.target.url, () => credentials);
+    return credentials;
   }
 
   /** Revokes what the server issued (RFC 7009) and deletes the local credentials. */

@@ -24,7 +24,7 @@ export function chooseAuthMethod(registered: string | undefined, hasSecret: bool
   return 'client_secret_basic';
 }
 
-function applyClientAuth(client: ClientRegistration, headers: Headers, params: URLSearchParams): void {
+export function applyClientAuth(client: ClientRegistration, headers: Headers, params: URLSearchParams): void {
   if (client.authMethod === 'client_secret_basic' && client.clientSecret) {
     headers.set('authorization', basicAuthorization(client.clientId, client.clientSecret));
     return;
@@ -33,13 +33,13 @@ function applyClientAuth(client: ClientRegistration, headers: Headers, params: U
   if (client.authMethod === 'client_secret_post' && client.clientSecret) params.set('client_secret', client.clientSecret);
 }
 
-async function postForm(endpoint: string, client: ClientRegistration, params: URLSearchParams): Promise<Response> {
+export async function postForm(endpoint: string, client: ClientRegistration, params: URLSearchParams): Promise<Response> {
   const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
   applyClientAuth(client, headers, params);
   return httpFetch(endpoint, { method: 'POST', headers, body: params.toString(), redirect: 'error' });
 }
 
-function parseTokenResponse(body: Record<string, unknown> | undefined, previousRefreshToken?: string): TokenSet {
+export function parseTokenResponse(body: Record<string, unknown> | undefined, previousRefreshToken?: string): TokenSet {
   if (!body || typeof body.access_token !== 'string' || !body.access_token) throw new ClientError('The token endpoint answered without an access_token');
   const tokenType = typeof body.token_type === 'string' ? body.token_type : 'Bearer';
   if (tokenType.toLowerCase() !== 'bearer') throw new ClientError(`The token endpoint issued a ${tokenType} token; only Bearer tokens are supported`);

@@ -81,6 +81,7 @@ export const settings = {
   cimdAllowHttp: s({ env: 'TOLLGATE_CIMD_ALLOW_HTTP', type: 'boolean', default: false, description: 'Allow `http` client metadata document URLs (tests only).' }),
   cimdTimeoutMs: s({ env: 'TOLLGATE_CIMD_TIMEOUT_MS', type: 'integer', default: 5000, min: 100, max: 60000, description: 'Timeout for fetching a client metadata document.' }),
   cimdMaxBytes: s({ env: 'TOLLGATE_CIMD_MAX_BYTES', type: 'integer', default: 5120, min: 512, max: 1048576, description: 'Largest client metadata document accepted.' }),
+  idpJwksAllowPrivateAddresses: s({ env: 'TOLLGATE_IDP_JWKS_ALLOW_PRIVATE_ADDRESSES', type: 'boolean', default: false, description: 'Allow the JWKS URL of a trusted identity provider (`tollgate admin idp add`) to use `http` and loopback/private addresses (tests and intranets only).' }),
 
   // --- MCP resource server
   sharedEndpoint: s({ env: 'TOLLGATE_SHARED_ENDPOINT', type: 'boolean', default: true, description: 'Serve the shared `/mcp` endpoint, where the workspace is chosen at consent.' }),

@@ -4,8 +4,11 @@ import { OAuthError } from './errors.ts';
 import { judgeRedirectUri, type RedirectJudgement } from './redirect-uris.ts';
 import { SUPPORTED_SCOPES } from './scopes.ts';
 
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+/** The methods a client may register itself with (RFC 7591) or a metadata document may use. */
 export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
+/** Every method the token endpoint accepts: `private_key_jwt` is for machine clients an operator creates. */
+export const TOKEN_ENDPOINT_AUTH_METHODS_ACCEPTED: readonly TokenEndpointAuthMethod[] = [...TOKEN_ENDPOINT_AUTH_METHODS, 'private_key_jwt'];
 export type IdTokenAlg = 'RS256' | 'ES256';
 
 export interface ClientMetadata {

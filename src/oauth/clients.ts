@@ -81,8 +81,9 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
      * Creates a client; returns its secret (plain, once) when it is confidential, and for a self-registered client
      * the RFC 7592 registration access token it can delete itself with (plain, once; stored hashed).
      */
-    async createClient(metadata: ClientMetadata, kind: ClientKind): Promise<{ client: OAuthClient; clientSecret?: string; registrationAccessToken?: string }> {
-      const clientSecret = metadata.tokenEndpointAuthMethod === 'none' ? undefined : randomToken(32);
+    async createClient(metadata: ClientMetadata, kind: ClientKind, trx: Kysely<OAuthTables> = db): Promise<{ client: OAuthClient; clientSecret?: string; registrationAccessToken?: string }> {
+      // A private_key_jwt client proves itself with its own keys (RFC 7523 §2.2): it has no secret.
+      const clientSecret = metadata.tokenEndpointAuthMethod === 'none' || metadata.tokenEndpointAuthMethod === 'private_key_jwt' ? undefined : randomToken(32);
       const registrationAccessToken = kind === 'dynamic' ? randomToken(32) : undefined;
       const row: ClientsTable = {
         client_id: newClientId(),
@@ -101,7 +102,7 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
         first_grant_at: null,
         registration_token_hash: registrationAccessToken ? sha256Hex(registrationAccessToken) : null,
       };
-      await db.insertInto('oauth_clients').values(row).execute();
+      await trx.insertInto('oauth_clients').values(row).execute();
       return { client: toClient(row), clientSecret, registrationAccessToken };
     },
 
@@ -143,7 +144,7 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
      */
     async rotateSecret(clientId: string): Promise<{ clientSecret: string; previousValidUntil: number | null } | undefined> {
       const client = await db.selectFrom('oauth_clients').select(['secret_hash', 'token_endpoint_auth_method']).where('client_id', '=', clientId).executeTakeFirst();
-      if (!client || client.token_endpoint_auth_method === 'none') return undefined;
+      if (!client || client.token_endpoint_auth_method === 'none' || client.token_endpoint_auth_method === 'private_key_jwt') return undefined;
       const clientSecret = randomToken(32);
       const overlap = options.secretRotationOverlapSeconds * 1000;
       const previousValidUntil = overlap > 0 && client.secret_hash ? Date.now() + overlap : null;

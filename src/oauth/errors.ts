@@ -18,7 +18,10 @@ export type OAuthErrorCode =
   | 'invalid_client_metadata'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'slow_down';
+  | 'slow_down'
+  | 'authorization_pending'
+  | 'access_denied'
+  | 'expired_token';
 
 export class OAuthError extends HttpError {
   constructor(error: OAuthErrorCode, description: string, status: ContentfulStatusCode = 400, headers: Record<string, string> = {}) {

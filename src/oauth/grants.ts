@@ -131,6 +131,29 @@ export function grantsService(store: Store, options: GrantsOptions = {}) {
     },
 
     /**
+     * The standing grant of a grant type that needs no person's consent each time (client_credentials, ID-JAG): the
+     * live grant of this client, user, workspace and resource with these scopes, created when there is none, so that
+     * a client asking every hour does not add a grant every hour.
+     */
+    async standingGrant(input: { clientId: string; userId: string; workspaceId: string; resource: string; scopes: string[] }): Promise<Grant> {
+      const scope = input.scopes.join(' ');
+      const found = await db
+        .selectFrom('oauth_grants')
+        .selectAll()
+        .where('client_id', '=', input.clientId)
+        .where('user_id', '=', input.userId)
+        .where('workspace_id', '=', input.workspaceId)
+        .where('resource', '=', input.resource)
+        .where('scope', '=', scope)
+        .where('revoked_at', 'is', null)
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (found) return toGrant(found);
+      return this.createGrant(input);
+    },
+
+    /**
      * Inserts `count` live grants of one template in set-based SQL (no per-row round trips), with random UUID ids:
      * how the bench seeds a million grants in seconds. Returns how many were inserted.
      */

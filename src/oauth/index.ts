@@ -14,6 +14,11 @@ import { refreshTokensService } from './refresh-tokens.ts';
 import { throttleService } from './throttle.ts';
 import { directoryService } from './directory.ts';
 import { workspaceClientsService } from './workspace-clients.ts';
+import { usedJtisService } from './used-jtis.ts';
+import { machineClientsService } from './machine-clients.ts';
+import { trustedIdpsService } from './trusted-idps.ts';
+import { deviceCodesService } from './device-codes.ts';
+import { endpointUrl, rootIssuer } from './issuers.ts';
 
 export type { Grant } from './grants.ts';
 export type { VerifiedAccessToken, VerifyResult } from './access-tokens.ts';
@@ -22,6 +27,9 @@ export type { ClientEvent, ClientEventKind } from './client-events.ts';
 export type { WorkspaceGrant } from './directory.ts';
 export type { ClientKind } from './tables.ts';
 export type { WorkspaceClients } from './workspace-clients.ts';
+export type { TrustedIdp } from './trusted-idps.ts';
+export { isMachineClient } from './machine-clients.ts';
+export { formatUserCode, normalizeUserCode } from './device-codes.ts';
 export { OAuthError } from './errors.ts';
 export { validateClientMetadata } from './client-metadata.ts';
 export { clientIp } from './client-ip.ts';
@@ -56,6 +64,10 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
   const codes = codesService(store, config);
   const refreshTokens = refreshTokensService(store, secret, config);
   const throttle = throttleService(store);
+  const usedJtis = usedJtisService(store);
+  const deviceCodes = deviceCodesService(store);
+  const workspaceClients = workspaceClientsService(store);
+  const root = rootIssuer(config);
 
   /** A client by id: a registered one, or the client a metadata document URL describes (may fetch it). */
   async function resolveClient(clientId: string): Promise<OAuthClient | undefined> {
@@ -75,6 +87,8 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
       await refreshTokens.deleteOld();
       await throttle.deleteOld(86_400_000);
       await cimd.deleteStale();
+      await usedJtis.deleteOld();
+      await deviceCodes.deleteOld();
     } catch (err) {
       logger?.warn({ err: { message: (err as Error).message } }, 'OAuth housekeeping failed');
     }
@@ -96,7 +110,17 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
     /** Lookups for the dashboard and the CLI: clients, secrets, a workspace's connected apps. */
     directory: directoryService(store, { clients, grants, cimd }),
     /** Which workspace created which client on its dashboard (it may manage it, and grant it only that workspace). */
-    workspaceClients: workspaceClientsService(store),
+    workspaceClients,
+    /** RFC 8628 device authorization requests. */
+    deviceCodes,
+    /** One-time JWT ids (client assertions, identity assertions). */
+    usedJtis,
+    /** RFC 7523 §3 item 3: a client assertion sent to the root issuer's endpoints names the issuer or the endpoint. */
+    clientAssertionAudiences: [root.issuer, endpointUrl(root, 'token'), endpointUrl(root, 'revoke'), endpointUrl(root, 'introspect')] as readonly string[],
+    /** Clients for servers without a person: client_credentials, bound to one workspace. */
+    machineClients: machineClientsService(store, clients, workspaceClients),
+    /** Enterprise identity providers whose identity assertions (ID-JAG) the token endpoint accepts. */
+    trustedIdps: trustedIdpsService(store, { allowPrivate: config.idpJwksAllowPrivateAddresses, timeoutMs: config.cimdTimeoutMs }),
     /** Seals authorization requests between /authorize and the consent decision. */
     requestBox: new SecretBox(secret, 'authorization-request'),
     /** Closes what the module holds open (PostgreSQL: the connection that hears revocations). */

@@ -13,7 +13,7 @@ export interface IssuerContext {
   slug?: string;
 }
 
-export type EndpointName = 'authorize' | 'token' | 'register' | 'revoke' | 'introspect' | 'userinfo';
+export type EndpointName = 'authorize' | 'token' | 'register' | 'revoke' | 'introspect' | 'userinfo' | 'device_authorization';
 
 export const rootIssuer = (config: IssuerConfig): IssuerContext => ({ issuer: issuerFor(config) });
 export const workspaceIssuer = (config: IssuerConfig, slug: string): IssuerContext => ({ issuer: issuerFor(config, slug), slug });

@@ -2,7 +2,8 @@
 import type { IssuerConfig, IssuerContext } from './issuers.ts';
 import { endpointUrl } from './issuers.ts';
 import { SUPPORTED_SCOPES } from './scopes.ts';
-import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-metadata.ts';
+import { TOKEN_ENDPOINT_AUTH_METHODS, TOKEN_ENDPOINT_AUTH_METHODS_ACCEPTED } from './client-metadata.ts';
+import { SUPPORTED_GRANT_TYPES } from './token.ts';
 
 export function authorizationServerMetadata(config: IssuerConfig, ctx: IssuerContext): Record<string, unknown> {
   return {
@@ -13,14 +14,19 @@ export function authorizationServerMetadata(config: IssuerConfig, ctx: IssuerCon
     revocation_endpoint: endpointUrl(ctx, 'revoke'),
     introspection_endpoint: endpointUrl(ctx, 'introspect'),
     userinfo_endpoint: endpointUrl(ctx, 'userinfo'),
+    // RFC 8628 §4: the device authorization grant; its verification page is /device.
+    device_authorization_endpoint: endpointUrl(ctx, 'device_authorization'),
     jwks_uri: `${config.publicUrl}/.well-known/jwks.json`,
     scopes_supported: [...SUPPORTED_SCOPES],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    // client_credentials (RFC 6749 §4.4) for machine clients; the JWT bearer grant (RFC 7523 §2.1) for ID-JAG.
+    grant_types_supported: [...SUPPORTED_GRANT_TYPES],
     code_challenge_methods_supported: ['S256'],
     // `none` must be listed, or clients that use client ID metadata documents will not use them.
-    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS_ACCEPTED],
+    // RFC 8414 §2: required when private_key_jwt is listed.
+    token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256'],
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     client_id_metadata_document_supported: true,

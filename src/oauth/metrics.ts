@@ -17,6 +17,6 @@ const TOKEN_ERRORS = new Set(['invalid_request', 'invalid_client', 'invalid_gran
 export const tokenErrorLabel = (code: string): string => (TOKEN_ERRORS.has(code) ? code : 'other');
 
 // Known series start at 0, so that a dashboard's rate() sees the first event.
-for (const g of ['authorization_code', 'refresh_token']) oauthMetrics.tokensIssued.child(g);
+for (const g of ['authorization_code', 'refresh_token', 'client_credentials', 'jwt_bearer', 'device_code']) oauthMetrics.tokensIssued.child(g);
 for (const k of ['refresh_token', 'authorization_code']) oauthMetrics.replays.child(k);
 for (const o of ['created', 'invalid', 'rate_limited']) oauthMetrics.registrations.child(o);

@@ -146,4 +146,62 @@ export const oauthMigrations: Migration[] = [
       await db.schema.alterTable('oauth_clients').addColumn('registration_token_hash', 'varchar(64)').execute();
     },
   },
+  {
+    // RFC 7523 §3 / ID-JAG: each JWT (a client assertion or an identity assertion) is accepted once; its `jti` is kept
+    // until the JWT expires. Trusted enterprise identity providers for ID-JAG, and the accounts their subjects map to.
+    name: '0110_oauth_jwt_grants',
+    async up(db) {
+      await db.schema
+        .createTable('oauth_used_jtis')
+        .addColumn('key_hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('oauth_used_jtis_expires_idx').on('oauth_used_jtis').column('expires_at').execute();
+      await db.schema
+        .createTable('oauth_trusted_idps')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(100)', (c) => c.notNull().unique())
+        .addColumn('issuer', 'varchar(2048)', (c) => c.notNull().unique())
+        .addColumn('jwks_uri', 'varchar(2048)')
+        .addColumn('jwks', 'text')
+        .addColumn('allowed_client_ids', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('oauth_idp_identities')
+        .addColumn('issuer', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('subject', 'varchar(255)', (c) => c.notNull())
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('oauth_idp_identities_pk', ['issuer', 'subject'])
+        .execute();
+    },
+  },
+  {
+    // RFC 8628: device authorization requests, from the device's request until the grant is issued (or denied, or
+    // expired). The device code is stored as a SHA-256 hash; the user code, short-lived and typed by a person, plain.
+    name: '0111_oauth_device_codes',
+    async up(db) {
+      await db.schema
+        .createTable('oauth_device_codes')
+        .addColumn('device_code_hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('user_code', 'varchar(16)', (c) => c.notNull().unique())
+        .addColumn('client_id', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('scope', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('resource', 'varchar(2048)')
+        .addColumn('resource_implicit', 'integer', (c) => c.notNull())
+        .addColumn('issuer', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('interval_s', 'integer', (c) => c.notNull())
+        .addColumn('last_poll_at', 'bigint')
+        .addColumn('user_id', 'varchar(64)')
+        .addColumn('workspace_id', 'varchar(64)')
+        .addColumn('granted_resource', 'varchar(2048)')
+        .addColumn('auth_time', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('oauth_device_codes_expires_idx').on('oauth_device_codes').column('expires_at').execute();
+    },
+  },
 ];

@@ -7,6 +7,7 @@ import { oauthCors } from './cors.ts';
 import { issuerForPath, notFoundError, type OAuthEndpointDeps } from './endpoint-helpers.ts';
 import { handleClientDelete } from './client-management.ts';
 import { handleIntrospection } from './introspect.ts';
+import { handleDeviceAuthorization } from './device-authorization.ts';
 import type { IssuerContext } from './issuers.ts';
 import { authorizationServerMetadata, openIdConfiguration } from './metadata.ts';
 import { handleRegistration } from './register.ts';
@@ -32,7 +33,7 @@ export function mountOAuth(app: Hono<AppEnv>, services: OAuthEndpointDeps): void
     '/.well-known/jwks.json',
     '/:ws/.well-known/openid-configuration',
   ]) app.use(path, cors);
-  for (const name of ['register', 'token', 'revoke', 'introspect', 'userinfo']) {
+  for (const name of ['register', 'token', 'revoke', 'introspect', 'userinfo', 'device_authorization']) {
     app.use(`/${name}`, cors);
     app.use(`/:ws/${name}`, cors);
   }
@@ -66,6 +67,7 @@ export function mountOAuth(app: Hono<AppEnv>, services: OAuthEndpointDeps): void
     app.post(`${prefix}/register`, endpoint((c, s) => handleRegistration(c, s)));
     app.delete(`${prefix}/register/:client_id`, endpoint((c, s) => handleClientDelete(c, s)));
     app.post(`${prefix}/revoke`, endpoint((c, s) => handleRevocation(c, s)));
+    app.post(`${prefix}/device_authorization`, endpoint(handleDeviceAuthorization));
     app.post(`${prefix}/introspect`, endpoint((c, s) => handleIntrospection(c, s)));
     app.get(`${prefix}/userinfo`, endpoint((c, s) => handleUserinfo(c, s)));
     app.post(`${prefix}/userinfo`, endpoint((c, s) => handleUserinfo(c, s)));

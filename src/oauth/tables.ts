@@ -131,6 +131,60 @@ export interface ThrottleTable {
   hits: number;
 }
 
+export interface UsedJtisTable {
+  /** SHA-256 of what the `jti` is unique within (the client or the identity provider) and the `jti`. */
+  key_hash: string;
+  /** The JWT's `exp`: after it, the JWT is refused as expired anyway and the row may go. */
+  expires_at: number;
+}
+
+export interface TrustedIdpsTable {
+  id: string;
+  name: string;
+  /** The `iss` of its identity assertions, compared byte for byte. */
+  issuer: string;
+  /** Where its signing keys are published, or null when `jwks` holds them inline. */
+  jwks_uri: string | null;
+  /** An inline JWK Set, JSON, or null. */
+  jwks: string | null;
+  /** JSON array of the client ids whose assertions it may issue (RFC 7523 §3: the assertion names its client). */
+  allowed_client_ids: string;
+  created_at: number;
+}
+
+export interface IdpIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: number;
+}
+
+export type DeviceCodeStatus = 'pending' | 'approved' | 'denied' | 'used';
+
+export interface DeviceCodesTable {
+  device_code_hash: string;
+  /** Eight letters without vowels or look-alikes (RFC 8628 §6.1), stored without the dash. */
+  user_code: string;
+  client_id: string;
+  scope: string;
+  /** The resource the device asked for, or null when the workspace is chosen on the /device page. */
+  resource: string | null;
+  /** 1 when the device sent no `resource` (its tokens then also work at the shared endpoint, as for codes). */
+  resource_implicit: number;
+  issuer: string;
+  status: DeviceCodeStatus;
+  /** The polling interval the device must keep (RFC 8628 §3.5: raised by 5 s at each slow_down). */
+  interval_s: number;
+  last_poll_at: number | null;
+  /** Set by the approval: who approved, for which workspace and resource. */
+  user_id: string | null;
+  workspace_id: string | null;
+  granted_resource: string | null;
+  auth_time: number | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface OAuthTables {
   oauth_signing_keys: SigningKeysTable;
   oauth_grants: GrantsTable;
@@ -140,4 +194,8 @@ export interface OAuthTables {
   oauth_refresh_tokens: RefreshTokensTable;
   oauth_cimd_documents: CimdDocumentsTable;
   oauth_throttle: ThrottleTable;
+  oauth_used_jtis: UsedJtisTable;
+  oauth_trusted_idps: TrustedIdpsTable;
+  oauth_idp_identities: IdpIdentitiesTable;
+  oauth_device_codes: DeviceCodesTable;
 }

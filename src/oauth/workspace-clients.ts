@@ -3,6 +3,7 @@
 // of the list. The table keeps its first name, `web_workspace_clients`, so existing databases keep working.
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
+import type { OAuthTables } from './tables.ts';
 
 interface WorkspaceClientsTables {
   web_workspace_clients: { client_id: string; workspace_id: string; created_by: string | null; created_at: number };
@@ -11,8 +12,8 @@ interface WorkspaceClientsTables {
 export function workspaceClientsService(store: Store) {
   const db: Kysely<WorkspaceClientsTables> = store.typed<WorkspaceClientsTables>();
   return {
-    async record(clientId: string, workspaceId: string, userId: string): Promise<void> {
-      await db.insertInto('web_workspace_clients').values({ client_id: clientId, workspace_id: workspaceId, created_by: userId, created_at: Date.now() }).execute();
+    async record(clientId: string, workspaceId: string, userId: string, trx?: Kysely<OAuthTables>): Promise<void> {
+      await (trx ? (trx as unknown as Kysely<WorkspaceClientsTables>) : db).insertInto('web_workspace_clients').values({ client_id: clientId, workspace_id: workspaceId, created_by: userId, created_at: Date.now() }).execute();
     },
 
     /** The client ids a workspace owns, newest first. */
@@ -26,6 +27,13 @@ export function workspaceClientsService(store: Store) {
       if (!clientId || clientId.length > 255) return undefined;
       const r = await db.selectFrom('web_workspace_clients').select('workspace_id').where('client_id', '=', clientId).executeTakeFirst();
       return r?.workspace_id;
+    },
+
+    /** The workspace a client is bound to and the user who bound it (a machine client acts with that user's membership). */
+    async bindingOf(clientId: string): Promise<{ workspaceId: string; createdBy: string | null } | undefined> {
+      if (!clientId || clientId.length > 255) return undefined;
+      const r = await db.selectFrom('web_workspace_clients').select(['workspace_id', 'created_by']).where('client_id', '=', clientId).executeTakeFirst();
+      return r && { workspaceId: r.workspace_id, createdBy: r.created_by };
     },
 
     /** The owning workspace id of each of these clients that has one, in one query. */

@@ -39,7 +39,7 @@ export interface WebDeps {
   readonly accounts: Pick<Accounts, 'users' | 'workspaces' | 'sessions'>;
   readonly oauth: Pick<
     OAuth,
-    'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox'
+    'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox' | 'deviceCodes'
   >;
   readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits'>;
   /** Sign-in connections, linked identities and the workspace rules that go with them. */

@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { mountAssets } from './assets.ts';
 import { mountConsent } from './consent.ts';
+import { mountDevice } from './device.ts';
 import { csrfGuard } from './csrf.ts';
 import type { PageDeps, WebDeps } from './deps.ts';
 import { mountLogin } from './login.ts';
@@ -48,6 +49,7 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
   mountSignInMethods(app, pages);
   mountAdminSso(app, pages);
   mountConsent(app, pages);
+  mountDevice(app, pages);
   mountHome(app, pages);
   mountAdmin(app, pages);
   // Fixed paths before `/dashboard/:ws/...` patterns that could shadow them.

@@ -101,6 +101,28 @@ export const clientProfiles: ClientProfile[] = [
     },
   },
   {
+    id: 'chatgpt',
+    name: 'ChatGPT connectors (developer mode, apps)',
+    about: 'root PRM and root AS metadata; registers its hosted callback; PRM scopes and resource; a reconnect authorizes again with no scope',
+    steps: () => {
+      const redirect = 'https://chatgpt.com/connector_platform_oauth_redirect';
+      return [
+        challengeStep,
+        prmStep('challenge-first'),
+        resourceStep(false),
+        metadataStep('path-aware-then-root'),
+        registrationStep('ChatGPT', () => ({
+          body: { client_name: 'ChatGPT (tollgate doctor)', redirect_uris: [redirect], token_endpoint_auth_method: 'client_secret_post', ...grant },
+          authorizeRedirectUri: redirect,
+        })),
+        authorizeStep('with the PRM scopes and resource', { resource: true }),
+        // Observed: after "Disconnect" then "Connect", ChatGPT authorizes the same client again without `scope`.
+        authorizeStep('again on reconnect, with resource and no scope', { scope: null, resource: true }),
+        tokenErrorStep(),
+      ];
+    },
+  },
+  {
     id: 'vscode',
     name: 'VS Code',
     about: 'PRM resource compared byte for byte; registers four redirect URIs, then authorizes on a random loopback port',
