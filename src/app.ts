@@ -14,6 +14,7 @@ import type { Services } from './services.ts';
 import { mountOAuth, oauthRoutes } from './oauth/routes.ts';
 import { mountWeb } from './web/routes.ts';
 import { mountCredits } from './credits/routes.ts';
+import { mountApi } from './api/index.ts';
 
 export interface BuiltApp {
   /** Serves everything (embedding: `app.fetch`). */
@@ -49,6 +50,7 @@ export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, ser
   });
   mountOAuth(app, services);
   mountCredits(app, services);
+  mountApi(app, { config, store: services.store, keys: services.api.keys, accounts: services.accounts, oauth: services.oauth, credits: services.credits, tools: services.tools, createWorkspace: services.createWorkspace });
   mountWeb(app, services);
   configure?.(app, services);
   return { app, handleNodeRequest: nodeAdapter(routes, frame), routes };

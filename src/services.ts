@@ -15,6 +15,7 @@ import type { ToolDefinition } from './tools/tool-types.ts';
 import { creditsModule, type Credits } from './credits/index.ts';
 import { crmModule } from './crm/index.ts';
 import { mcpModule, type McpModule } from './mcp/index.ts';
+import { apiModule, type ApiModule } from './api/index.ts';
 
 export interface Services {
   readonly config: Config;
@@ -28,6 +29,10 @@ export interface Services {
   readonly credits: Credits;
   /** The MCP resource server over every tool source's tools. */
   readonly mcp: McpModule;
+  /** The management API's keys. */
+  readonly api: ApiModule;
+  /** The MCP tools every endpoint serves (their names and own costs: the management API's price list). */
+  readonly tools: readonly ToolDefinition[];
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
@@ -102,6 +107,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
     oauth,
     credits,
     mcp,
+    api: apiModule(store),
+    tools,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
       const ws = await accounts.workspaces.createWorkspace(input);
       for (const hook of workspaceHooks) await hook(ws);
