@@ -27,9 +27,31 @@ export interface WebDeps {
     OAuth,
     'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox'
   >;
-  readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits'>;
+  readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits' | 'listPrices' | 'setPrice' | 'clearPrice' | 'listPlans' | 'upsertPlan' | 'deletePlan'>;
+  /** Management API keys (the admin page creates, lists and revokes them); absent: the page says so. */
+  readonly api?: { readonly keys: ApiKeysPort };
+  /** The registered MCP tools' names and own costs (the admin prices page). */
+  readonly tools?: readonly { readonly name: string; readonly cost: number }[];
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
+}
+
+/** What the admin pages need of the management API's keys (src/api/keys.ts implements it). */
+export interface ApiKeysPort {
+  createKey(input: { name: string; access: 'read' | 'write'; workspaceId?: string | null; expiresAt?: number | null; createdBy?: string | null }): Promise<{ key: ApiKeyRecord; secret: string }>;
+  listKeys(): Promise<ApiKeyRecord[]>;
+  revokeKey(id: string): Promise<boolean>;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  access: 'read' | 'write';
+  workspaceId: string | null;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
 }
 
 /** What the pages get: WebDeps without the secret, and the CSRF guard derived from it once. */
