@@ -154,6 +154,10 @@ export function pricingCatalog(store: Store, configPlans: ReadonlyMap<string, Pl
     async announceWorkspaceIn(trx: Kysely<CreditsTables>, workspaceId: string): Promise<void> {
       if (store.dialect === 'postgres') await sql`select pg_notify(${PRICING_CHANNEL}, ${'ws:' + workspaceId})`.execute(trx);
     },
+    /** True while changes are heard (SQLite: always, there is nothing to hear; PostgreSQL: the LISTEN connection is up). */
+    get live(): boolean {
+      return live;
+    },
     /** Forgets the snapshot (tests; a change made by another process on SQLite is seen after the max age). */
     invalidate,
     async close(): Promise<void> {
