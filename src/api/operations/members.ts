@@ -46,7 +46,7 @@ export function memberOperations(deps: ApiDeps): Operation[] {
       path: '/workspaces/{workspace}/members',
       tag: 'Members',
       summary: 'Add a member by email, creating the account when the address is new; an existing member gets the role',
-      description: 'A new account has no password: its owner signs in through single sign-on, or an operator sets a password (`tollgate admin users passwd`).',
+      description: 'A new account has no password: its owner signs in through single sign-on, or an operator sets a password (`tollgate admin user set-password <email>`).',
       access: 'write',
       params: { workspace: WORKSPACE_SLUG_SCHEMA },
       body: { type: 'object', additionalProperties: false, required: ['email', 'role'], properties: { email: { type: 'string', format: 'email', maxLength: 320 }, role: ROLE, name: { type: 'string', maxLength: 200 } } },
