@@ -29,6 +29,8 @@ export function usageCsv(report: UsageReport): string {
   for (const d of report.byDay) rows.push(['day', d.date, d.calls, d.credits, d.errors]);
   for (const t of report.byTool) rows.push(['tool', t.tool, t.calls, t.credits, t.errors]);
   for (const c of report.byClient) rows.push(['client', c.clientId, c.calls, c.credits, c.errors]);
+  // The report names the busiest clients; the rest are summed in one row, so the columns still add up.
+  if (report.otherClients) rows.push(['client', `(${report.otherClients.count} other clients)`, report.otherClients.calls, report.otherClients.credits, report.otherClients.errors]);
   return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
