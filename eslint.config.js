@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 // Module boundaries (docs/architecture.md): which module may import which. A module reaches another only through
 // the modules listed here; nothing below the composition root (src/services.ts, src/app.ts, src/server.ts) imports it.
-const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail', 'identity'];
+const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail', 'identity', 'api'];
 const MAY_IMPORT = {
   util: [],
   config: ['util'],
@@ -21,6 +21,7 @@ const MAY_IMPORT = {
   mail: ['util', 'config'],
   cli: MODULES,
   identity: ['util', 'config', 'store', 'accounts', 'oauth'],
+  api: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits'],
 };
 // observability/ (metrics, tracing) sits at the bottom beside util: every module may use it; it uses util only.
 MODULES.push('observability');

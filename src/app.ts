@@ -15,6 +15,7 @@ import { mountOAuth, oauthRoutes } from './oauth/routes.ts';
 import { mountWeb } from './web/routes.ts';
 import { mountCredits } from './credits/routes.ts';
 import { collectProcessMetrics, guardedMetrics, tokenChecker } from './observability/metrics-endpoint.ts';
+import { mountApi } from './api/index.ts';
 
 /** What the process says about itself to a load balancer: `draining` once SIGTERM arrived (`/readyz` → 503). */
 export interface Readiness {
@@ -66,6 +67,7 @@ export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, ser
   }
   mountOAuth(app, services);
   mountCredits(app, services);
+  mountApi(app, { config, store: services.store, keys: services.api.keys, accounts: services.accounts, oauth: services.oauth, credits: services.credits, tools: services.tools, createWorkspace: services.createWorkspace });
   mountWeb(app, services);
   configure?.(app, services);
   return { app, handleNodeRequest: nodeAdapter(routes, frame), routes };

@@ -18,6 +18,7 @@ import { mcpModule, type McpModule } from './mcp/index.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { invitationsService, passwordResetsService, twoFactorService, type InvitationsService, type PasswordResetsService, type TwoFactorService } from './accounts/index.ts';
 import { identityModule, type Identity } from './identity/index.ts';
+import { apiModule, type ApiModule } from './api/index.ts';
 
 export interface Services {
   readonly config: Config;
@@ -41,6 +42,10 @@ export interface Services {
   readonly twoFactor: TwoFactorService;
   /** Sign-in connections (OpenID Connect providers), linked identities, auto-join and required connections. */
   readonly identity: Identity;
+  /** The management API's keys. */
+  readonly api: ApiModule;
+  /** The MCP tools every endpoint serves (their names and own costs: the management API's price list). */
+  readonly tools: readonly ToolDefinition[];
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
@@ -125,6 +130,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
     passwordResets,
     twoFactor,
     identity,
+    api: apiModule(store),
+    tools,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
       const ws = await accounts.workspaces.createWorkspace(input);
       for (const hook of workspaceHooks) await hook(ws);

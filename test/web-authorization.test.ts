@@ -131,7 +131,7 @@ forEachDialect('Web UI authorization', (dialect) => {
 
   test('only operators reach the admin pages, and their forms', async () => {
     for (const who of ['admin', 'member', 'outsider'] as const) {
-      for (const path of ['/admin/workspaces', '/admin/users', '/admin/clients', '/admin/keys']) assert.equal((await getPage(jars[who], srv.url + path)).status, 403, `${who} ${path}`);
+      for (const path of ['/admin/workspaces', '/admin/users', '/admin/clients', '/admin/keys', '/admin/api-keys', '/admin/pricing']) assert.equal((await getPage(jars[who], srv.url + path)).status, 403, `${who} ${path}`);
     }
     const home = await getPage(jars.member, `${srv.url}/`);
     assert.doesNotMatch(home.body, /href="\/admin"/);
@@ -144,10 +144,16 @@ forEachDialect('Web UI authorization', (dialect) => {
       ['/admin/users', { email: 'new-operator@example.com', password: PW, is_admin: '1' }],
       ['/admin/keys/rotate', {}],
       [`/admin/clients/${ownerClientId}/delete`, {}],
+      ['/admin/api-keys', { name: 'stolen', access: 'write', expires: 'never' }],
+      ['/admin/pricing/prices', { tool: 'search_contacts', cost: '0' }],
+      ['/admin/pricing/plans', { name: 'free-ride', workspace_per_minute: '1000000', grant_per_minute: '1000000' }],
     ];
     for (const [path, fields] of attempts) assert.equal((await postForm(jars.member, srv.url + path, { csrf_token: token, ...fields })).status, 403, path);
     assert.equal(await srv.services.accounts.workspaces.getWorkspaceBySlug('hijack'), undefined);
     assert.equal(await srv.services.accounts.users.findUserByEmail('new-operator@example.com'), undefined);
+    assert.deepEqual(await srv.services.api.keys.listKeys(), []);
+    assert.deepEqual(await srv.services.credits.listPrices(), []);
+    assert.equal(await srv.services.credits.getPlan('free-ride'), undefined);
     assert.deepEqual(await srv.services.oauth.keys.jwks(), jwksBefore);
     assert.equal(await srv.services.credits.getBalance((await srv.services.accounts.workspaces.getWorkspaceBySlug('demo'))!.id), balanceBefore);
     // The operator's own pages work.

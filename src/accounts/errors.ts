@@ -7,7 +7,8 @@ export type AccountsErrorCode =
   | 'slug_taken'
   | 'invalid_role'
   | 'not_found'
-  | 'last_owner';
+  | 'last_owner'
+  | 'external_id_taken';
 
 import { UserFacingError } from '../util/errors.ts';
 

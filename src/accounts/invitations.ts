@@ -69,12 +69,12 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
       .innerJoin('workspaces', 'workspaces.id', 'invitations.workspace_id')
       .leftJoin('users as inviter', 'inviter.id', 'invitations.invited_by')
       .selectAll('invitations')
-      .select(['workspaces.slug as ws_slug', 'workspaces.name as ws_name', 'workspaces.created_at as ws_created_at', 'inviter.email as inviter_email', 'inviter.name as inviter_name']);
+      .select(['workspaces.slug as ws_slug', 'workspaces.name as ws_name', 'workspaces.created_at as ws_created_at', 'workspaces.external_id as ws_external_id', 'inviter.email as inviter_email', 'inviter.name as inviter_name']);
   }
   type Row = Awaited<ReturnType<ReturnType<typeof select>['executeTakeFirstOrThrow']>>;
   const toInvitation = (r: Row, now = Date.now()): Invitation => ({
     id: r.id,
-    workspace: { id: r.workspace_id, slug: r.ws_slug, name: r.ws_name, createdAt: Number(r.ws_created_at) },
+    workspace: { id: r.workspace_id, slug: r.ws_slug, name: r.ws_name, createdAt: Number(r.ws_created_at), externalId: r.ws_external_id ?? null },
     email: r.email,
     role: r.role,
     invitedBy: r.invited_by && r.inviter_email ? { id: r.invited_by, email: r.inviter_email, name: r.inviter_name ?? '' } : undefined,

@@ -106,4 +106,12 @@ export const accountsMigrations: Migration[] = [
         .execute();
     },
   },
+  {
+    // The company's own id for a workspace (its customer or account id): set through the management API, unique.
+    name: '0040_accounts_workspace_external_id',
+    async up(db) {
+      await db.schema.alterTable('workspaces').addColumn('external_id', 'text').execute();
+      await db.schema.createIndex('workspaces_external_id_unique').on('workspaces').column('external_id').unique().execute();
+    },
+  },
 ];

@@ -16,6 +16,8 @@ export interface WorkspacesTable {
   slug: string;
   name: string;
   created_at: number;
+  /** The operator's own id for the workspace (migration 0040), unique when set. */
+  external_id: string | null;
 }
 
 export type Role = 'owner' | 'admin' | 'member';

@@ -10,6 +10,8 @@ export interface Workspace {
   slug: string;
   name: string;
   createdAt: number;
+  /** The operator's own id for the workspace (e.g. its customer id in the company's systems), unique when set. */
+  externalId: string | null;
 }
 
 export interface Membership {
@@ -46,7 +48,7 @@ export function validateSlug(slug: string): void {
   if (RESERVED_SLUGS.has(slug)) throw new AccountsError('reserved_slug', `"${slug}" is reserved; choose another slug`);
 }
 
-const toWorkspace = (row: WorkspacesTable): Workspace => ({ id: row.id, slug: row.slug, name: row.name, createdAt: row.created_at });
+const toWorkspace = (row: WorkspacesTable): Workspace => ({ id: row.id, slug: row.slug, name: row.name, createdAt: row.created_at, externalId: row.external_id ?? null });
 
 export function workspacesService(store: Store) {
   const db: Kysely<AccountsTables> = store.typed<AccountsTables>();
@@ -78,7 +80,7 @@ export function workspacesService(store: Store) {
 
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace> {
       validateSlug(input.slug);
-      const row: WorkspacesTable = { id: newId(), slug: input.slug, name: (input.name ?? input.slug).trim().slice(0, 200) || input.slug, created_at: Date.now() };
+      const row: WorkspacesTable = { id: newId(), slug: input.slug, name: (input.name ?? input.slug).trim().slice(0, 200) || input.slug, created_at: Date.now(), external_id: null };
       try {
         await db.transaction().execute(async (trx) => {
           await trx.insertInto('workspaces').values(row).execute();
@@ -91,6 +93,42 @@ export function workspacesService(store: Store) {
         throw err;
       }
       return toWorkspace(row);
+    },
+
+    /** Sets (or with null clears) the workspace's external id; throws AccountsError('external_id_taken') when another has it. */
+    async setWorkspaceExternalId(workspaceId: string, externalId: string | null): Promise<void> {
+      try {
+        await db.updateTable('workspaces').set({ external_id: externalId }).where('id', '=', workspaceId).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AccountsError('external_id_taken', 'Another workspace already has this external id');
+        throw err;
+      }
+    },
+
+    async findWorkspaceByExternalId(externalId: string): Promise<Workspace | undefined> {
+      const row = await db.selectFrom('workspaces').selectAll().where('external_id', '=', externalId).executeTakeFirst();
+      return row && toWorkspace(row);
+    },
+
+    /** Renames a workspace (its slug, and so its URLs, never change). */
+    async renameWorkspace(workspaceId: string, name: string): Promise<void> {
+      await db.updateTable('workspaces').set({ name: name.trim().slice(0, 200) }).where('id', '=', workspaceId).execute();
+    },
+
+    /** Deletes a workspace and its memberships (other modules' rows go with it by their foreign keys); true when it existed. */
+    async deleteWorkspace(workspaceId: string): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('memberships').where('workspace_id', '=', workspaceId).execute();
+        const r = await trx.deleteFrom('workspaces').where('id', '=', workspaceId).executeTakeFirst();
+        return Number(r.numDeletedRows) > 0;
+      });
+    },
+
+    /** One page of workspaces in slug order, after the slug `after` (keyset paging). */
+    async listWorkspacesPage(options: { after?: string; limit: number }): Promise<Workspace[]> {
+      let q = db.selectFrom('workspaces').selectAll();
+      if (options.after) q = q.where('slug', '>', options.after);
+      return (await q.orderBy('slug').limit(options.limit).execute()).map(toWorkspace);
     },
 
     async listWorkspaces(): Promise<Workspace[]> {

@@ -82,7 +82,7 @@ export const creditCommands: Command[] = [
         const ws = await requireWorkspace(s, positionals[0]);
         if (positionals.length === 1) {
           const current = await s.credits.planInfo(ws.id);
-          for (const p of s.credits.listPlans()) {
+          for (const p of await s.credits.listPlans()) {
             io.out(`${p.name === current.name ? '*' : ' '} ${p.name}: ${n(p.workspacePerMinute)} calls/min per workspace, ${n(p.grantPerMinute)} per grant`);
           }
           return;

@@ -10,5 +10,6 @@ import { backupCommand, restoreCommand } from './backup.ts';
 import { invitationCommands } from './admin-invitations.ts';
 import { ssoCommands } from './admin-sso.ts';
 import { configCheckCommand } from './config-check.ts';
+import { apiCommands } from './admin-api.ts';
 
-export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...ssoCommands, ...mcpCommands, doctorCommand, configCheckCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...ssoCommands, ...apiCommands, ...mcpCommands, doctorCommand, configCheckCommand];

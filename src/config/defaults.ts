@@ -96,7 +96,11 @@ export const settings = {
   redisUrl: s({ env: 'TOLLGATE_REDIS_URL', type: 'string', default: null, description: 'Redis for shared rate-limit counters (optional).' }),
   webhookSecret: s({ env: 'TOLLGATE_WEBHOOK_SECRET', type: 'string', default: null, secret: true, description: 'Shared secret for the payment webhook (`POST /api/webhooks/credits`); unset disables it.' }),
   webhookToleranceSeconds: s({ env: 'TOLLGATE_WEBHOOK_TOLERANCE_SECONDS', type: 'integer', default: 300, min: 1, max: 86400, description: 'Accepted clock skew of a webhook timestamp.' }),
+  pricingCacheMaxAgeMs: s({ env: 'TOLLGATE_PRICING_CACHE_MAX_AGE_MS', type: 'integer', default: 5000, min: 0, max: 300000, description: 'How long a process uses the per-tool prices and plans it read without reading them again (metering never reads them per call). On PostgreSQL a change reaches every process at once through LISTEN/NOTIFY; this bounds the delay should a notification be lost, and is the delay on SQLite for changes made by another process.' }),
   buyCreditsUrl: s({ env: 'TOLLGATE_BUY_CREDITS_URL', type: 'url', default: null, description: 'Where users buy credits; shown when credits run out. Default: the workspace dashboard.' }),
+
+  // --- management API
+  apiRateLimitPerMinute: s({ env: 'TOLLGATE_API_RATE_LIMIT_PER_MINUTE', type: 'integer', default: 600, min: 1, max: 1000000, description: 'Management API (`/api/v1/`): requests per minute per API key, per process; more get 429 with `Retry-After`.' }),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof settings;

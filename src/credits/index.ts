@@ -17,12 +17,20 @@ import { createRateLimiter, type LimitHeadroom } from './rate-limit/limiter.ts';
 import { memoryBackend } from './rate-limit/memory.ts';
 import { redisBackend } from './rate-limit/redis.ts';
 import { creditsTools } from './tools.ts';
+import { pricingCatalog, type PlanRecord, type PriceOverride } from './catalog.ts';
+import { grantCreditsIn, type GrantInput } from './ledger.ts';
+import type { Kysely } from 'kysely';
+import type { CreditsTables, LedgerReason } from './tables.ts';
 
 export { CreditsError } from './errors.ts';
 export type { LedgerEntry, LedgerPage } from './ledger.ts';
 export { MAX_GRANT } from './ledger.ts';
 export type { UsageReport, UsageTotals, UsageOutcomes, SpendSummary } from './analytics.ts';
 export type { Plan } from './plans.ts';
+export type { PlanRecord, PriceOverride } from './catalog.ts';
+export { MAX_TOOL_PRICE } from './catalog.ts';
+export type { LedgerReason } from './tables.ts';
+export type { GrantInput } from './ledger.ts';
 export type { LimitHeadroom } from './rate-limit/limiter.ts';
 export { seedUsageDataset, type SeedUsageOptions, type SeedUsageResult } from './seed.ts';
 export { mountCredits } from './routes.ts';
@@ -30,7 +38,7 @@ export { mountCredits } from './routes.ts';
 export type CreditsConfig = Pick<
   Config,
   'initialCredits' | 'refundOnError' | 'rateLimitPerMinute' | 'ratePlans' | 'rateLimitBackend' | 'redisUrl' | 'buyCreditsUrl' | 'publicUrl'
->;
+> & Partial<Pick<Config, 'pricingCacheMaxAgeMs'>>;
 
 export interface CreditsModuleOptions {
   /** Replaces the configured rate-limit backend (tests). */
@@ -48,14 +56,16 @@ export function chooseRateLimitBackend(store: Store, config: CreditsConfig, logg
 }
 
 export function creditsModule(store: Store, config: CreditsConfig, logger?: Logger, options: CreditsModuleOptions = {}) {
-  const plans = parsePlans(config);
+  const catalog = pricingCatalog(store, parsePlans(config), { maxAgeMs: config.pricingCacheMaxAgeMs ?? 5000 });
   const ledger = ledgerService(store);
   const analytics = analyticsService(store);
   const writer = createLedgerWriter(store);
   const limiter = createRateLimiter(options.rateLimitBackend ?? chooseRateLimitBackend(store, config, logger));
-  const resolver = planResolver(plans, ledger);
+  const resolver = planResolver(catalog, ledger);
+  catalog.onWorkspaceChange((workspaceId) => resolver.forget(workspaceId));
+  const db = store.typed<CreditsTables>();
   const buyUrlFor = (ctx: Pick<ToolContext, 'workspaceSlug'>) => config.buyCreditsUrl ?? `${config.publicUrl}/dashboard/${encodeURIComponent(ctx.workspaceSlug)}`;
-  const metering = creditsMetering({ writer, limiter, plans: resolver, refundOnError: config.refundOnError, buyUrlFor, logger });
+  const metering = creditsMetering({ writer, limiter, plans: resolver, prices: catalog, refundOnError: config.refundOnError, buyUrlFor, logger });
   const tools = creditsTools({ ledger, analytics, plans: resolver, limiter, buyUrlFor });
 
   return {
@@ -80,16 +90,50 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
     grantCredits: ledger.grantCredits,
     listLedger: ledger.listLedger,
     sumLedger: ledger.sumLedger,
-    listPlans: (): Plan[] => [...plans.values()],
+    /** Every plan: the configured ones, overridden or added to by those defined as data. */
+    listPlans: async (): Promise<PlanRecord[]> => [...(await catalog.plans()).values()].sort((a, b) => a.name.localeCompare(b.name)),
+    async getPlan(name: string): Promise<PlanRecord | undefined> {
+      return (await catalog.plans()).get(name);
+    },
+    upsertPlan: catalog.upsertPlan,
+    deletePlan: catalog.deletePlan,
+    /** Price overrides by tool name (a tool without one costs its own `cost`). */
+    listPrices: (): Promise<PriceOverride[]> => catalog.listPrices(),
+    setPrice: catalog.setPrice,
+    clearPrice: catalog.clearPrice,
+    /** What a call of this tool costs now. */
+    costOf: catalog.costOf,
     async planInfo(workspaceId: string): Promise<Plan> {
       return resolver.planFor(workspaceId);
     },
     async setPlan(workspaceId: string, name: string): Promise<Plan> {
-      const plan = resolver.requirePlan(name);
-      await ledger.setPlanName(workspaceId, plan.name);
+      const plan = await resolver.requirePlan(name);
+      await db.transaction().execute(async (trx) => {
+        await ledger.setPlanNameIn(trx, workspaceId, plan.name);
+        // Audit: record the plan assignment here, in this transaction.
+        await catalog.announceWorkspaceIn(trx, workspaceId);
+      });
       resolver.forget(workspaceId);
       return plan;
     },
+    /**
+     * Suspends or resumes a workspace: a suspended workspace's tool calls are refused (every process, promptly).
+     * `within` runs in the same transaction (the caller's own changes and its audit entry commit with it).
+     */
+    async setSuspended(workspaceId: string, suspended: boolean, within?: (trx: Kysely<unknown>) => Promise<void>): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await ledger.setSuspendedIn(trx, workspaceId, suspended);
+        await within?.(trx as unknown as Kysely<unknown>);
+        await catalog.announceWorkspaceIn(trx, workspaceId);
+      });
+      resolver.forget(workspaceId);
+    },
+    /**
+     * Adds or removes credits inside the caller's transaction (another module's idempotency record commits with
+     * it). `trx` is a transaction of the shared store.
+     */
+    grantCreditsIn: (trx: Kysely<unknown>, input: GrantInput) => grantCreditsIn(trx as unknown as Kysely<CreditsTables>, input),
+    isLedgerReason: (s: string): s is LedgerReason => ['initial', 'grant', 'purchase', 'tool_call', 'refund', 'adjustment', 'seed'].includes(s),
     /** Usage per day, tool and client: the last `days` days (default 30), or explicit UTC dates. */
     usageReport(workspaceId: string, range: { days?: number; from?: string; to?: string } = {}) {
       return analytics.usageReport(workspaceId, resolveRange(range));
@@ -104,6 +148,7 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
     async close(): Promise<void> {
       await writer.close();
       await limiter.close();
+      await catalog.close();
     },
   };
 }

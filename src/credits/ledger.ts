@@ -50,7 +50,7 @@ export async function grantCreditsIn(trx: Kysely<CreditsTables>, input: GrantInp
     // One statement: insert the account or add to it, locking its row until the transaction ends.
     const row = await trx
       .insertInto('credits_accounts')
-      .values({ workspace_id: input.workspaceId, balance: input.amount, plan: DEFAULT_PLAN, updated_at: at })
+      .values({ workspace_id: input.workspaceId, balance: input.amount, plan: DEFAULT_PLAN, updated_at: at, suspended_at: null })
       .onConflict((oc) => oc.column('workspace_id').doUpdateSet((eb) => ({ balance: eb('credits_accounts.balance', '+', eb.ref('excluded.balance')), updated_at: at })))
       .returning('balance')
       .executeTakeFirstOrThrow();
@@ -104,9 +104,22 @@ export function ledgerService(store: Store) {
     },
 
     /** The workspace's balance and plan (a workspace never credited has 0 on the default plan). */
-    async getAccount(workspaceId: string): Promise<{ balance: number; plan: string; updatedAt: number | null }> {
-      const row = await db.selectFrom('credits_accounts').select(['balance', 'plan', 'updated_at']).where('workspace_id', '=', workspaceId).executeTakeFirst();
-      return row ? { balance: Number(row.balance), plan: row.plan, updatedAt: Number(row.updated_at) } : { balance: 0, plan: DEFAULT_PLAN, updatedAt: null };
+    async getAccount(workspaceId: string): Promise<{ balance: number; plan: string; updatedAt: number | null; suspendedAt: number | null }> {
+      const row = await db.selectFrom('credits_accounts').select(['balance', 'plan', 'updated_at', 'suspended_at']).where('workspace_id', '=', workspaceId).executeTakeFirst();
+      return row
+        ? { balance: Number(row.balance), plan: row.plan, updatedAt: Number(row.updated_at), suspendedAt: row.suspended_at === null ? null : Number(row.suspended_at) }
+        : { balance: 0, plan: DEFAULT_PLAN, updatedAt: null, suspendedAt: null };
+    },
+
+    /** Suspends (tool calls refused) or resumes a workspace, in the caller's transaction. */
+    async setSuspendedIn(trx: Kysely<CreditsTables>, workspaceId: string, suspended: boolean): Promise<void> {
+      const at = Date.now();
+      const suspended_at = suspended ? at : null;
+      await trx
+        .insertInto('credits_accounts')
+        .values({ workspace_id: workspaceId, balance: 0, plan: DEFAULT_PLAN, updated_at: at, suspended_at })
+        .onConflict((oc) => oc.column('workspace_id').doUpdateSet({ suspended_at, updated_at: at }))
+        .execute();
     },
 
     async getBalance(workspaceId: string): Promise<number> {
@@ -115,18 +128,28 @@ export function ledgerService(store: Store) {
 
     /** Assigns a plan (the caller checks the name against the configured plans). */
     async setPlanName(workspaceId: string, plan: string): Promise<void> {
+      await this.setPlanNameIn(db, workspaceId, plan);
+    },
+
+    async setPlanNameIn(trx: Kysely<CreditsTables>, workspaceId: string, plan: string): Promise<void> {
       const at = Date.now();
-      await db
+      await trx
         .insertInto('credits_accounts')
-        .values({ workspace_id: workspaceId, balance: 0, plan, updated_at: at })
+        .values({ workspace_id: workspaceId, balance: 0, plan, updated_at: at, suspended_at: null })
         .onConflict((oc) => oc.column('workspace_id').doUpdateSet({ plan, updated_at: at }))
         .execute();
     },
 
-    /** Newest first, `limit` per page (1–500); `before` is the previous page's `nextCursor`. */
-    async listLedger(workspaceId: string, options: { limit?: number; before?: string } = {}): Promise<LedgerPage> {
+    /**
+     * Newest first, `limit` per page (1–500); `before` is the previous page's `nextCursor`. Filters: `reason`, and
+     * `since`/`until` (epoch ms, inclusive/exclusive).
+     */
+    async listLedger(workspaceId: string, options: { limit?: number; before?: string; reason?: LedgerReason; since?: number; until?: number } = {}): Promise<LedgerPage> {
       const limit = Math.max(1, Math.min(500, Math.floor(options.limit ?? 50)));
       let q = db.selectFrom('credits_ledger').selectAll().where('workspace_id', '=', workspaceId);
+      if (options.reason) q = q.where('reason', '=', options.reason);
+      if (options.since !== undefined) q = q.where('created_at', '>=', options.since);
+      if (options.until !== undefined) q = q.where('created_at', '<', options.until);
       const cursor = options.before ? decodeCursor(options.before) : undefined;
       if (cursor) {
         q = q.where((eb) => eb.or([eb('created_at', '<', cursor.createdAt), eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '<', cursor.id)])]));

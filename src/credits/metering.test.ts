@@ -188,7 +188,7 @@ forEachDialect('credits metering', (dialect) => {
 
   test('plans: a workspace moved to another plan gets its limits', async () => {
     const { credits, ws, ctx } = await setup({ TOLLGATE_RATE_LIMIT_PER_MINUTE: '2', TOLLGATE_RATE_PLANS: 'pro:4/3' }, 100);
-    assert.deepEqual(credits.listPlans().map((p) => p.name), ['default', 'pro']);
+    assert.deepEqual((await credits.listPlans()).map((p) => p.name), ['default', 'pro']);
     await credits.setPlan(ws.id, 'pro');
     assert.deepEqual(await credits.planInfo(ws.id), { name: 'pro', workspacePerMinute: 4, grantPerMinute: 3 });
     const kinds = [];

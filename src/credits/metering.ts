@@ -8,6 +8,7 @@ import type { ToolContext, ToolDefinition } from '../tools/tool-types.ts';
 import { randomToken } from '../util/ids.ts';
 import type { LedgerWriter } from './ledger-writer.ts';
 import type { PlanResolver } from './plan-resolver.ts';
+import type { PricingCatalog } from './catalog.ts';
 import type { RateLimiter } from './rate-limit/limiter.ts';
 import { creditsMetrics } from './metrics.ts';
 
@@ -21,6 +22,8 @@ export interface CreditsMeteringDeps {
   writer: LedgerWriter;
   limiter: RateLimiter;
   plans: PlanResolver;
+  /** Per-tool prices as data (held in memory: no database read per call). */
+  prices: Pick<PricingCatalog, 'costOf'>;
   refundOnError: boolean;
   buyUrlFor(ctx: Pick<ToolContext, 'workspaceSlug'>): string;
   logger?: Logger;
@@ -32,7 +35,8 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
 
   return {
     async begin(tool: ToolDefinition, ctx: ToolContext): Promise<MeteringDecision> {
-      const plan = await deps.plans.planFor(ctx.workspaceId);
+      const [plan, standing] = await Promise.all([deps.plans.planFor(ctx.workspaceId), deps.plans.standingOf(ctx.workspaceId)]);
+      if (standing.suspended) return { kind: 'suspended' };
       const limit = await deps.limiter.checkRateLimit(plan, ctx.workspaceId, ctx.grantId);
       if (!limit.allowed) {
         // Counting the refusal must not turn a 429 into an internal error: a failed write is logged, the 429 stands.
@@ -42,7 +46,7 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
         return { kind: 'rate_limited', retryAfterSeconds: limit.retryAfterSeconds, rateLimit: limit.state };
       }
       const at = Date.now();
-      const cost = Math.max(0, Math.floor(tool.cost));
+      const cost = await deps.prices.costOf(tool);
       const outcome = await deps.writer.deductCredits({
         workspaceId: ctx.workspaceId,
         cost,

@@ -102,4 +102,25 @@ export const creditsMigrations: Migration[] = [
       }
     },
   },
+  {
+    // Prices and plans as data: a price override per tool name, plans with their limits (configured plans are the
+    // defaults these override), and a suspended workspace's tool calls refused.
+    name: '0310_credits_prices_plans',
+    async up(db) {
+      await db.schema
+        .createTable('credits_tool_prices')
+        .addColumn('tool', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('cost', 'bigint', (c) => c.notNull().check(sql`cost >= 0`))
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('credits_plans')
+        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('workspace_per_minute', 'integer', (c) => c.notNull())
+        .addColumn('grant_per_minute', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('credits_accounts').addColumn('suspended_at', 'bigint').execute();
+    },
+  },
 ];

@@ -1,33 +1,49 @@
-// Which plan a workspace is on, read on every call's rate-limit check: cached per process for a few seconds
-// (bounded, safe to lose), so a plan change reaches every process within `ttlMs`.
+// Which plan a workspace is on, and whether it is suspended, read on every call's rate-limit check: cached per
+// process for a few seconds (bounded, safe to lose), so a plan change reaches every process within `ttlMs`. The
+// plans themselves come from the pricing catalog (configuration overlaid by the database, cached there).
+import type { PricingCatalog } from './catalog.ts';
 import { CreditsError } from './errors.ts';
 import type { LedgerService } from './ledger.ts';
 import { DEFAULT_PLAN, type Plan } from './plans.ts';
 
-export function planResolver(plans: Map<string, Plan>, ledger: LedgerService, options: { ttlMs?: number; maxEntries?: number } = {}) {
+export interface Standing {
+  /** The plan's name as assigned (may name a plan since removed: `plan` is then `default`'s limits). */
+  planName: string;
+  suspended: boolean;
+}
+
+const limitsOf = (p: Plan): Plan => ({ name: p.name, workspacePerMinute: p.workspacePerMinute, grantPerMinute: p.grantPerMinute });
+
+export function planResolver(catalog: Pick<PricingCatalog, 'plans'>, ledger: LedgerService, options: { ttlMs?: number; maxEntries?: number } = {}) {
   const ttlMs = options.ttlMs ?? 10_000;
   const maxEntries = options.maxEntries ?? 50_000;
-  const cache = new Map<string, { plan: Plan; expires: number }>();
-  const lookup = (name: string): Plan => plans.get(name) ?? plans.get(DEFAULT_PLAN)!;
+  const cache = new Map<string, { standing: Standing; expires: number }>();
+
+  async function standingOf(workspaceId: string): Promise<Standing> {
+    const t = Date.now();
+    const hit = cache.get(workspaceId);
+    if (hit && hit.expires > t) return hit.standing;
+    const account = await ledger.getAccount(workspaceId);
+    const standing = { planName: account.plan, suspended: account.suspendedAt !== null };
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+    cache.set(workspaceId, { standing, expires: t + ttlMs });
+    return standing;
+  }
 
   return {
-    plans,
-    /** The named plan, or throws CreditsError('unknown_plan') listing the configured ones. */
-    requirePlan(name: string): Plan {
+    /** The named plan, or throws CreditsError('unknown_plan') listing the existing ones. */
+    async requirePlan(name: string): Promise<Plan> {
+      const plans = await catalog.plans();
       const plan = plans.get(name);
       if (!plan) throw new CreditsError('unknown_plan', `No plan named "${name.slice(0, 64)}"; configured plans: ${[...plans.keys()].join(', ')}`);
-      return plan;
+      return limitsOf(plan);
     },
     async planFor(workspaceId: string): Promise<Plan> {
-      const t = Date.now();
-      const hit = cache.get(workspaceId);
-      if (hit && hit.expires > t) return hit.plan;
-      // A workspace on a plan that was since removed from the configuration falls back to `default`.
-      const plan = lookup((await ledger.getAccount(workspaceId)).plan);
-      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-      cache.set(workspaceId, { plan, expires: t + ttlMs });
-      return plan;
+      const [standing, plans] = await Promise.all([standingOf(workspaceId), catalog.plans()]);
+      // A workspace on a plan that was since removed falls back to `default`.
+      return limitsOf(plans.get(standing.planName) ?? plans.get(DEFAULT_PLAN)!);
     },
+    standingOf,
     forget(workspaceId: string): void {
       cache.delete(workspaceId);
     },

@@ -14,8 +14,8 @@ export interface Plan {
 export const DEFAULT_PLAN = 'default';
 export const RATE_WINDOW_SECONDS = 60;
 
-const PLAN_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const MAX_PER_MINUTE = 10_000_000;
+export const PLAN_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const MAX_PER_MINUTE = 10_000_000;
 
 /**
  * `ratePlans` is a comma-separated list of `name:perMinute` or `name:workspacePerMinute/grantPerMinute`,

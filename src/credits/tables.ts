@@ -9,6 +9,8 @@ export interface AccountsTable {
   /** A plan name from the configured plans (`default` unless assigned). */
   plan: string;
   updated_at: number;
+  /** When the workspace was suspended (its tool calls are refused); null when it is not (migration 0310). */
+  suspended_at: number | null;
 }
 
 /** Why a ledger row exists. */
@@ -93,7 +95,24 @@ export interface RateCountersTable {
   count: number;
 }
 
+/** A tool's price set as data (migration 0310); without a row the tool costs its own `cost`. */
+export interface ToolPricesTable {
+  tool: string;
+  cost: number;
+  updated_at: number;
+}
+
+/** A plan defined or overridden as data (migration 0310); configured plans are the defaults. */
+export interface PlansTable {
+  name: string;
+  workspace_per_minute: number;
+  grant_per_minute: number;
+  updated_at: number;
+}
+
 export interface CreditsTables {
+  credits_tool_prices: ToolPricesTable;
+  credits_plans: PlansTable;
   credits_accounts: AccountsTable;
   credits_ledger: Omit<LedgerTable, 'id'> & { id: Generated<number> };
   credits_usage_daily: UsageDailyTable;

@@ -169,6 +169,12 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     const text = `Not enough credits: ${name} costs ${decision.cost} credit${decision.cost === 1 ? '' : 's'} and the workspace "${ctx.workspace.slug}" has ${decision.balance}. Buy more credits at ${decision.buyUrl}`;
     return counted(name, ctx, revision, 'insufficient_credits', { kind: 'result', json: toolResultJson(errorResult(text, { error: 'insufficient_credits', balance: decision.balance, cost: decision.cost }), modern) });
   }
+  if (decision.kind === 'suspended') {
+    // Answered inside MCP like running out of credits: 401/403 would make clients re-authorize (DESIGN).
+    deps.connectionLog.error(ctx.token, ctx.requestId, `workspace suspended: ${name} refused`);
+    const text = `The workspace "${ctx.workspace.slug}" is suspended: its tools cannot be called. Contact the workspace's operator.`;
+    return { kind: 'result', json: toolResultJson(errorResult(text, { error: 'workspace_suspended' }), modern) };
+  }
 
   // 5. Run the handler.
   const started = performance.now();

@@ -21,7 +21,9 @@ export interface RateLimitState {
 export type MeteringDecision =
   | { kind: 'ok'; charge: Charge; rateLimit?: RateLimitState }
   | { kind: 'rate_limited'; retryAfterSeconds: number; rateLimit: RateLimitState }
-  | { kind: 'insufficient_credits'; balance: number; cost: number; buyUrl: string };
+  | { kind: 'insufficient_credits'; balance: number; cost: number; buyUrl: string }
+  /** The workspace is suspended by its operator: no tool call runs. */
+  | { kind: 'suspended' };
 
 /** An opaque handle from `begin` that `finish` receives back. */
 export interface Charge {

@@ -41,7 +41,11 @@ export interface WebDeps {
     OAuth,
     'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox' | 'deviceCodes'
   >;
-  readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits'>;
+  readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits' | 'listPrices' | 'setPrice' | 'clearPrice' | 'listPlans' | 'upsertPlan' | 'deletePlan'>;
+  /** Management API keys (the admin page creates, lists and revokes them); absent: the page says so. */
+  readonly api?: { readonly keys: ApiKeysPort };
+  /** The registered MCP tools' names and own costs (the admin prices page). */
+  readonly tools?: readonly { readonly name: string; readonly cost: number }[];
   /** Sign-in connections, linked identities and the workspace rules that go with them. */
   readonly identity: Pick<Identity, 'connections' | 'providers' | 'links' | 'rules' | 'signIn' | 'workspaceAccess'>;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
@@ -50,6 +54,24 @@ export interface WebDeps {
   readonly passwordResets: PasswordResetsService;
   readonly twoFactor: TwoFactorService;
   readonly mail: MailPort;
+}
+
+/** What the admin pages need of the management API's keys (src/api/keys.ts implements it). */
+export interface ApiKeysPort {
+  createKey(input: { name: string; access: 'read' | 'write'; workspaceId?: string | null; expiresAt?: number | null; createdBy?: string | null }): Promise<{ key: ApiKeyRecord; secret: string }>;
+  listKeys(): Promise<ApiKeyRecord[]>;
+  revokeKey(id: string): Promise<boolean>;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  access: 'read' | 'write';
+  workspaceId: string | null;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
 }
 
 /** What the pages get: WebDeps without the secret, and the CSRF guard derived from it once. */

@@ -8,6 +8,7 @@ import { csrfGuard } from './csrf.ts';
 import type { PageDeps, WebDeps } from './deps.ts';
 import { mountLogin } from './login.ts';
 import { mountAdmin } from './pages/admin.ts';
+import { mountAdminApi } from './pages/admin-api.ts';
 import { mountApps } from './pages/apps.ts';
 import { mountClients } from './pages/clients.ts';
 import { mountDashboard } from './pages/dashboard.ts';
@@ -32,6 +33,8 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
     oauth: deps.oauth,
     credits: deps.credits,
     identity: deps.identity,
+    api: deps.api,
+    tools: deps.tools,
     createWorkspace: (input) => deps.createWorkspace(input),
     csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
     invitations: deps.invitations,
@@ -52,6 +55,7 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
   mountDevice(app, pages);
   mountHome(app, pages);
   mountAdmin(app, pages);
+  mountAdminApi(app, pages);
   // Fixed paths before `/dashboard/:ws/...` patterns that could shadow them.
   mountApps(app, pages);
   mountClients(app, pages);

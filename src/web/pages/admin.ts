@@ -14,13 +14,15 @@ import type { Html } from '../layout.ts';
 import { FormError, readPostForm, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
 import type { ClientKind, OAuthClient } from '../../oauth/index.ts';
 
-export type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'sso';
+export type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'api-keys' | 'pricing' | 'sso';
 const TABS: { id: AdminTab; label: string }[] = [
   { id: 'workspaces', label: 'Workspaces and credits' },
   { id: 'users', label: 'Users' },
   { id: 'clients', label: 'OAuth clients' },
   { id: 'keys', label: 'Signing keys' },
   { id: 'sso', label: 'Sign-in connections' },
+  { id: 'api-keys', label: 'API keys' },
+  { id: 'pricing', label: 'Prices and plans' },
 ];
 
 /** Clients listed at once (self-registration can make many): the newest. */
