@@ -126,6 +126,11 @@ test('spans for HTTP, the tool call and the database reach an OTLP receiver, con
   const ids = new Set(trace.map((s) => s.spanId));
   assert.ok(db.every((s) => s.parentSpanId && ids.has(s.parentSpanId)), 'each query span hangs under a span of this request');
   assert.ok(db.some((s) => String(attr(s, 'db.query.text')).includes('select')));
+  // The Hono routes of the sign-in flow have server spans too, named by their templates.
+  const named = new Set(spans.filter((s) => s.kind === 2).map((s) => s.name));
+  assert.ok(named.has('POST /register'), [...named].join(', '));
+  assert.ok(named.has('POST /token'));
+  assert.ok([...named].some((n) => n.startsWith('GET /authorize')));
   // Nothing secret in a span: no token, no password.
   const all = JSON.stringify(spans);
   assert.ok(!all.includes(tokens.access_token) && !all.includes(PASSWORD));

@@ -11,7 +11,7 @@ import { ClientGone, isClientAbort } from './endpoint.ts';
 import { jsonError } from './errors.ts';
 import { answerForError, CLIENT_CLOSED, HSTS, htmlSecurityHeaders, requestIdFrom, requestLogger, SECURITY_HEADERS } from './frame.ts';
 import { timerFor, UNMATCHED_ROUTE } from './metrics.ts';
-import { traceIdFor } from '../observability/tracing.ts';
+import { inServerSpan, traceIdFor, tracing } from '../observability/tracing.ts';
 
 /** The template of the route that answered (`/dashboard/:workspace`), never the raw path; `unmatched` for a 404. */
 function routeTemplate(c: Context<AppEnv>): string {
@@ -32,7 +32,15 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
     c.set('log', logger.child({ requestId }));
     const started = performance.now();
     try {
-      await next();
+      // Tracing on: the Hono routes get a server span too, named by their template once the router has matched.
+      if (tracing.active) {
+        await inServerSpan(c.req.method, 'HTTP', (name) => c.req.header(name), { 'url.path': c.req.path, 'tollgate.request_id': requestId }, async (end) => {
+          await next();
+          end(c.res.status, routeTemplate(c));
+        });
+      } else {
+        await next();
+      }
     } finally {
       c.res.headers.set('x-request-id', requestId);
       const elapsed = performance.now() - started;

@@ -104,7 +104,7 @@ export async function inServerSpan<T>(
   route: string,
   header: (name: string) => string | undefined,
   attributes: Attributes,
-  fn: (finish: (status: number) => void) => Promise<T>,
+  fn: (finish: (status: number, route?: string) => void) => Promise<T>,
 ): Promise<T> {
   const l = loaded;
   if (!l) return fn(() => {});
@@ -112,9 +112,13 @@ export async function inServerSpan<T>(
   const parent = api.propagation.extract(api.ROOT_CONTEXT, header, headerGetter);
   const span = tracer.startSpan(`${method} ${route}`, { kind: api.SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': route, ...attributes } }, parent);
   let ended = false;
-  const finish = (status: number) => {
+  const finish = (status: number, routeKnownLater?: string) => {
     if (ended) return;
     ended = true;
+    if (routeKnownLater) {
+      span.updateName(`${method} ${routeKnownLater}`);
+      span.setAttribute('http.route', routeKnownLater);
+    }
     span.setAttribute('http.response.status_code', status);
     // OpenTelemetry HTTP semantic conventions: a server span is an error for 5xx only.
     if (status >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR });
