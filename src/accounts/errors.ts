@@ -7,7 +7,9 @@ export type AccountsErrorCode =
   | 'slug_taken'
   | 'invalid_role'
   | 'not_found'
-  | 'last_owner';
+  | 'last_owner'
+  | 'invalid_external_id'
+  | 'external_id_taken';
 
 import { UserFacingError } from '../util/errors.ts';
 

@@ -49,4 +49,12 @@ export const accountsMigrations: Migration[] = [
       await db.updateTable('users').set({ email_verified: 1 }).execute();
     },
   },
+  {
+    name: '0040_accounts_workspace_external_id',
+    async up(db) {
+      // The id a company's own systems know the workspace by (a customer id); optional, unique when set.
+      await db.schema.alterTable('workspaces').addColumn('external_id', 'text').execute();
+      await db.schema.createIndex('workspaces_external_id_unique').on('workspaces').column('external_id').unique().execute();
+    },
+  },
 ];

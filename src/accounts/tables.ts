@@ -16,6 +16,7 @@ export interface WorkspacesTable {
   slug: string;
   name: string;
   created_at: number;
+  external_id: string | null;
 }
 
 export type Role = 'owner' | 'admin' | 'member';

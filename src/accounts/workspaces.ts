@@ -10,6 +10,7 @@ export interface Workspace {
   slug: string;
   name: string;
   createdAt: number;
+  externalId: string | null;
 }
 
 export interface Membership {
@@ -46,7 +47,7 @@ export function validateSlug(slug: string): void {
   if (RESERVED_SLUGS.has(slug)) throw new AccountsError('reserved_slug', `"${slug}" is reserved; choose another slug`);
 }
 
-const toWorkspace = (row: WorkspacesTable): Workspace => ({ id: row.id, slug: row.slug, name: row.name, createdAt: row.created_at });
+const toWorkspace = (row: WorkspacesTable): Workspace => ({ id: row.id, slug: row.slug, name: row.name, createdAt: row.created_at, externalId: row.external_id ?? null });
 
 export function workspacesService(store: Store) {
   const db: Kysely<AccountsTables> = store.typed<AccountsTables>();
@@ -78,7 +79,7 @@ export function workspacesService(store: Store) {
 
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace> {
       validateSlug(input.slug);
-      const row: WorkspacesTable = { id: newId(), slug: input.slug, name: (input.name ?? input.slug).trim().slice(0, 200) || input.slug, created_at: Date.now() };
+      const row: WorkspacesTable = { id: newId(), slug: input.slug, name: (input.name ?? input.slug).trim().slice(0, 200) || input.slug, created_at: Date.now(), external_id: null };
       try {
         await db.transaction().execute(async (trx) => {
           await trx.insertInto('workspaces').values(row).execute();
@@ -91,6 +92,27 @@ export function workspacesService(store: Store) {
         throw err;
       }
       return toWorkspace(row);
+    },
+
+    /** Sets (or clears, with null) the id the company's own systems know the workspace by; unique across workspaces. */
+    async setWorkspaceExternalId(workspaceId: string, externalId: string | null): Promise<Workspace> {
+      if (externalId !== null && !/^[\x21-\x7e]{1,200}$/.test(externalId)) {
+        throw new AccountsError('invalid_external_id', 'An external id must be 1–200 printable ASCII characters without spaces');
+      }
+      try {
+        await db.updateTable('workspaces').set({ external_id: externalId }).where('id', '=', workspaceId).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AccountsError('external_id_taken', 'Another workspace already has this external id');
+        throw err;
+      }
+      const row = await db.selectFrom('workspaces').selectAll().where('id', '=', workspaceId).executeTakeFirst();
+      if (!row) throw new AccountsError('not_found', 'Workspace not found');
+      return toWorkspace(row);
+    },
+
+    async findWorkspaceByExternalId(externalId: string): Promise<Workspace | undefined> {
+      const row = await db.selectFrom('workspaces').selectAll().where('external_id', '=', externalId).executeTakeFirst();
+      return row && toWorkspace(row);
     },
 
     async listWorkspaces(): Promise<Workspace[]> {

@@ -9,7 +9,7 @@ test('workspace lookups are cached, misses briefly, bounded, and forgettable; ju
   const cache = workspaceCache(
     async (slug) => {
       loads.push(slug);
-      return exists ? { id: `id-${slug}`, slug, name: slug, createdAt: 0 } : undefined;
+      return exists ? { id: `id-${slug}`, slug, name: slug, createdAt: 0, externalId: null } : undefined;
     },
     { missTtlMs: 60_000, maxEntries: 2 },
   );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Workspace } from '../accounts/index.ts';
 import { clientMayUseWorkspace, consentOptions, signInStep } from './authorization-policy.ts';
 
-const ws = (id: string, name = id): Workspace => ({ id, slug: id, name, createdAt: 0 });
+const ws = (id: string, name = id): Workspace => ({ id, slug: id, name, createdAt: 0, externalId: null });
 const NOW = 1_700_000_000_000;
 const signedInAgo = (seconds: number) => ({ authTime: NOW - seconds * 1000 });
 
