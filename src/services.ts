@@ -67,7 +67,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
   const accounts = accountsModule(store, config);
   const oauth = oauthModule(store, config, secret, logger);
   await closingOnError(store, () => oauth.keys.ensureKey(), true);
-  const credits = await closingOnError(store, () => creditsModule(store, config, logger));
+  const credits = await closingOnError(store, () => creditsModule(store, config, logger, { workspaces: accounts.workspaces }));
   const crm = crmModule(store);
 
   // The tool sources, in the order tools/list shows them.

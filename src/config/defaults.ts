@@ -70,8 +70,11 @@ export const settings = {
   rateLimitBackend: s({ env: 'TOLLGATE_RATE_LIMIT_BACKEND', type: 'enum', values: ['auto', 'memory', 'database', 'redis'], default: 'auto', description: '`auto`: in-process on SQLite, shared in the database on PostgreSQL, Redis when `redisUrl` is set.' }),
   redisUrl: s({ env: 'TOLLGATE_REDIS_URL', type: 'string', default: null, description: 'Redis for shared rate-limit counters (optional).' }),
   webhookSecret: s({ env: 'TOLLGATE_WEBHOOK_SECRET', type: 'string', default: null, secret: true, description: 'Shared secret for the payment webhook (`POST /api/webhooks/credits`); unset disables it.' }),
-  webhookToleranceSeconds: s({ env: 'TOLLGATE_WEBHOOK_TOLERANCE_SECONDS', type: 'integer', default: 300, min: 1, max: 86400, description: 'Accepted clock skew of a webhook timestamp.' }),
+  stripeWebhookSecret: s({ env: 'TOLLGATE_STRIPE_WEBHOOK_SECRET', type: 'string', default: null, secret: true, description: 'Stripe endpoint signing secret (`whsec_…`): the credits webhook then also accepts Stripe\'s own signed events (`Stripe-Signature`), granting credits on `checkout.session.completed`.' }),
+  webhookToleranceSeconds: s({ env: 'TOLLGATE_WEBHOOK_TOLERANCE_SECONDS', type: 'integer', default: 300, min: 1, max: 86400, description: 'Accepted clock skew of a webhook timestamp (Tollgate\'s and Stripe\'s signatures alike).' }),
   buyCreditsUrl: s({ env: 'TOLLGATE_BUY_CREDITS_URL', type: 'url', default: null, description: 'Where users buy credits; shown when credits run out. Default: the workspace dashboard.' }),
+  checkoutUrlTemplate: s({ env: 'TOLLGATE_CHECKOUT_URL_TEMPLATE', type: 'string', default: null, description: 'Checkout link behind the dashboard\'s "Buy credits" button and quoted when credits run out, with `{workspace}` (the slug) and `{external_id}` filled in, URL-encoded; e.g. a Stripe Payment Link `https://buy.stripe.com/…?client_reference_id={workspace}`. Takes precedence over `buyCreditsUrl`.' }),
+  lowBalanceCredits: s({ env: 'TOLLGATE_LOW_BALANCE_CREDITS', type: 'integer', default: 100, min: 0, max: 1000000000, description: 'At or below this balance the dashboard warns and the `credits.low` event is sent (0: only when exhausted).' }),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof settings;

@@ -4,7 +4,6 @@ import { ConfigError } from '../config/config.ts';
 import type { Workspace } from '../accounts/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
-import type { ToolContext } from '../tools/tool-types.ts';
 import { analyticsService, resolveRange } from './analytics.ts';
 import { createLedgerWriter } from './ledger-writer.ts';
 import { ledgerService } from './ledger.ts';
@@ -17,6 +16,7 @@ import { createRateLimiter, type LimitHeadroom } from './rate-limit/limiter.ts';
 import { memoryBackend } from './rate-limit/memory.ts';
 import { redisBackend } from './rate-limit/redis.ts';
 import { creditsTools } from './tools.ts';
+import { checkoutLinks, checkoutUrl, type CheckoutWorkspace, type CheckoutWorkspaceLookup } from './checkout.ts';
 
 export { CreditsError } from './errors.ts';
 export type { LedgerEntry, LedgerPage } from './ledger.ts';
@@ -29,12 +29,14 @@ export { mountCredits } from './routes.ts';
 
 export type CreditsConfig = Pick<
   Config,
-  'initialCredits' | 'refundOnError' | 'rateLimitPerMinute' | 'ratePlans' | 'rateLimitBackend' | 'redisUrl' | 'buyCreditsUrl' | 'publicUrl'
+  'initialCredits' | 'refundOnError' | 'rateLimitPerMinute' | 'ratePlans' | 'rateLimitBackend' | 'redisUrl' | 'buyCreditsUrl' | 'publicUrl' | 'checkoutUrlTemplate' | 'lowBalanceCredits'
 >;
 
 export interface CreditsModuleOptions {
   /** Replaces the configured rate-limit backend (tests). */
   rateLimitBackend?: RateLimitBackend;
+  /** Reads a workspace's external id for a checkout template that uses `{external_id}`. */
+  workspaces?: CheckoutWorkspaceLookup;
 }
 
 /** `auto`: Redis when configured, the shared database on PostgreSQL, process memory on SQLite. */
@@ -54,7 +56,7 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
   const writer = createLedgerWriter(store);
   const limiter = createRateLimiter(options.rateLimitBackend ?? chooseRateLimitBackend(store, config, logger));
   const resolver = planResolver(plans, ledger);
-  const buyUrlFor = (ctx: Pick<ToolContext, 'workspaceSlug'>) => config.buyCreditsUrl ?? `${config.publicUrl}/dashboard/${encodeURIComponent(ctx.workspaceSlug)}`;
+  const buyUrlFor = checkoutLinks(config, options.workspaces);
   const metering = creditsMetering({ writer, limiter, plans: resolver, refundOnError: config.refundOnError, buyUrlFor, logger });
   const tools = creditsTools({ ledger, analytics, plans: resolver, limiter, buyUrlFor });
 
@@ -66,6 +68,9 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
     writer,
     limiter,
     buyUrlFor,
+    /** The checkout link for a workspace record in hand (the dashboard's "Buy credits" button). */
+    checkoutUrlFor: (ws: CheckoutWorkspace): string => checkoutUrl(config, ws),
+    lowBalanceCredits: config.lowBalanceCredits,
 
     /** Workspace hook: every new workspace starts with `initialCredits`. */
     async onWorkspaceCreated(workspace: Workspace): Promise<void> {

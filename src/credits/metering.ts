@@ -21,7 +21,7 @@ export interface CreditsMeteringDeps {
   limiter: RateLimiter;
   plans: PlanResolver;
   refundOnError: boolean;
-  buyUrlFor(ctx: Pick<ToolContext, 'workspaceSlug'>): string;
+  buyUrlFor(ctx: Pick<ToolContext, 'workspaceId' | 'workspaceSlug'>): Promise<string>;
   logger?: Logger;
 }
 
@@ -51,7 +51,7 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
         requestId: ctx.requestId,
         at,
       });
-      if (!outcome.ok) return { kind: 'insufficient_credits', balance: outcome.balance, cost, buyUrl: deps.buyUrlFor(ctx) };
+      if (!outcome.ok) return { kind: 'insufficient_credits', balance: outcome.balance, cost, buyUrl: await deps.buyUrlFor(ctx) };
       const charge: MeteredCharge = { id: `${idPrefix}.${++sequence}`, cost, workspaceId: ctx.workspaceId, at };
       return { kind: 'ok', charge, rateLimit: limit.state };
     },
