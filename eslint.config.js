@@ -3,22 +3,24 @@ import tseslint from 'typescript-eslint';
 
 // Module boundaries (docs/architecture.md): which module may import which. A module reaches another only through
 // the modules listed here; nothing below the composition root (src/services.ts, src/app.ts, src/server.ts) imports it.
-const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli'];
+const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'webhooks', 'audit'];
 const MAY_IMPORT = {
   util: [],
   config: ['util'],
   store: ['util', 'config'],
   http: ['util'],
   tools: ['util'],
-  accounts: ['util', 'config', 'store'],
-  oauth: ['util', 'config', 'store', 'http', 'accounts'],
+  accounts: ['util', 'config', 'store', 'webhooks', 'audit'],
+  oauth: ['util', 'config', 'store', 'http', 'accounts', 'webhooks', 'audit'],
   mcp: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth'],
-  credits: ['util', 'config', 'store', 'http', 'tools', 'accounts'],
+  credits: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'webhooks', 'audit'],
   crm: ['util', 'config', 'store', 'tools'],
-  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits'],
+  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'webhooks', 'audit'],
   instance: ['util', 'config', 'store'],
   client: ['util'],
   cli: MODULES,
+  webhooks: ['util', 'config', 'store'],
+  audit: ['util', 'config', 'store'],
 };
 const ROOT_FILES = ['services', 'app', 'server', 'migrations'];
 

@@ -15,6 +15,8 @@ import type { ToolDefinition } from './tools/tool-types.ts';
 import { creditsModule, type Credits } from './credits/index.ts';
 import { crmModule } from './crm/index.ts';
 import { mcpModule, type McpModule } from './mcp/index.ts';
+import { webhooksModule, type Webhooks } from './webhooks/index.ts';
+import { postGuarded } from './oauth/safe-fetch.ts';
 
 export interface Services {
   readonly config: Config;
@@ -28,6 +30,8 @@ export interface Services {
   readonly credits: Credits;
   /** The MCP resource server over every tool source's tools. */
   readonly mcp: McpModule;
+  /** Outbound webhook endpoints and the outbox's delivery worker (`serve` runs it). */
+  readonly webhooks: Webhooks;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
@@ -69,6 +73,9 @@ export async function openServices(config: Config, logger: Logger, options: Open
   await closingOnError(store, () => oauth.keys.ensureKey(), true);
   const credits = await closingOnError(store, () => creditsModule(store, config, logger, { workspaces: accounts.workspaces }));
   const crm = crmModule(store);
+  // Deliveries go through the same SSRF guard as client metadata fetches (public addresses only unless allowed).
+  const webhooks = webhooksModule(store, config, secret, (url, body, headers) =>
+    postGuarded(url, body, headers, { allowHttp: config.outboundWebhookAllowHttp, allowPrivateAddresses: config.outboundWebhookAllowPrivateAddresses, timeoutMs: config.outboundWebhookTimeoutMs }), logger);
 
   // The tool sources, in the order tools/list shows them.
   const allTools = [...credits.tools, ...crm.tools, ...(options.extraTools ?? [])];
@@ -102,6 +109,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     oauth,
     credits,
     mcp,
+    webhooks,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
       const ws = await accounts.workspaces.createWorkspace(input);
       for (const hook of workspaceHooks) await hook(ws);
@@ -111,6 +119,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       for (const seed of demoSeeders) await seed(ws);
     },
     async close() {
+      await webhooks.worker.stop();
       await credits.close();
       await oauth.close();
       await store.close();

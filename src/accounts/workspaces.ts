@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { newId } from '../util/ids.ts';
+import { enqueueEvent } from '../webhooks/index.ts';
 import { AccountsError, isUniqueViolation } from './errors.ts';
 import { normalizeEmail } from './users.ts';
 import type { AccountsTables, Role, WorkspacesTable } from './tables.ts';
@@ -86,6 +87,7 @@ export function workspacesService(store: Store) {
           if (input.ownerUserId) {
             await trx.insertInto('memberships').values({ workspace_id: row.id, user_id: input.ownerUserId, role: 'owner', created_at: row.created_at }).execute();
           }
+          await enqueueEvent(trx, { type: 'workspace.created', workspaceId: row.id, data: { workspace_id: row.id, slug: row.slug, name: row.name } });
         });
       } catch (err) {
         if (isUniqueViolation(err)) throw new AccountsError('slug_taken', `A workspace with the slug "${input.slug}" already exists`);

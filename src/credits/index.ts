@@ -53,7 +53,7 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
   const plans = parsePlans(config);
   const ledger = ledgerService(store);
   const analytics = analyticsService(store);
-  const writer = createLedgerWriter(store);
+  const writer = createLedgerWriter(store, { lowBalanceCredits: config.lowBalanceCredits });
   const limiter = createRateLimiter(options.rateLimitBackend ?? chooseRateLimitBackend(store, config, logger));
   const resolver = planResolver(plans, ledger);
   const buyUrlFor = checkoutLinks(config, options.workspaces);

@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { CreditsError } from './errors.ts';
+import { enqueueEvent } from '../webhooks/index.ts';
 import { DEFAULT_PLAN } from './plans.ts';
 import type { CreditsTables, LedgerReason } from './tables.ts';
 
@@ -83,6 +84,9 @@ export async function grantCreditsIn(trx: Kysely<CreditsTables>, input: GrantInp
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  if (input.amount > 0) {
+    await enqueueEvent(trx, { type: 'credits.granted', workspaceId: input.workspaceId, data: { workspace_id: input.workspaceId, amount: input.amount, balance, reason: input.reason, ledger_id: Number(inserted.id) } });
+  }
   return { balance, ledgerId: Number(inserted.id) };
 }
 

@@ -7,6 +7,7 @@ import { newClientId, randomToken, safeEqual, sha256Hex } from '../util/ids.ts';
 import type { ClientMetadata, TokenEndpointAuthMethod } from './client-metadata.ts';
 import type { ClientKind, ClientsTable, OAuthTables } from './tables.ts';
 import { revokeGrants } from './grants.ts';
+import { enqueueEvent } from '../webhooks/index.ts';
 
 export interface OAuthClient {
   clientId: string;
@@ -101,7 +102,10 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
         first_grant_at: null,
         registration_token_hash: registrationAccessToken ? sha256Hex(registrationAccessToken) : null,
       };
-      await db.insertInto('oauth_clients').values(row).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('oauth_clients').values(row).execute();
+        await enqueueEvent(trx, { type: 'client.created', workspaceId: null, data: { client_id: row.client_id, kind, client_name: row.client_name } });
+      });
       return { client: toClient(row), clientSecret, registrationAccessToken };
     },
 
