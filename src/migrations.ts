@@ -7,6 +7,7 @@ import { creditsMigrations } from './credits/migrations.ts';
 import { crmMigrations } from './crm/index.ts';
 import { instanceMigrations } from './instance/migrations.ts';
 import { webhooksMigrations } from './webhooks/migrations.ts';
+import { auditMigrations } from './audit/migrations.ts';
 import type { Migration } from './store/migrate.ts';
 
-export const allMigrations: Migration[] = [...accountsMigrations, ...oauthMigrations, ...crmMigrations, ...creditsMigrations, ...instanceMigrations, ...webhooksMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: Migration[] = [...accountsMigrations, ...oauthMigrations, ...crmMigrations, ...creditsMigrations, ...instanceMigrations, ...webhooksMigrations, ...auditMigrations].sort((a, b) => a.name.localeCompare(b.name));
