@@ -19,7 +19,7 @@ const MAY_IMPORT = {
   instance: ['util', 'config', 'store'],
   client: ['util'],
   cli: MODULES,
-  webhooks: ['util', 'config', 'store'],
+  webhooks: ['util', 'config', 'store', 'audit'],
   audit: ['util', 'config', 'store'],
 };
 const ROOT_FILES = ['services', 'app', 'server', 'migrations'];

@@ -16,6 +16,7 @@ import { creditsModule, type Credits } from './credits/index.ts';
 import { crmModule } from './crm/index.ts';
 import { mcpModule, type McpModule } from './mcp/index.ts';
 import { webhooksModule, type Webhooks } from './webhooks/index.ts';
+import { auditModule, type Audit, type AuditContext } from './audit/index.ts';
 import { postGuarded } from './oauth/safe-fetch.ts';
 
 export interface Services {
@@ -32,8 +33,10 @@ export interface Services {
   readonly mcp: McpModule;
   /** Outbound webhook endpoints and the outbox's delivery worker (`serve` runs it). */
   readonly webhooks: Webhooks;
+  /** The audit trail (every module records into it inside its own transactions). */
+  readonly audit: Audit;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
-  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
+  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
   seedDemo(workspace: Workspace): Promise<void>;
   close(): Promise<void>;
@@ -110,8 +113,9 @@ export async function openServices(config: Config, logger: Logger, options: Open
     credits,
     mcp,
     webhooks,
-    async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
-      const ws = await accounts.workspaces.createWorkspace(input);
+    audit: auditModule(store),
+    async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext) {
+      const ws = await accounts.workspaces.createWorkspace(input, audit);
       for (const hook of workspaceHooks) await hook(ws);
       return ws;
     },

@@ -14,6 +14,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers/server.ts';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import type { WebhooksTables } from '../src/webhooks/tables.ts';
+import type { AuditTables } from '../src/audit/tables.ts';
 
 forEachDialect('outbox: SIGKILL between commit and delivery', (dialect) => {
   let tdb: TestDatabase;
@@ -77,6 +78,9 @@ forEachDialect('outbox: SIGKILL between commit and delivery', (dialect) => {
     // Another process (the CLI) commits the change and its event: the workspace and its outbox row, together.
     const created = await runCli(['admin', 'workspace', 'create', 'crash-co'], { env });
     assert.equal(created.code, 0, created.stderr);
+    // The CLI's change is in the audit log too, with the operator at the command line as the actor.
+    const audited = await store.typed<AuditTables>().selectFrom('audit_log').select(['actor_type', 'action', 'user_agent']).where('action', '=', 'workspace.created').execute();
+    assert.deepEqual(audited.map((r) => [r.actor_type, r.user_agent]), [['cli', 'tollgate admin workspace create']]);
     await receiver.waitFor((r) => r.length === 1, 30_000);
     await waitForExit(first.child);
     assert.equal(first.child.signalCode, 'SIGKILL');

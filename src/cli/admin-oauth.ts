@@ -4,6 +4,7 @@ import { withServices } from './context.ts';
 import { table } from './format.ts';
 import { validateClientMetadata } from '../oauth/client-metadata.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import { cliAuditContext } from './audit-context.ts';
 
 
 export const oauthCommands: Command[] = [
@@ -27,7 +28,7 @@ export const oauthCommands: Command[] = [
       }
       for (const r of validated.refused) io.err(`Refused redirect URI ${r.uri}: ${r.reason}`);
       await withServices(io, async (s) => {
-        const { client, clientSecret } = await s.oauth.clients.createClient(validated.metadata, 'static');
+        const { client, clientSecret } = await s.oauth.clients.createClient(validated.metadata, 'static', cliAuditContext('admin client create'));
         await s.oauth.clientEvents.record({ clientId: client.clientId, kind: 'registered', detail: 'created by an operator (tollgate admin client create)' });
         io.out(`Created ${client.confidential ? 'confidential' : 'public'} client "${client.name}".`);
         io.out(`client_id: ${client.clientId}`);
@@ -61,7 +62,7 @@ export const oauthCommands: Command[] = [
       await withServices(io, async (s) => {
         const client = await s.oauth.clients.getClient(positionals[0]);
         if (!client) throw new CommandError(`No client with the id ${positionals[0]}`);
-        const rotated = await s.oauth.directory.rotateClientSecret(client.clientId);
+        const rotated = await s.oauth.directory.rotateClientSecret(client.clientId, cliAuditContext('admin client rotate-secret'));
         if (!rotated) throw new CommandError(`Client ${client.clientId} is a public client: it has no secret`);
         io.out(`client_secret: ${rotated.clientSecret}  (shown once)`);
         io.out(rotated.previousValidUntil ? `The previous secret keeps working until ${new Date(rotated.previousValidUntil).toISOString()}.` : 'The previous secret no longer works.');
@@ -75,7 +76,7 @@ export const oauthCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        if (!(await s.oauth.directory.deleteClient(positionals[0]))) throw new CommandError(`No client with the id ${positionals[0]}`);
+        if (!(await s.oauth.directory.deleteClient(positionals[0], cliAuditContext('admin client delete')))) throw new CommandError(`No client with the id ${positionals[0]}`);
         io.out(`Deleted client ${positionals[0]}; its grants are revoked.`);
       });
     },

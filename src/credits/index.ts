@@ -16,6 +16,7 @@ import { createRateLimiter, type LimitHeadroom } from './rate-limit/limiter.ts';
 import { memoryBackend } from './rate-limit/memory.ts';
 import { redisBackend } from './rate-limit/redis.ts';
 import { creditsTools } from './tools.ts';
+import type { AuditContext } from '../audit/index.ts';
 import { checkoutLinks, checkoutUrl, type CheckoutWorkspace, type CheckoutWorkspaceLookup } from './checkout.ts';
 
 export { CreditsError } from './errors.ts';
@@ -89,9 +90,9 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
     async planInfo(workspaceId: string): Promise<Plan> {
       return resolver.planFor(workspaceId);
     },
-    async setPlan(workspaceId: string, name: string): Promise<Plan> {
+    async setPlan(workspaceId: string, name: string, audit?: AuditContext): Promise<Plan> {
       const plan = resolver.requirePlan(name);
-      await ledger.setPlanName(workspaceId, plan.name);
+      await ledger.setPlanName(workspaceId, plan.name, audit);
       resolver.forget(workspaceId);
       return plan;
     },

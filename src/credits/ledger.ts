@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { CreditsError } from './errors.ts';
 import { enqueueEvent } from '../webhooks/index.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 import { DEFAULT_PLAN } from './plans.ts';
 import type { CreditsTables, LedgerReason } from './tables.ts';
 
@@ -90,6 +91,18 @@ export async function grantCreditsIn(trx: Kysely<CreditsTables>, input: GrantInp
   return { balance, ledgerId: Number(inserted.id) };
 }
 
+/** The audit record of a grant or deduction, in the transaction that made it. */
+export function auditGrant(trx: Kysely<CreditsTables>, audit: AuditContext, input: GrantInput, granted: { balance: number; ledgerId: number }): Promise<void> {
+  return recordAudit(trx, {
+    ...audit,
+    action: input.amount > 0 ? 'credits.granted' : 'credits.deducted',
+    target: { type: 'workspace', id: input.workspaceId },
+    workspaceId: input.workspaceId,
+    before: { balance: granted.balance - input.amount },
+    after: { balance: granted.balance, amount: input.amount, reason: input.reason, description: input.description ?? '', ledger_id: granted.ledgerId },
+  });
+}
+
 function encodeCursor(createdAt: number, id: number): string {
   return Buffer.from(`${createdAt}:${id}`).toString('base64url');
 }
@@ -103,8 +116,12 @@ export function ledgerService(store: Store) {
 
   return {
     /** Adds (or with a negative amount removes) credits; the balance change and its ledger row commit together. */
-    grantCredits(input: GrantInput): Promise<{ balance: number; ledgerId: number }> {
-      return db.transaction().execute((trx) => grantCreditsIn(trx, input));
+    grantCredits(input: GrantInput, audit?: AuditContext): Promise<{ balance: number; ledgerId: number }> {
+      return db.transaction().execute(async (trx) => {
+        const granted = await grantCreditsIn(trx, input);
+        if (audit) await auditGrant(trx, audit, input, granted);
+        return granted;
+      });
     },
 
     /** The workspace's balance and plan (a workspace never credited has 0 on the default plan). */
@@ -118,13 +135,17 @@ export function ledgerService(store: Store) {
     },
 
     /** Assigns a plan (the caller checks the name against the configured plans). */
-    async setPlanName(workspaceId: string, plan: string): Promise<void> {
+    async setPlanName(workspaceId: string, plan: string, audit?: AuditContext): Promise<void> {
       const at = Date.now();
-      await db
-        .insertInto('credits_accounts')
-        .values({ workspace_id: workspaceId, balance: 0, plan, updated_at: at })
-        .onConflict((oc) => oc.column('workspace_id').doUpdateSet({ plan, updated_at: at }))
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        const before = audit ? await trx.selectFrom('credits_accounts').select('plan').where('workspace_id', '=', workspaceId).executeTakeFirst() : undefined;
+        await trx
+          .insertInto('credits_accounts')
+          .values({ workspace_id: workspaceId, balance: 0, plan, updated_at: at })
+          .onConflict((oc) => oc.column('workspace_id').doUpdateSet({ plan, updated_at: at }))
+          .execute();
+        if (audit) await recordAudit(trx, { ...audit, action: 'plan.changed', target: { type: 'workspace', id: workspaceId }, workspaceId, before: { plan: before?.plan ?? DEFAULT_PLAN }, after: { plan } });
+      });
     },
 
     /** Newest first, `limit` per page (1–500); `before` is the previous page's `nextCursor`. */

@@ -9,7 +9,7 @@ import type { AppEnv } from '../http/env.ts';
 import { jsonError } from '../http/errors.ts';
 import type { Workspace } from '../accounts/index.ts';
 import { CreditsError } from './errors.ts';
-import { grantCreditsIn } from './ledger.ts';
+import { auditGrant, grantCreditsIn } from './ledger.ts';
 import type { CreditsTables } from './tables.ts';
 import { STRIPE_SIGNATURE_HEADER, verifyStripeSignature } from './stripe-signature.ts';
 import { readStripeEvent, type StripePurchase } from './stripe-events.ts';
@@ -44,7 +44,9 @@ export function stripeWebhook(deps: CreditsWebhookDeps) {
         // One of the two was there already: undo the other by rolling the transaction back.
         throw new DuplicateEvent();
       }
-      const granted = await grantCreditsIn(trx, { workspaceId: workspace.id, amount: purchase.credits, reason: 'purchase', description: purchase.description, requestId });
+      const grant = { workspaceId: workspace.id, amount: purchase.credits, reason: 'purchase' as const, description: purchase.description, requestId };
+      const granted = await grantCreditsIn(trx, grant);
+      await auditGrant(trx, { actor: { type: 'system', label: 'Stripe webhook' }, requestId }, grant, granted);
       await trx
         .updateTable('credits_webhook_events')
         .set({ ledger_id: granted.ledgerId })

@@ -11,7 +11,7 @@ import type { Store } from '../store/store.ts';
 import type { Workspace } from '../accounts/index.ts';
 import { createHash } from 'node:crypto';
 import { CreditsError } from './errors.ts';
-import { grantCreditsIn, MAX_GRANT } from './ledger.ts';
+import { auditGrant, grantCreditsIn, MAX_GRANT } from './ledger.ts';
 import type { CreditsTables } from './tables.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from './webhook-signature.ts';
 import { STRIPE_SIGNATURE_HEADER } from './stripe-signature.ts';
@@ -90,13 +90,9 @@ export function mountCreditsWebhook(app: Hono<AppEnv>, services: CreditsWebhookD
         .returning('idempotency_key')
         .executeTakeFirst();
       if (!claimed) return undefined;
-      const granted = await grantCreditsIn(trx, {
-        workspaceId: workspace.id,
-        amount: purchase.credits,
-        reason: 'purchase',
-        description: purchase.description || `payment ${purchase.id}`,
-        requestId: c.get('requestId'),
-      });
+      const grant = { workspaceId: workspace.id, amount: purchase.credits, reason: 'purchase' as const, description: purchase.description || `payment ${purchase.id}`, requestId: c.get('requestId') };
+      const granted = await grantCreditsIn(trx, grant);
+      await auditGrant(trx, { actor: { type: 'system', label: 'payment webhook' }, requestId: c.get('requestId') }, grant, granted);
       await trx.updateTable('credits_webhook_events').set({ ledger_id: granted.ledgerId }).where('idempotency_key', '=', purchase.id).execute();
       return granted;
     }).catch((err: unknown) => {

@@ -8,6 +8,7 @@ import { newId } from '../util/ids.ts';
 import { GRANTS_CHANNEL, grantCache } from './grant-cache.ts';
 import type { GrantsTable, OAuthTables } from './tables.ts';
 import { enqueueEvent, enqueueEvents } from '../webhooks/index.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 
 export interface Grant {
   id: string;
@@ -218,9 +219,16 @@ export function grantsService(store: Store, options: GrantsOptions = {}) {
     },
 
     /** Revokes a grant (idempotent); returns true when it was active. */
-    async revokeGrant(id: string, reason: string, trx: Kysely<OAuthTables> = db): Promise<boolean> {
+    async revokeGrant(id: string, reason: string, trx?: Kysely<OAuthTables>, audit?: AuditContext): Promise<boolean> {
       cache?.drop(id);
-      return (await revokeGrants(trx, store.dialect, { id }, reason)) > 0;
+      const revoke = async (t: Kysely<OAuthTables>) => {
+        const live = audit ? await t.selectFrom('oauth_grants').select(['workspace_id', 'client_id', 'user_id']).where('id', '=', id).executeTakeFirst() : undefined;
+        const done = (await revokeGrants(t, store.dialect, { id }, reason)) > 0;
+        if (done && audit) await recordAudit(t, { ...audit, action: 'grant.revoked', target: { type: 'grant', id }, workspaceId: live?.workspace_id, after: { client_id: live?.client_id, user_id: live?.user_id, reason } });
+        return done;
+      };
+      if (trx) return revoke(trx);
+      return audit ? db.transaction().execute(revoke) : revoke(db);
     },
 
     async listGrantsForWorkspace(workspaceId: string, options: { includeRevoked?: boolean } = {}): Promise<Grant[]> {

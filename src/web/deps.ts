@@ -5,6 +5,8 @@ import type { Accounts, Workspace } from '../accounts/index.ts';
 import type { OAuth } from '../oauth/index.ts';
 import type { Credits } from '../credits/index.ts';
 import type { CsrfGuard } from './csrf.ts';
+import type { Audit, AuditContext } from '../audit/index.ts';
+import type { Webhooks } from '../webhooks/index.ts';
 
 export type WebConfig = Pick<
   Config,
@@ -16,6 +18,7 @@ export type WebConfig = Pick<
   | 'loginWindowSeconds'
   | 'trustedProxyHops'
   | 'secretRotationOverlapSeconds'
+  | 'outboundWebhookAllowHttp'
 >;
 
 export interface WebDeps {
@@ -29,7 +32,11 @@ export interface WebDeps {
   >;
   readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits' | 'checkoutUrlFor' | 'lowBalanceCredits'>;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
-  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
+  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext): Promise<Workspace>;
+  /** The audit trail: the admin page and each workspace's page for its owners; sign-ins are recorded here. */
+  readonly audit: Pick<Audit, 'list' | 'record'>;
+  /** Outbound webhook endpoints and their delivery logs (the admin page). */
+  readonly webhooks: Pick<Webhooks, 'endpoints'>;
 }
 
 /** What the pages get: WebDeps without the secret, and the CSRF guard derived from it once. */

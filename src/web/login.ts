@@ -10,6 +10,7 @@ import { CSRF_FIELD } from './csrf.ts';
 import type { PageDeps } from './deps.ts';
 import { layout, messagePage, type Html } from './layout.ts';
 import { endSession, readSession, startSession } from './session.ts';
+import { webAuditContext } from './audit-context.ts';
 
 export const GENERIC_LOGIN_ERROR = 'The email or password is incorrect.';
 const IP_FACTOR = 5;
@@ -43,7 +44,7 @@ export function renderLoginPage(props: { csrf: string; next: string; email?: str
   });
 }
 
-export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf'>): void {
+export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'audit'>): void {
   const { loginMaxFailures: max, loginWindowSeconds: window } = deps.config;
   const throttle = deps.oauth.throttle;
 
@@ -80,10 +81,13 @@ export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'a
       await throttle.hit(accountKey, window);
       await throttle.hit(ipKey, window);
       c.get('log').info({ event: 'login_failed' }, 'sign-in failed');
+      // The address tried (never the password): who is being guessed at, from where.
+      await deps.audit.record({ ...webAuditContext(c, deps.config.trustedProxyHops), action: 'signin.failed', target: { type: 'email', id: normalizeEmail(plainEmail).slice(0, 320) || '(empty)' } });
       return show(c, next, 401, { email, error: GENERIC_LOGIN_ERROR });
     }
     await throttle.clear(accountKey);
     await startSession(c, deps, user.id);
+    await deps.audit.record({ ...webAuditContext(c, deps.config.trustedProxyHops, user), action: 'signin.succeeded', target: { type: 'user', id: user.id } });
     return c.redirect(next, 303);
   });
 

@@ -7,6 +7,8 @@ import { csrfGuard } from './csrf.ts';
 import type { PageDeps, WebDeps } from './deps.ts';
 import { mountLogin } from './login.ts';
 import { mountAdmin } from './pages/admin.ts';
+import { mountAdminWebhooks } from './pages/admin-webhooks.ts';
+import { mountAudit } from './pages/audit.ts';
 import { mountApps } from './pages/apps.ts';
 import { mountClients } from './pages/clients.ts';
 import { mountDashboard } from './pages/dashboard.ts';
@@ -23,7 +25,9 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
     accounts: deps.accounts,
     oauth: deps.oauth,
     credits: deps.credits,
-    createWorkspace: (input) => deps.createWorkspace(input),
+    createWorkspace: (input, audit) => deps.createWorkspace(input, audit),
+    audit: deps.audit,
+    webhooks: deps.webhooks,
     csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
   };
   mountAssets(app);
@@ -31,6 +35,8 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
   mountConsent(app, pages);
   mountHome(app, pages);
   mountAdmin(app, pages);
+  mountAdminWebhooks(app, pages);
+  mountAudit(app, pages);
   // Fixed paths before `/dashboard/:ws/...` patterns that could shadow them.
   mountApps(app, pages);
   mountClients(app, pages);

@@ -8,6 +8,7 @@ import { newId } from '../util/ids.ts';
 import { EVENT_TYPES } from './outbox.ts';
 import { newEndpointSecret } from './signature.ts';
 import type { DeliveryStatus, WebhooksTables } from './tables.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 
 export class WebhooksError extends UserFacingError {
   readonly code: 'invalid_url' | 'invalid_events' | 'not_found';
@@ -76,12 +77,15 @@ export function endpointsService(store: Store, box: SecretBox, options: { allowH
 
   return {
     /** Adds an endpoint; the secret is returned this once (it is stored sealed). */
-    async addEndpoint(input: { url: string; workspaceId?: string | null; events?: string; description?: string }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    async addEndpoint(input: { url: string; workspaceId?: string | null; events?: string; description?: string }, audit?: AuditContext): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
       const url = validateEndpointUrl(input.url, options.allowHttp);
       const events = parseEventTypes(input.events);
       const secret = newEndpointSecret();
       const row = { id: `we_${newId().replaceAll('-', '').slice(0, 20)}`, url, workspace_id: input.workspaceId ?? null, secret_sealed: box.seal(secret), events, description: (input.description ?? '').slice(0, 200), created_at: Date.now() };
-      await db.insertInto('webhook_endpoints').values(row).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('webhook_endpoints').values(row).execute();
+        if (audit) await recordAudit(trx, { ...audit, action: 'webhook.added', target: { type: 'webhook_endpoint', id: row.id }, workspaceId: row.workspace_id, after: { url: row.url, events: row.events } });
+      });
       return { endpoint: toEndpoint(row), secret };
     },
 
@@ -98,9 +102,12 @@ export function endpointsService(store: Store, box: SecretBox, options: { allowH
     },
 
     /** Removes an endpoint and its pending deliveries. */
-    async removeEndpoint(id: string): Promise<boolean> {
-      const r = await db.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
+    async removeEndpoint(id: string, audit?: AuditContext): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const gone = await trx.deleteFrom('webhook_endpoints').where('id', '=', id).returning(['url', 'workspace_id']).executeTakeFirst();
+        if (gone && audit) await recordAudit(trx, { ...audit, action: 'webhook.removed', target: { type: 'webhook_endpoint', id }, workspaceId: gone.workspace_id, before: { url: gone.url } });
+        return !!gone;
+      });
     },
 
     /** The endpoint's deliveries, newest first. */
@@ -121,11 +128,14 @@ export function endpointsService(store: Store, box: SecretBox, options: { allowH
     },
 
     /** Sends a delivery again soon (same event id, so receivers still dedupe), whatever its state. */
-    async redeliver(deliveryId: string, endpointId?: string): Promise<boolean> {
-      let q = db.updateTable('webhook_deliveries').set({ status: 'pending', attempts: 0, next_attempt_at: Date.now(), lease_until: 0 }).where('id', '=', deliveryId);
-      if (endpointId) q = q.where('endpoint_id', '=', endpointId);
-      const r = await q.executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+    async redeliver(deliveryId: string, endpointId?: string, audit?: AuditContext): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        let q = trx.updateTable('webhook_deliveries').set({ status: 'pending', attempts: 0, next_attempt_at: Date.now(), lease_until: 0 }).where('id', '=', deliveryId);
+        if (endpointId) q = q.where('endpoint_id', '=', endpointId);
+        const done = Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
+        if (done && audit) await recordAudit(trx, { ...audit, action: 'webhook.redelivered', target: { type: 'webhook_delivery', id: deliveryId } });
+        return done;
+      });
     },
   };
 }

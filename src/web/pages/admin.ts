@@ -13,13 +13,16 @@ import { formatNumber, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { FormError, readPostForm, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
 import type { ClientKind, OAuthClient } from '../../oauth/index.ts';
+import { webAuditContext } from '../audit-context.ts';
 
-type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys';
+type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'webhooks' | 'audit';
 const TABS: { id: AdminTab; label: string }[] = [
   { id: 'workspaces', label: 'Workspaces and credits' },
   { id: 'users', label: 'Users' },
   { id: 'clients', label: 'OAuth clients' },
   { id: 'keys', label: 'Signing keys' },
+  { id: 'webhooks', label: 'Webhooks' },
+  { id: 'audit', label: 'Audit log' },
 ];
 
 /** Clients listed at once (self-registration can make many): the newest. */
@@ -29,7 +32,7 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{1,255}$/;
 
 const hostsOf = (uris: string[]): string[] => [...new Set(uris.map((u) => URL.parse(u)?.host || u.split(':')[0]))];
 
-function adminPage(c: Ctx, op: SignedIn, tab: AdminTab, body: Html, flash?: Flash): Html {
+export function adminPage(c: Ctx, op: SignedIn, tab: AdminTab, body: Html, flash?: Flash): Html {
   return plainPage(c, op, {
     title: `Admin · ${TABS.find((t) => t.id === tab)!.label}`,
     section: 'admin',
@@ -43,7 +46,7 @@ function adminPage(c: Ctx, op: SignedIn, tab: AdminTab, body: Html, flash?: Flas
 }
 
 /** Runs an operator action on a checked POST; user-facing errors come back on the page with status 400. */
-async function operatorPost(
+export async function operatorPost(
   c: Ctx,
   services: PageDeps,
   render: (op: SignedIn, flash: Flash, form: Record<string, string>) => Promise<Html>,
@@ -64,6 +67,7 @@ async function operatorPost(
 
 export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
   const { accounts, credits } = services;
+  const audited = (c: Ctx, op: SignedIn) => webAuditContext(c, services.config.trustedProxyHops, op.user);
 
   async function workspacesPage(c: Ctx, op: SignedIn, flash?: Flash, form: Record<string, string> = {}): Promise<Html> {
     const all = await accounts.workspaces.listWorkspaces();
@@ -218,7 +222,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
   }
 
   app.post('/admin/workspaces', (c) =>
-    operatorPost(c, services, (op, flash, form) => workspacesPage(c, op, flash, form), async (_op, form) => {
+    operatorPost(c, services, (op, flash, form) => workspacesPage(c, op, flash, form), async (op, form) => {
       const slug = textField(form, 'slug', 40) ?? '';
       const name = textField(form, 'name', 200);
       if (name === undefined) throw new FormError('The name is longer than 200 characters.');
@@ -226,7 +230,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
       const owner = ownerEmail ? await accounts.users.findUserByEmail(ownerEmail) : undefined;
       if (!owner) throw new FormError(ownerEmail ? `No user with the email ${ownerEmail}.` : 'Enter the owner\'s email.');
       accounts.workspaces.validateSlug(slug);
-      await services.createWorkspace({ slug, name: name || undefined, ownerUserId: owner.id });
+      await services.createWorkspace({ slug, name: name || undefined, ownerUserId: owner.id }, audited(c, op));
       return c.redirect('/admin/workspaces?done=created', 303);
     }),
   );
@@ -241,7 +245,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
       if (!Number.isSafeInteger(amount) || amount < 1 || amount > MAX_GRANT) throw new FormError(`Enter a whole number of credits from 1 to ${formatNumber(MAX_GRANT)}.`);
       const reason = textField(form, 'reason', 200);
       if (!reason) throw new FormError('Give a reason (at most 200 characters); it goes in the ledger.');
-      await credits.grantCredits({ workspaceId: ws.id, amount, reason: 'grant', description: reason, userId: op.user.id, requestId: c.get('requestId') });
+      await credits.grantCredits({ workspaceId: ws.id, amount, reason: 'grant', description: reason, userId: op.user.id, requestId: c.get('requestId') }, audited(c, op));
       return c.redirect('/admin/workspaces?done=granted', 303);
     }),
   );
@@ -255,7 +259,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
       if ((form.password ?? '').length > 1024) throw new FormError('The password is too long.');
       const generated = form.password ? undefined : randomToken(15);
       const password = form.password || generated!;
-      const user = await accounts.users.createUser({ email, name, password, isAdmin: form.is_admin === '1', emailVerified: true });
+      const user = await accounts.users.createUser({ email, name, password, isAdmin: form.is_admin === '1', emailVerified: true }, audited(c, op));
       return usersPage(c, op, { kind: 'ok', text: `Created ${user.email}.` }, {}, generated ? { email: user.email, password: generated } : undefined);
     }),
   );
@@ -265,7 +269,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
       const id = c.req.param('id');
       const client = CLIENT_ID.test(id) ? await services.oauth.clients.getClient(id) : undefined;
       if (!client) throw new FormError('There is no such client (it may have been deleted already).');
-      await services.oauth.clients.deleteClient(client.clientId);
+      await services.oauth.clients.deleteClient(client.clientId, audited(c, op));
       await services.oauth.workspaceClients.forget(client.clientId);
       c.get('log').info({ clientId: client.clientId, by: op.user.id }, 'client deleted by an operator');
       return c.redirect('/admin/clients?done=deleted', 303);
