@@ -87,6 +87,8 @@ export const oauthCommands: Command[] = [
     async run(_i, io) {
       await withServices(io, async (s) => {
         const { kid, retired } = await s.oauth.keys.rotate();
+        // Key rotation writes several rows outside one transaction; its record follows it (public key ids only).
+        await s.audit.record({ ...cliAuditContext('admin keys rotate'), action: 'signing_keys.rotated', target: { type: 'signing_key', id: kid }, after: { retired } });
         io.out(`New signing key ${kid} is active.`);
         if (retired.length) io.out(`Retired ${retired.length} key(s); they stay in JWKS for ${s.config.accessTokenTtlSeconds + 60} s so live tokens keep verifying.`);
       });

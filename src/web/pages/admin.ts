@@ -278,7 +278,9 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
 
   app.post('/admin/keys/rotate', (c) =>
     operatorPost(c, services, (op, flash) => keysPage(c, op, flash), async (op) => {
-      const { kid } = await services.oauth.keys.rotate();
+      const { kid, retired } = await services.oauth.keys.rotate();
+      // Key rotation writes several rows outside one transaction; its record follows it (public key ids only).
+      await services.audit.record({ ...audited(c, op), action: 'signing_keys.rotated', target: { type: 'signing_key', id: kid }, after: { retired } });
       return keysPage(c, op, { kind: 'ok', text: html`New signing keys published; access tokens are now signed with <code>${kid}</code>.` });
     }),
   );
