@@ -10,11 +10,14 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, forEachDialect, type TestDatabase } from './helpers/databases.ts';
 import { runCli, spawnCli, waitForExit } from './helpers/cli.ts';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers/server.ts';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import type { WebhooksTables } from '../src/webhooks/tables.ts';
 import type { AuditTables } from '../src/audit/tables.ts';
+
+// Real processes, not the in-process server: the suite's second (Hono-adapter) pass has nothing to add here.
+const ADMIN_EMAIL = 'owner@example.com';
+const ADMIN_PASSWORD = 'correct horse battery staple';
 
 forEachDialect('outbox: SIGKILL between commit and delivery', (dialect) => {
   let tdb: TestDatabase;
