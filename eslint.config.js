@@ -3,25 +3,27 @@ import tseslint from 'typescript-eslint';
 
 // Module boundaries (docs/architecture.md): which module may import which. A module reaches another only through
 // the modules listed here; nothing below the composition root (src/services.ts, src/app.ts, src/server.ts) imports it.
-const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail', 'identity', 'api'];
+const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail', 'identity', 'api', 'webhooks', 'audit'];
 const MAY_IMPORT = {
   util: [],
   config: ['util'],
   store: ['util', 'config'],
   http: ['util'],
   tools: ['util'],
-  accounts: ['util', 'config', 'store'],
-  oauth: ['util', 'config', 'store', 'http', 'accounts'],
+  accounts: ['util', 'config', 'store', 'webhooks', 'audit'],
+  oauth: ['util', 'config', 'store', 'http', 'accounts', 'webhooks', 'audit'],
   mcp: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth'],
-  credits: ['util', 'config', 'store', 'http', 'tools', 'accounts'],
+  credits: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'webhooks', 'audit'],
   crm: ['util', 'config', 'store', 'tools'],
-  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'identity'],
+  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'identity', 'webhooks', 'audit'],
   instance: ['util', 'config', 'store'],
   client: ['util'],
   mail: ['util', 'config'],
   cli: MODULES,
   identity: ['util', 'config', 'store', 'accounts', 'oauth'],
-  api: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits'],
+  api: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'audit'],
+  webhooks: ['util', 'config', 'store', 'audit'],
+  audit: ['util', 'config', 'store'],
 };
 // observability/ (metrics, tracing) sits at the bottom beside util: every module may use it; it uses util only.
 MODULES.push('observability');

@@ -91,6 +91,8 @@ export async function startServer(initial: Config, logger: Logger, options: Star
         throw new StartError(err.message);
       });
     }
+    // The outbox's delivery worker runs in every serving process (claims are leased, so several never collide).
+    opened.webhooks.worker.start();
   } catch (err) {
     await services?.close().catch(() => {});
     server.close();

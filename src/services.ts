@@ -19,6 +19,9 @@ import { createMailer, type Mailer } from './mail/mailer.ts';
 import { invitationsService, passwordResetsService, twoFactorService, type InvitationsService, type PasswordResetsService, type TwoFactorService } from './accounts/index.ts';
 import { identityModule, type Identity } from './identity/index.ts';
 import { apiModule, type ApiModule } from './api/index.ts';
+import { webhooksModule, type Webhooks } from './webhooks/index.ts';
+import { auditModule, type Audit, type AuditContext } from './audit/index.ts';
+import { postGuarded } from './oauth/safe-fetch.ts';
 
 export interface Services {
   readonly config: Config;
@@ -46,8 +49,12 @@ export interface Services {
   readonly api: ApiModule;
   /** The MCP tools every endpoint serves (their names and own costs: the management API's price list). */
   readonly tools: readonly ToolDefinition[];
+  /** Outbound webhook endpoints and the outbox's delivery worker (`serve` runs it). */
+  readonly webhooks: Webhooks;
+  /** The audit trail (every module records into it inside its own transactions). */
+  readonly audit: Audit;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
-  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
+  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
   seedDemo(workspace: Workspace): Promise<void>;
   close(): Promise<void>;
@@ -86,12 +93,15 @@ export async function openServices(config: Config, logger: Logger, options: Open
   const accounts = accountsModule(store, config);
   const oauth = oauthModule(store, config, secret, logger);
   await closingOnError(store, () => oauth.keys.ensureKey(), true);
-  const credits = await closingOnError(store, () => creditsModule(store, config, logger));
+  const credits = await closingOnError(store, () => creditsModule(store, config, logger, { workspaces: accounts.workspaces }));
   const crm = crmModule(store);
   const invitations = invitationsService(store, config);
   const passwordResets = passwordResetsService(store, config);
   const twoFactor = twoFactorService(store, secret);
   const identity = identityModule(store, config, secret, accounts, logger);
+  // Deliveries go through the same SSRF guard as client metadata fetches (public addresses only unless allowed).
+  const webhooks = webhooksModule(store, config, secret, (url, body, headers) =>
+    postGuarded(url, body, headers, { allowHttp: config.outboundWebhookAllowHttp, allowPrivateAddresses: config.outboundWebhookAllowPrivateAddresses, timeoutMs: config.outboundWebhookTimeoutMs }), logger);
 
   // The tool sources, in the order tools/list shows them.
   const allTools = [...credits.tools, ...crm.tools, ...(options.extraTools ?? [])];
@@ -132,8 +142,10 @@ export async function openServices(config: Config, logger: Logger, options: Open
     identity,
     api: apiModule(store),
     tools,
-    async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
-      const ws = await accounts.workspaces.createWorkspace(input);
+    webhooks,
+    audit: auditModule(store),
+    async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext) {
+      const ws = await accounts.workspaces.createWorkspace(input, audit);
       for (const hook of workspaceHooks) await hook(ws);
       return ws;
     },
@@ -141,6 +153,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       for (const seed of demoSeeders) await seed(ws);
     },
     async close() {
+      await webhooks.worker.stop();
       await credits.close();
       await oauth.close();
       await store.close();

@@ -46,6 +46,22 @@ forEachDialect('accounts', (dialect) => {
     assert.equal(await accounts.workspaces.getRole(ws.id, owner.id), 'owner');
   });
 
+  test('external ids: set, found, unique, cleared; bad ones refused', async () => {
+    const a = await accounts.workspaces.createWorkspace({ slug: 'ext-a' });
+    const b = await accounts.workspaces.createWorkspace({ slug: 'ext-b' });
+    assert.equal(a.externalId, null);
+    assert.equal((await accounts.workspaces.setWorkspaceExternalId(a.id, 'cus_123')).externalId, 'cus_123');
+    assert.equal((await accounts.workspaces.findWorkspaceByExternalId('cus_123'))?.id, a.id);
+    assert.equal((await accounts.workspaces.getWorkspaceBySlug('ext-a'))?.externalId, 'cus_123');
+    await assert.rejects(accounts.workspaces.setWorkspaceExternalId(b.id, 'cus_123'), { code: 'external_id_taken' });
+    await assert.rejects(accounts.workspaces.setWorkspaceExternalId(b.id, 'has space'), { code: 'invalid_external_id' });
+    await assert.rejects(accounts.workspaces.setWorkspaceExternalId(b.id, ''), { code: 'invalid_external_id' });
+    // Several workspaces may have none: the unique index ignores nulls.
+    await accounts.workspaces.setWorkspaceExternalId(a.id, null);
+    assert.equal(await accounts.workspaces.findWorkspaceByExternalId('cus_123'), undefined);
+    assert.equal((await accounts.workspaces.getWorkspace(b.id))?.externalId, null);
+  });
+
   test('memberships: add, change role, remove; the last owner stays', async () => {
     const ws = (await accounts.workspaces.getWorkspaceBySlug('acme-crm'))!;
     const bob = await accounts.users.createUser({ email: 'bob@example.com', password: 'long enough pw' });

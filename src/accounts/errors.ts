@@ -8,6 +8,7 @@ export type AccountsErrorCode =
   | 'invalid_role'
   | 'not_found'
   | 'last_owner'
+  | 'invalid_external_id'
   | 'external_id_taken';
 
 import { UserFacingError } from '../util/errors.ts';

@@ -4,6 +4,7 @@ import { newId } from '../util/ids.ts';
 import { AccountsError, isUniqueViolation } from './errors.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import type { AccountsTables, UsersTable } from './tables.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 
 export interface User {
   id: string;
@@ -37,7 +38,7 @@ export function usersService(store: Store) {
   const db: Kysely<AccountsTables> = store.typed<AccountsTables>();
   return {
     /** `emailVerified`: the creator vouches for the address (an operator does; a self-service sign-up would not). */
-    async createUser(input: { email: string; password?: string; name?: string; isAdmin?: boolean; emailVerified?: boolean }): Promise<User> {
+    async createUser(input: { email: string; password?: string; name?: string; isAdmin?: boolean; emailVerified?: boolean }, audit?: AuditContext): Promise<User> {
       const email = input.email.trim();
       if (!EMAIL_RE.test(email) || email.length > 320) throw new AccountsError('invalid_email', `"${email}" is not a valid email address`);
       if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
@@ -54,7 +55,10 @@ export function usersService(store: Store) {
         created_at: Date.now(),
       };
       try {
-        await db.insertInto('users').values(row).execute();
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('users').values(row).execute();
+          if (audit) await recordAudit(trx, { ...audit, action: 'user.created', target: { type: 'user', id: row.id }, after: { email: row.email, name: row.name, is_admin: row.is_admin === 1 } });
+        });
       } catch (err) {
         if (isUniqueViolation(err)) throw new AccountsError('email_taken', `A user with the email ${email} already exists`);
         throw err;
@@ -79,10 +83,15 @@ export function usersService(store: Store) {
       return ok && row ? toUser(row) : undefined;
     },
 
-    async setPassword(userId: string, password: string): Promise<void> {
+    async setPassword(userId: string, password: string, audit?: AuditContext): Promise<void> {
       if (password.length < MIN_PASSWORD_LENGTH) throw new AccountsError('weak_password', `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`);
-      const r = await db.updateTable('users').set({ password_hash: await hashPassword(password) }).where('id', '=', userId).executeTakeFirst();
-      if (!r.numUpdatedRows) throw new AccountsError('not_found', 'No such user');
+      const hash = await hashPassword(password);
+      await db.transaction().execute(async (trx) => {
+        const r = await trx.updateTable('users').set({ password_hash: hash }).where('id', '=', userId).executeTakeFirst();
+        if (!r.numUpdatedRows) throw new AccountsError('not_found', 'No such user');
+        // Recorded that it changed, never what to (redaction would drop it anyway).
+        if (audit) await recordAudit(trx, { ...audit, action: 'user.password_changed', target: { type: 'user', id: userId } });
+      });
     },
 
     /** True when the account can sign in with a password (accounts made by a sign-in connection have none). */

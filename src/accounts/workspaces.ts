@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { newId } from '../util/ids.ts';
+import { enqueueEvent } from '../webhooks/index.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 import { AccountsError, isUniqueViolation } from './errors.ts';
 import { normalizeEmail } from './users.ts';
 import type { AccountsTables, Role, WorkspacesTable } from './tables.ts';
@@ -78,7 +80,7 @@ export function workspacesService(store: Store) {
       return row && toWorkspace(row);
     },
 
-    async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace> {
+    async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext): Promise<Workspace> {
       validateSlug(input.slug);
       const row: WorkspacesTable = { id: newId(), slug: input.slug, name: (input.name ?? input.slug).trim().slice(0, 200) || input.slug, created_at: Date.now(), external_id: null };
       try {
@@ -87,6 +89,8 @@ export function workspacesService(store: Store) {
           if (input.ownerUserId) {
             await trx.insertInto('memberships').values({ workspace_id: row.id, user_id: input.ownerUserId, role: 'owner', created_at: row.created_at }).execute();
           }
+          await enqueueEvent(trx, { type: 'workspace.created', workspaceId: row.id, data: { workspace_id: row.id, slug: row.slug, name: row.name } });
+          if (audit) await recordAudit(trx, { ...audit, action: 'workspace.created', target: { type: 'workspace', id: row.id }, workspaceId: row.id, after: { slug: row.slug, name: row.name, owner_user_id: input.ownerUserId ?? null } });
         });
       } catch (err) {
         if (isUniqueViolation(err)) throw new AccountsError('slug_taken', `A workspace with the slug "${input.slug}" already exists`);
@@ -95,14 +99,20 @@ export function workspacesService(store: Store) {
       return toWorkspace(row);
     },
 
-    /** Sets (or with null clears) the workspace's external id; throws AccountsError('external_id_taken') when another has it. */
-    async setWorkspaceExternalId(workspaceId: string, externalId: string | null): Promise<void> {
+    /** Sets (or clears, with null) the id the company's own systems know the workspace by; unique across workspaces. */
+    async setWorkspaceExternalId(workspaceId: string, externalId: string | null): Promise<Workspace> {
+      if (externalId !== null && !/^[\x21-\x7e]{1,200}$/.test(externalId)) {
+        throw new AccountsError('invalid_external_id', 'An external id must be 1–200 printable ASCII characters without spaces');
+      }
       try {
         await db.updateTable('workspaces').set({ external_id: externalId }).where('id', '=', workspaceId).execute();
       } catch (err) {
         if (isUniqueViolation(err)) throw new AccountsError('external_id_taken', 'Another workspace already has this external id');
         throw err;
       }
+      const row = await db.selectFrom('workspaces').selectAll().where('id', '=', workspaceId).executeTakeFirst();
+      if (!row) throw new AccountsError('not_found', 'Workspace not found');
+      return toWorkspace(row);
     },
 
     async findWorkspaceByExternalId(externalId: string): Promise<Workspace | undefined> {
@@ -141,7 +151,7 @@ export function workspacesService(store: Store) {
     },
 
     /** Adds or changes a membership (by email). */
-    async addMember(slug: string, email: string, role: Role): Promise<void> {
+    async addMember(slug: string, email: string, role: Role, audit?: AuditContext): Promise<void> {
       if (!ROLES.includes(role)) throw new AccountsError('invalid_role', `Role must be one of ${ROLES.join(', ')}`);
       const ws = await requireWorkspace(slug);
       const userId = await requireUserId(email);
@@ -153,10 +163,16 @@ export function workspacesService(store: Store) {
         } else {
           await trx.insertInto('memberships').values({ workspace_id: ws.id, user_id: userId, role, created_at: Date.now() }).execute();
         }
+        if (audit && existing?.role !== role) {
+          await recordAudit(trx, {
+            ...audit, action: existing ? 'member.role_changed' : 'member.added', target: { type: 'user', id: userId }, workspaceId: ws.id,
+            before: existing ? { role: existing.role } : undefined, after: { email: normalizeEmail(email), role },
+          });
+        }
       });
     },
 
-    async removeMember(slug: string, email: string): Promise<void> {
+    async removeMember(slug: string, email: string, audit?: AuditContext): Promise<void> {
       const ws = await requireWorkspace(slug);
       const userId = await requireUserId(email);
       await db.transaction().execute(async (trx) => {
@@ -164,6 +180,7 @@ export function workspacesService(store: Store) {
         if (!existing) throw new AccountsError('not_found', `${email} is not a member of ${slug}`);
         if (existing.role === 'owner') await assertAnotherOwner(trx, ws.id, userId);
         await trx.deleteFrom('memberships').where('workspace_id', '=', ws.id).where('user_id', '=', userId).execute();
+        if (audit) await recordAudit(trx, { ...audit, action: 'member.removed', target: { type: 'user', id: userId }, workspaceId: ws.id, before: { email: normalizeEmail(email), role: existing.role } });
       });
     },
 

@@ -3,6 +3,7 @@ import { withServices } from './context.ts';
 import { table } from './format.ts';
 import { generatePassword } from '../accounts/password.ts';
 import type { Role } from '../accounts/index.ts';
+import { cliAuditContext } from './audit-context.ts';
 
 
 export const accountCommands: Command[] = [
@@ -15,7 +16,7 @@ export const accountCommands: Command[] = [
     async run({ values, positionals }, io) {
       const password = (values.password as string | undefined) ?? generatePassword();
       await withServices(io, async (s) => {
-        const user = await s.accounts.users.createUser({ email: positionals[0], password, name: values.name as string | undefined, isAdmin: values.admin === true, emailVerified: true });
+        const user = await s.accounts.users.createUser({ email: positionals[0], password, name: values.name as string | undefined, isAdmin: values.admin === true, emailVerified: true }, cliAuditContext('admin user create'));
         io.out(`Created user ${user.email}${user.isAdmin ? ' (operator)' : ''}.`);
         if (!values.password) io.out(`Password: ${password}  (shown once)`);
       });
@@ -42,7 +43,7 @@ export const accountCommands: Command[] = [
       await withServices(io, async (s) => {
         const user = await s.accounts.users.findUserByEmail(positionals[0]);
         if (!user) throw new CommandError(`No user with the email ${positionals[0]}`);
-        await s.accounts.users.setPassword(user.id, password);
+        await s.accounts.users.setPassword(user.id, password, cliAuditContext('admin user set-password'));
         io.out(`Password of ${user.email} changed.`);
         if (!values.password) io.out(`Password: ${password}  (shown once)`);
       });
@@ -62,7 +63,7 @@ export const accountCommands: Command[] = [
           if (!owner) throw new CommandError(`No user with the email ${values.owner}`);
           ownerUserId = owner.id;
         }
-        const ws = await s.createWorkspace({ slug: positionals[0], name: values.name as string | undefined, ownerUserId });
+        const ws = await s.createWorkspace({ slug: positionals[0], name: values.name as string | undefined, ownerUserId }, cliAuditContext('admin workspace create'));
         io.out(`Created workspace ${ws.slug}. MCP endpoint: ${s.config.publicUrl}/${ws.slug}/mcp`);
       });
     },
@@ -85,7 +86,7 @@ export const accountCommands: Command[] = [
     options: { role: { type: 'string', default: 'member' } },
     async run({ values, positionals }, io) {
       await withServices(io, async (s) => {
-        await s.accounts.workspaces.addMember(positionals[0], positionals[1], values.role as Role);
+        await s.accounts.workspaces.addMember(positionals[0], positionals[1], values.role as Role, cliAuditContext('admin member add'));
         io.out(`${positionals[1]} is now ${values.role} of ${positionals[0]}.`);
       });
     },
@@ -97,7 +98,7 @@ export const accountCommands: Command[] = [
     positionals: 2,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        await s.accounts.workspaces.removeMember(positionals[0], positionals[1]);
+        await s.accounts.workspaces.removeMember(positionals[0], positionals[1], cliAuditContext('admin member remove'));
         io.out(`${positionals[1]} removed from ${positionals[0]}.`);
       });
     },

@@ -2,6 +2,7 @@
 import { CommandError, UsageError, type Command } from './command.ts';
 import { withServices } from './context.ts';
 import type { Services } from '../services.ts';
+import { cliAuditContext } from './audit-context.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -28,8 +29,8 @@ function grantCommand(verb: 'grant' | 'deduct', summary: string): Command {
         const ws = await requireWorkspace(s, slug);
         const { balance, ledgerId } =
           verb === 'grant'
-            ? await s.credits.grantCredits({ workspaceId: ws.id, amount, reason: 'grant', description: reason })
-            : await s.credits.grantCredits({ workspaceId: ws.id, amount: -amount, reason: 'adjustment', description: reason });
+            ? await s.credits.grantCredits({ workspaceId: ws.id, amount, reason: 'grant', description: reason }, cliAuditContext('admin credits grant'))
+            : await s.credits.grantCredits({ workspaceId: ws.id, amount: -amount, reason: 'adjustment', description: reason }, cliAuditContext('admin credits deduct'));
         io.out(`${verb === 'grant' ? 'Granted' : 'Deducted'} ${n(amount)} credits ${verb === 'grant' ? 'to' : 'from'} ${ws.slug} (ledger #${ledgerId}). Balance: ${n(balance)}.`);
       });
     },
@@ -87,7 +88,7 @@ export const creditCommands: Command[] = [
           }
           return;
         }
-        const plan = await s.credits.setPlan(ws.id, positionals[1]);
+        const plan = await s.credits.setPlan(ws.id, positionals[1], cliAuditContext('admin credits plan'));
         io.out(`${ws.slug} is now on plan ${plan.name} (${n(plan.workspacePerMinute)} calls/min per workspace, ${n(plan.grantPerMinute)} per grant).`);
       });
     },

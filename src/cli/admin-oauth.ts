@@ -6,6 +6,7 @@ import { withServices } from './context.ts';
 import { table } from './format.ts';
 import { validateClientMetadata } from '../oauth/client-metadata.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import { cliAuditContext } from './audit-context.ts';
 
 /** Reads a JSON file named on the command line (a JWK Set), or says why it cannot. */
 function readJsonFile(file: string, what: string): unknown {
@@ -48,7 +49,7 @@ export const oauthCommands: Command[] = [
       }
       for (const r of validated.refused) io.err(`Refused redirect URI ${r.uri}: ${r.reason}`);
       await withServices(io, async (s) => {
-        const { client, clientSecret } = await s.oauth.clients.createClient(validated.metadata, 'static');
+        const { client, clientSecret } = await s.oauth.clients.createClient(validated.metadata, 'static', undefined, cliAuditContext('admin client create'));
         await s.oauth.clientEvents.record({ clientId: client.clientId, kind: 'registered', detail: 'created by an operator (tollgate admin client create)' });
         io.out(`Created ${client.confidential ? 'confidential' : 'public'} client "${client.name}".`);
         io.out(`client_id: ${client.clientId}`);
@@ -82,7 +83,7 @@ export const oauthCommands: Command[] = [
       await withServices(io, async (s) => {
         const client = await s.oauth.clients.getClient(positionals[0]);
         if (!client) throw new CommandError(`No client with the id ${positionals[0]}`);
-        const rotated = await s.oauth.directory.rotateClientSecret(client.clientId);
+        const rotated = await s.oauth.directory.rotateClientSecret(client.clientId, cliAuditContext('admin client rotate-secret'));
         if (!rotated) throw new CommandError(`Client ${client.clientId} is a public client: it has no secret`);
         io.out(`client_secret: ${rotated.clientSecret}  (shown once)`);
         io.out(rotated.previousValidUntil ? `The previous secret keeps working until ${new Date(rotated.previousValidUntil).toISOString()}.` : 'The previous secret no longer works.');
@@ -96,7 +97,7 @@ export const oauthCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        if (!(await s.oauth.directory.deleteClient(positionals[0]))) throw new CommandError(`No client with the id ${positionals[0]}`);
+        if (!(await s.oauth.directory.deleteClient(positionals[0], cliAuditContext('admin client delete')))) throw new CommandError(`No client with the id ${positionals[0]}`);
         io.out(`Deleted client ${positionals[0]}; its grants are revoked.`);
       });
     },
@@ -181,6 +182,8 @@ export const oauthCommands: Command[] = [
     async run(_i, io) {
       await withServices(io, async (s) => {
         const { kid, retired } = await s.oauth.keys.rotate();
+        // Key rotation writes several rows outside one transaction; its record follows it (public key ids only).
+        await s.audit.record({ ...cliAuditContext('admin keys rotate'), action: 'signing_keys.rotated', target: { type: 'signing_key', id: kid }, after: { retired } });
         io.out(`New signing key ${kid} is active.`);
         if (retired.length) io.out(`Retired ${retired.length} key(s); they stay in JWKS for ${s.config.accessTokenTtlSeconds + 60} s so live tokens keep verifying.`);
       });

@@ -4,7 +4,6 @@ import { ConfigError } from '../config/config.ts';
 import type { Workspace } from '../accounts/index.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../util/logger.ts';
-import type { ToolContext } from '../tools/tool-types.ts';
 import { analyticsService, resolveRange } from './analytics.ts';
 import { createLedgerWriter } from './ledger-writer.ts';
 import { ledgerService } from './ledger.ts';
@@ -21,6 +20,8 @@ import { pricingCatalog, type PlanRecord, type PriceOverride } from './catalog.t
 import { grantCreditsIn, type GrantInput } from './ledger.ts';
 import type { Kysely } from 'kysely';
 import type { CreditsTables, LedgerReason } from './tables.ts';
+import type { AuditContext } from '../audit/index.ts';
+import { checkoutLinks, checkoutUrl, type CheckoutWorkspace, type CheckoutWorkspaceLookup } from './checkout.ts';
 
 export { CreditsError } from './errors.ts';
 export type { LedgerEntry, LedgerPage } from './ledger.ts';
@@ -37,12 +38,14 @@ export { mountCredits } from './routes.ts';
 
 export type CreditsConfig = Pick<
   Config,
-  'initialCredits' | 'refundOnError' | 'rateLimitPerMinute' | 'ratePlans' | 'rateLimitBackend' | 'redisUrl' | 'buyCreditsUrl' | 'publicUrl'
+  'initialCredits' | 'refundOnError' | 'rateLimitPerMinute' | 'ratePlans' | 'rateLimitBackend' | 'redisUrl' | 'buyCreditsUrl' | 'publicUrl' | 'checkoutUrlTemplate' | 'lowBalanceCredits'
 > & Partial<Pick<Config, 'pricingCacheMaxAgeMs'>>;
 
 export interface CreditsModuleOptions {
   /** Replaces the configured rate-limit backend (tests). */
   rateLimitBackend?: RateLimitBackend;
+  /** Reads a workspace's external id for a checkout template that uses `{external_id}`. */
+  workspaces?: CheckoutWorkspaceLookup;
 }
 
 /** `auto`: Redis when configured, the shared database on PostgreSQL, process memory on SQLite. */
@@ -59,12 +62,12 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
   const catalog = pricingCatalog(store, parsePlans(config), { maxAgeMs: config.pricingCacheMaxAgeMs ?? 5000 });
   const ledger = ledgerService(store);
   const analytics = analyticsService(store);
-  const writer = createLedgerWriter(store);
+  const writer = createLedgerWriter(store, { lowBalanceCredits: config.lowBalanceCredits });
   const limiter = createRateLimiter(options.rateLimitBackend ?? chooseRateLimitBackend(store, config, logger));
   const resolver = planResolver(catalog, ledger);
   catalog.onWorkspaceChange((workspaceId) => resolver.forget(workspaceId));
   const db = store.typed<CreditsTables>();
-  const buyUrlFor = (ctx: Pick<ToolContext, 'workspaceSlug'>) => config.buyCreditsUrl ?? `${config.publicUrl}/dashboard/${encodeURIComponent(ctx.workspaceSlug)}`;
+  const buyUrlFor = checkoutLinks(config, options.workspaces);
   const metering = creditsMetering({ writer, limiter, plans: resolver, prices: catalog, refundOnError: config.refundOnError, buyUrlFor, logger });
   const tools = creditsTools({ ledger, analytics, plans: resolver, limiter, buyUrlFor });
 
@@ -76,6 +79,9 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
     writer,
     limiter,
     buyUrlFor,
+    /** The checkout link for a workspace record in hand (the dashboard's "Buy credits" button). */
+    checkoutUrlFor: (ws: CheckoutWorkspace): string => checkoutUrl(config, ws),
+    lowBalanceCredits: config.lowBalanceCredits,
 
     /** Workspace hook: every new workspace starts with `initialCredits`. */
     async onWorkspaceCreated(workspace: Workspace): Promise<void> {
@@ -106,11 +112,10 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
     async planInfo(workspaceId: string): Promise<Plan> {
       return resolver.planFor(workspaceId);
     },
-    async setPlan(workspaceId: string, name: string): Promise<Plan> {
+    async setPlan(workspaceId: string, name: string, audit?: AuditContext): Promise<Plan> {
       const plan = await resolver.requirePlan(name);
       await db.transaction().execute(async (trx) => {
-        await ledger.setPlanNameIn(trx, workspaceId, plan.name);
-        // Audit: record the plan assignment here, in this transaction.
+        await ledger.setPlanNameIn(trx, workspaceId, plan.name, audit);
         await catalog.announceWorkspaceIn(trx, workspaceId);
       });
       resolver.forget(workspaceId);

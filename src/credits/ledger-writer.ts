@@ -10,6 +10,7 @@ import type { CreditsTables, LedgerTable } from './tables.ts';
 import { UsageRollups, type Usage } from './rollups.ts';
 import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from '../store/prepared.ts';
 import { creditsMetrics } from './metrics.ts';
+import { enqueueEvents, type OutboundEvent } from '../webhooks/index.ts';
 
 export interface ChargeRequest {
   workspaceId: string;
@@ -59,6 +60,11 @@ export interface LedgerWriterOptions {
   maxBatch?: number;
   /** Transactions in flight at once (default 1). */
   maxInFlight?: number;
+  /**
+   * A batch that takes a workspace's balance to this or below writes a `credits.low` event, to zero a
+   * `credits.exhausted` one, in the batch's own transaction (only when a balance crosses: no extra statement per call).
+   */
+  lowBalanceCredits?: number;
 }
 
 type LedgerRow = Omit<LedgerTable, 'id'>;
@@ -72,6 +78,19 @@ function isDataError(err: unknown): boolean {
 }
 
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
+
+/** The `credits.low` / `credits.exhausted` events of a batch: each workspace whose balance crossed a line in it. */
+export function balanceCrossings(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, low: number | undefined): OutboundEvent[] {
+  if (low === undefined) return [];
+  const events: OutboundEvent[] = [];
+  for (const [workspaceId, end] of after) {
+    const start = before.get(workspaceId);
+    if (start === undefined || start === end) continue;
+    if (start > 0 && end === 0) events.push({ type: 'credits.exhausted', workspaceId, data: { workspace_id: workspaceId, balance: 0 } });
+    else if (start > low && end <= low && end > 0) events.push({ type: 'credits.low', workspaceId, data: { workspace_id: workspaceId, balance: end, threshold: low } });
+  }
+  return events;
+}
 
 export function createLedgerWriter(store: Store, options: LedgerWriterOptions = {}) {
   const maxBatch = options.maxBatch ?? 500;
@@ -185,6 +204,7 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
         const { rows } = await trx.executeQuery(selectBalances(ids.length)(ids));
         for (const r of rows) balances.set(r.workspace_id, Number(r.balance));
       }
+      const startBalances = new Map(balances);
       const deltas = new Map<string, number>();
       const ledger: LedgerRow[] = [];
       const usage = new UsageRollups();
@@ -251,6 +271,8 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
         first += n;
       }
       await usage.write(trx);
+      const crossings = balanceCrossings(startBalances, balances, options.lowBalanceCredits);
+      if (crossings.length) await enqueueEvents(trx, crossings);
       return outcomes;
     });
   }

@@ -2,6 +2,8 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { CreditsError } from './errors.ts';
+import { enqueueEvent } from '../webhooks/index.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 import { DEFAULT_PLAN } from './plans.ts';
 import type { CreditsTables, LedgerReason } from './tables.ts';
 
@@ -83,7 +85,22 @@ export async function grantCreditsIn(trx: Kysely<CreditsTables>, input: GrantInp
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  if (input.amount > 0) {
+    await enqueueEvent(trx, { type: 'credits.granted', workspaceId: input.workspaceId, data: { workspace_id: input.workspaceId, amount: input.amount, balance, reason: input.reason, ledger_id: Number(inserted.id) } });
+  }
   return { balance, ledgerId: Number(inserted.id) };
+}
+
+/** The audit record of a grant or deduction, in the transaction that made it. */
+export function auditGrant(trx: Kysely<CreditsTables>, audit: AuditContext, input: GrantInput, granted: { balance: number; ledgerId: number }): Promise<void> {
+  return recordAudit(trx, {
+    ...audit,
+    action: input.amount > 0 ? 'credits.granted' : 'credits.deducted',
+    target: { type: 'workspace', id: input.workspaceId },
+    workspaceId: input.workspaceId,
+    before: { balance: granted.balance - input.amount },
+    after: { balance: granted.balance, amount: input.amount, reason: input.reason, description: input.description ?? '', ledger_id: granted.ledgerId },
+  });
 }
 
 function encodeCursor(createdAt: number, id: number): string {
@@ -99,8 +116,12 @@ export function ledgerService(store: Store) {
 
   return {
     /** Adds (or with a negative amount removes) credits; the balance change and its ledger row commit together. */
-    grantCredits(input: GrantInput): Promise<{ balance: number; ledgerId: number }> {
-      return db.transaction().execute((trx) => grantCreditsIn(trx, input));
+    grantCredits(input: GrantInput, audit?: AuditContext): Promise<{ balance: number; ledgerId: number }> {
+      return db.transaction().execute(async (trx) => {
+        const granted = await grantCreditsIn(trx, input);
+        if (audit) await auditGrant(trx, audit, input, granted);
+        return granted;
+      });
     },
 
     /** The workspace's balance and plan (a workspace never credited has 0 on the default plan). */
@@ -127,17 +148,20 @@ export function ledgerService(store: Store) {
     },
 
     /** Assigns a plan (the caller checks the name against the configured plans). */
-    async setPlanName(workspaceId: string, plan: string): Promise<void> {
-      await this.setPlanNameIn(db, workspaceId, plan);
+    async setPlanName(workspaceId: string, plan: string, audit?: AuditContext): Promise<void> {
+      await db.transaction().execute((trx) => this.setPlanNameIn(trx, workspaceId, plan, audit));
     },
 
-    async setPlanNameIn(trx: Kysely<CreditsTables>, workspaceId: string, plan: string): Promise<void> {
+    /** Assigns a plan in the caller's transaction; with `audit`, the change (before and after) is recorded in it. */
+    async setPlanNameIn(trx: Kysely<CreditsTables>, workspaceId: string, plan: string, audit?: AuditContext): Promise<void> {
       const at = Date.now();
+      const before = audit ? await trx.selectFrom('credits_accounts').select('plan').where('workspace_id', '=', workspaceId).executeTakeFirst() : undefined;
       await trx
         .insertInto('credits_accounts')
         .values({ workspace_id: workspaceId, balance: 0, plan, updated_at: at, suspended_at: null })
         .onConflict((oc) => oc.column('workspace_id').doUpdateSet({ plan, updated_at: at }))
         .execute();
+      if (audit) await recordAudit(trx, { ...audit, action: 'plan.changed', target: { type: 'workspace', id: workspaceId }, workspaceId, before: { plan: before?.plan ?? DEFAULT_PLAN }, after: { plan } });
     },
 
     /**

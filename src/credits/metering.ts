@@ -25,7 +25,7 @@ export interface CreditsMeteringDeps {
   /** Per-tool prices as data (held in memory: no database read per call). */
   prices: Pick<PricingCatalog, 'costOf'>;
   refundOnError: boolean;
-  buyUrlFor(ctx: Pick<ToolContext, 'workspaceSlug'>): string;
+  buyUrlFor(ctx: Pick<ToolContext, 'workspaceId' | 'workspaceSlug'>): Promise<string>;
   logger?: Logger;
 }
 
@@ -56,7 +56,7 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
         requestId: ctx.requestId,
         at,
       });
-      if (!outcome.ok) return { kind: 'insufficient_credits', balance: outcome.balance, cost, buyUrl: deps.buyUrlFor(ctx) };
+      if (!outcome.ok) return { kind: 'insufficient_credits', balance: outcome.balance, cost, buyUrl: await deps.buyUrlFor(ctx) };
       if (cost > 0) creditsMetrics.spent(ctx.workspaceSlug, cost);
       const charge: MeteredCharge = { id: `${idPrefix}.${++sequence}`, cost, workspaceId: ctx.workspaceId, at };
       return { kind: 'ok', charge, rateLimit: limit.state };

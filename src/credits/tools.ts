@@ -13,7 +13,7 @@ export interface CreditsToolDeps {
   analytics: AnalyticsService;
   plans: PlanResolver;
   limiter: RateLimiter;
-  buyUrlFor(ctx: Pick<ToolContext, 'workspaceSlug'>): string;
+  buyUrlFor(ctx: Pick<ToolContext, 'workspaceId' | 'workspaceSlug'>): Promise<string>;
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -62,7 +62,7 @@ export function creditsTools(deps: CreditsToolDeps): ToolDefinition[] {
     async handler(_args, ctx) {
       const [account, spend] = await Promise.all([deps.ledger.getAccount(ctx.workspaceId), deps.analytics.spendSummary(ctx.workspaceId)]);
       const plan = await deps.plans.planFor(ctx.workspaceId);
-      const buyUrl = deps.buyUrlFor(ctx);
+      const buyUrl = await deps.buyUrlFor(ctx);
       return result(
         `Balance: ${n(account.balance)} credits in workspace ${ctx.workspaceSlug} (plan "${plan.name}": ${n(plan.workspacePerMinute)} calls/min per workspace, ${n(plan.grantPerMinute)} per connection). ` +
           `Spent ${n(spend.last24h)} credits in the last 24 hours and ${n(spend.last30d)} in the last 30 days. Buy more at ${buyUrl}`,

@@ -11,9 +11,11 @@ import type { Store } from '../store/store.ts';
 import type { Workspace } from '../accounts/index.ts';
 import { createHash } from 'node:crypto';
 import { CreditsError } from './errors.ts';
-import { grantCreditsIn, MAX_GRANT } from './ledger.ts';
+import { auditGrant, grantCreditsIn, MAX_GRANT } from './ledger.ts';
 import type { CreditsTables } from './tables.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from './webhook-signature.ts';
+import { STRIPE_SIGNATURE_HEADER } from './stripe-signature.ts';
+import { stripeWebhook } from './stripe-webhook.ts';
 
 export const WEBHOOK_PATH = '/api/webhooks/credits';
 
@@ -41,18 +43,25 @@ function parsePurchase(body: Uint8Array): Purchase | string {
 }
 
 export interface CreditsWebhookDeps {
-  readonly config: Pick<Config, 'webhookSecret' | 'webhookToleranceSeconds'>;
+  readonly config: Pick<Config, 'webhookSecret' | 'webhookToleranceSeconds' | 'stripeWebhookSecret'>;
   /** The credits module's own tables. */
   readonly store: Store;
-  readonly accounts: { readonly workspaces: { getWorkspaceBySlug(slug: string): Promise<Workspace | undefined> } };
+  readonly accounts: {
+    readonly workspaces: { getWorkspaceBySlug(slug: string): Promise<Workspace | undefined>; findWorkspaceByExternalId(externalId: string): Promise<Workspace | undefined> };
+  };
 }
 
 export function mountCreditsWebhook(app: Hono<AppEnv>, services: CreditsWebhookDeps): void {
   const db: Kysely<CreditsTables> = services.store.typed<CreditsTables>();
-  const { webhookSecret, webhookToleranceSeconds } = services.config;
+  const { webhookSecret, webhookToleranceSeconds, stripeWebhookSecret } = services.config;
+  const stripe = stripeWebhook(services);
 
   app.post(WEBHOOK_PATH, async (c: Context<AppEnv>) => {
-    if (!webhookSecret) return jsonError(c, 404, 'not_found', 'The credits webhook is disabled: set TOLLGATE_WEBHOOK_SECRET to enable it');
+    // Stripe's own events carry Stripe-Signature (stripe-webhook.ts); Tollgate's format carries Tollgate-Signature.
+    if (c.req.header(STRIPE_SIGNATURE_HEADER) !== undefined && stripeWebhookSecret) return stripe(c);
+    if (!webhookSecret) {
+      return jsonError(c, 404, 'not_found', 'The credits webhook is disabled: set TOLLGATE_WEBHOOK_SECRET (or TOLLGATE_STRIPE_WEBHOOK_SECRET for Stripe events) to enable it');
+    }
     const body = new Uint8Array(await c.req.arrayBuffer());
     // HMAC-SHA256 over "<timestamp>.<raw body>" with the shared secret, compared in constant time (webhook-signature.ts).
     const check = verifyWebhookSignature({
@@ -81,13 +90,9 @@ export function mountCreditsWebhook(app: Hono<AppEnv>, services: CreditsWebhookD
         .returning('idempotency_key')
         .executeTakeFirst();
       if (!claimed) return undefined;
-      const granted = await grantCreditsIn(trx, {
-        workspaceId: workspace.id,
-        amount: purchase.credits,
-        reason: 'purchase',
-        description: purchase.description || `payment ${purchase.id}`,
-        requestId: c.get('requestId'),
-      });
+      const grant = { workspaceId: workspace.id, amount: purchase.credits, reason: 'purchase' as const, description: purchase.description || `payment ${purchase.id}`, requestId: c.get('requestId') };
+      const granted = await grantCreditsIn(trx, grant);
+      await auditGrant(trx, { actor: { type: 'system', label: 'payment webhook' }, requestId: c.get('requestId') }, grant, granted);
       await trx.updateTable('credits_webhook_events').set({ ledger_id: granted.ledgerId }).where('idempotency_key', '=', purchase.id).execute();
       return granted;
     }).catch((err: unknown) => {

@@ -7,6 +7,8 @@ import { newClientId, randomToken, safeEqual, sha256Hex } from '../util/ids.ts';
 import type { ClientMetadata, TokenEndpointAuthMethod } from './client-metadata.ts';
 import type { ClientKind, ClientsTable, OAuthTables } from './tables.ts';
 import { revokeGrants } from './grants.ts';
+import { enqueueEvent } from '../webhooks/index.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 
 export interface OAuthClient {
   clientId: string;
@@ -81,7 +83,12 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
      * Creates a client; returns its secret (plain, once) when it is confidential, and for a self-registered client
      * the RFC 7592 registration access token it can delete itself with (plain, once; stored hashed).
      */
-    async createClient(metadata: ClientMetadata, kind: ClientKind, trx: Kysely<OAuthTables> = db): Promise<{ client: OAuthClient; clientSecret?: string; registrationAccessToken?: string }> {
+    async createClient(
+      metadata: ClientMetadata,
+      kind: ClientKind,
+      trx: Kysely<OAuthTables> = db,
+      audit?: AuditContext,
+    ): Promise<{ client: OAuthClient; clientSecret?: string; registrationAccessToken?: string }> {
       // A private_key_jwt client proves itself with its own keys (RFC 7523 §2.2): it has no secret.
       const clientSecret = metadata.tokenEndpointAuthMethod === 'none' || metadata.tokenEndpointAuthMethod === 'private_key_jwt' ? undefined : randomToken(32);
       const registrationAccessToken = kind === 'dynamic' ? randomToken(32) : undefined;
@@ -102,7 +109,16 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
         first_grant_at: null,
         registration_token_hash: registrationAccessToken ? sha256Hex(registrationAccessToken) : null,
       };
-      await trx.insertInto('oauth_clients').values(row).execute();
+      // The client, its event and its audit record commit together: in the caller's transaction when given one.
+      const write = async (t: Kysely<OAuthTables>): Promise<void> => {
+        await t.insertInto('oauth_clients').values(row).execute();
+        await enqueueEvent(t, { type: 'client.created', workspaceId: null, data: { client_id: row.client_id, kind, client_name: row.client_name } });
+        if (audit) {
+          await recordAudit(t, { ...audit, action: 'client.created', target: { type: 'client', id: row.client_id }, after: { client_name: row.client_name, kind, redirect_uris: metadata.redirectUris, token_endpoint_auth_method: row.token_endpoint_auth_method } });
+        }
+      };
+      if (trx.isTransaction) await write(trx);
+      else await trx.transaction().execute(write);
       return { client: toClient(row), clientSecret, registrationAccessToken };
     },
 
@@ -129,11 +145,12 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
     },
 
     /** Deletes a client and revokes every grant it holds; true when it existed. */
-    async deleteClient(clientId: string): Promise<boolean> {
+    async deleteClient(clientId: string, audit?: AuditContext): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
         const r = await trx.deleteFrom('oauth_clients').where('client_id', '=', clientId).executeTakeFirst();
         if (!Number(r.numDeletedRows)) return false;
-        await revokeGrants(trx, store.dialect, { clientId }, 'client deleted');
+        const revoked = await revokeGrants(trx, store.dialect, { clientId }, 'client deleted');
+        if (audit) await recordAudit(trx, { ...audit, action: 'client.deleted', target: { type: 'client', id: clientId }, after: { grants_revoked: revoked } });
         return true;
       });
     },
@@ -142,17 +159,21 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
      * Issues a new secret. The previous one keeps working for the overlap window, so deployments can switch
      * without downtime. Returns undefined for unknown or public clients.
      */
-    async rotateSecret(clientId: string): Promise<{ clientSecret: string; previousValidUntil: number | null } | undefined> {
+    async rotateSecret(clientId: string, audit?: AuditContext): Promise<{ clientSecret: string; previousValidUntil: number | null } | undefined> {
       const client = await db.selectFrom('oauth_clients').select(['secret_hash', 'token_endpoint_auth_method']).where('client_id', '=', clientId).executeTakeFirst();
       if (!client || client.token_endpoint_auth_method === 'none' || client.token_endpoint_auth_method === 'private_key_jwt') return undefined;
       const clientSecret = randomToken(32);
       const overlap = options.secretRotationOverlapSeconds * 1000;
       const previousValidUntil = overlap > 0 && client.secret_hash ? Date.now() + overlap : null;
-      await db
-        .updateTable('oauth_clients')
-        .set({ secret_hash: sha256Hex(clientSecret), previous_secret_hash: previousValidUntil ? client.secret_hash : null, previous_secret_expires_at: previousValidUntil })
-        .where('client_id', '=', clientId)
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('oauth_clients')
+          .set({ secret_hash: sha256Hex(clientSecret), previous_secret_hash: previousValidUntil ? client.secret_hash : null, previous_secret_expires_at: previousValidUntil })
+          .where('client_id', '=', clientId)
+          .execute();
+        // That the secret changed and until when the old one works; never either secret.
+        if (audit) await recordAudit(trx, { ...audit, action: 'client.secret_rotated', target: { type: 'client', id: clientId }, after: { previous_valid_until: previousValidUntil } });
+      });
       return { clientSecret, previousValidUntil };
     },
 

@@ -7,6 +7,8 @@ import type { DialectName, Listening, Store } from '../store/store.ts';
 import { newId } from '../util/ids.ts';
 import { GRANTS_CHANNEL, grantCache } from './grant-cache.ts';
 import type { GrantsTable, OAuthTables } from './tables.ts';
+import { enqueueEvent, enqueueEvents } from '../webhooks/index.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 
 export interface Grant {
   id: string;
@@ -53,14 +55,22 @@ export async function revokeGrants(trx: Kysely<OAuthTables>, dialect: DialectNam
   const [column, value] = 'id' in where ? ['id', where.id] : ['client_id', where.clientId];
   const at = Date.now();
   const why = reason.slice(0, 200);
+  // The grants about to be revoked, for their `grant.revoked` events (written with the revocation, in its transaction).
+  const live = await trx.selectFrom('oauth_grants').select(['id', 'workspace_id', 'client_id', 'user_id']).where(column as 'id', '=', value).where('revoked_at', 'is', null).execute();
+  let revoked: number;
   if (dialect === 'postgres') {
     const { rows } = await sql<{ id: string }>`with r as (
         update oauth_grants set revoked_at = ${at}, revoked_reason = ${why} where ${sql.ref(column)} = ${value} and revoked_at is null returning id
       ) select pg_notify(${GRANTS_CHANNEL}, r.id), r.id from r`.execute(trx);
-    return rows.length;
+    revoked = rows.length;
+  } else {
+    const r = await trx.updateTable('oauth_grants').set({ revoked_at: at, revoked_reason: why }).where(column as 'id', '=', value).where('revoked_at', 'is', null).executeTakeFirst();
+    revoked = Number(r.numUpdatedRows);
   }
-  const r = await trx.updateTable('oauth_grants').set({ revoked_at: at, revoked_reason: why }).where(column as 'id', '=', value).where('revoked_at', 'is', null).executeTakeFirst();
-  return Number(r.numUpdatedRows);
+  if (revoked) {
+    await enqueueEvents(trx, live.map((g) => ({ type: 'grant.revoked' as const, workspaceId: g.workspace_id, data: { grant_id: g.id, workspace_id: g.workspace_id, client_id: g.client_id, user_id: g.user_id, reason: why } })));
+  }
+  return revoked;
 }
 
 export interface GrantsOptions {
@@ -127,6 +137,7 @@ export function grantsService(store: Store, options: GrantsOptions = {}) {
         resource_implicit: input.resourceImplicit ? 1 : 0,
       };
       await trx.insertInto('oauth_grants').values(row).execute();
+      await enqueueEvent(trx, { type: 'grant.created', workspaceId: row.workspace_id, data: { grant_id: row.id, workspace_id: row.workspace_id, client_id: row.client_id, user_id: row.user_id, scope: row.scope, resource: row.resource } });
       return toGrant(row);
     },
 
@@ -231,9 +242,16 @@ export function grantsService(store: Store, options: GrantsOptions = {}) {
     },
 
     /** Revokes a grant (idempotent); returns true when it was active. */
-    async revokeGrant(id: string, reason: string, trx: Kysely<OAuthTables> = db): Promise<boolean> {
+    async revokeGrant(id: string, reason: string, trx?: Kysely<OAuthTables>, audit?: AuditContext): Promise<boolean> {
       cache?.drop(id);
-      return (await revokeGrants(trx, store.dialect, { id }, reason)) > 0;
+      const revoke = async (t: Kysely<OAuthTables>) => {
+        const live = audit ? await t.selectFrom('oauth_grants').select(['workspace_id', 'client_id', 'user_id']).where('id', '=', id).executeTakeFirst() : undefined;
+        const done = (await revokeGrants(t, store.dialect, { id }, reason)) > 0;
+        if (done && audit) await recordAudit(t, { ...audit, action: 'grant.revoked', target: { type: 'grant', id }, workspaceId: live?.workspace_id, after: { client_id: live?.client_id, user_id: live?.user_id, reason } });
+        return done;
+      };
+      if (trx) return revoke(trx);
+      return audit ? db.transaction().execute(revoke) : revoke(db);
     },
 
     async listGrantsForWorkspace(workspaceId: string, options: { includeRevoked?: boolean } = {}): Promise<Grant[]> {

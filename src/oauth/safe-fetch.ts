@@ -138,3 +138,52 @@ function describe(err: Error): string {
   if (e.code?.startsWith('ERR_TLS') || e.code?.includes('CERT')) return 'TLS certificate problem';
   return e.code ?? 'network error';
 }
+
+/**
+ * POSTs a body to a URL someone registered (an outbound webhook endpoint) under the same guard: https unless
+ * allowed, public addresses only (checked on the address connected to), no redirects followed, a deadline. Resolves
+ * with the status (the answer's body is read up to a small cap and dropped); throws SafeFetchError.
+ */
+export function postGuarded(url: string, body: string, headers: Record<string, string>, options: Omit<SafeFetchOptions, 'maxBytes'>): Promise<{ status: number }> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return Promise.reject(new SafeFetchError('not a valid URL'));
+  }
+  if (u.protocol !== 'https:' && !(options.allowHttp && u.protocol === 'http:')) return Promise.reject(new SafeFetchError('the URL must use https'));
+  const literal = u.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal) && !options.allowPrivateAddresses && !isPublicAddress(literal)) return Promise.reject(new SafeFetchError(`${u.hostname} is not a public address`));
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err: Error | undefined, status?: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      if (err) reject(err instanceof SafeFetchError ? err : new SafeFetchError(describe(err)));
+      else resolve({ status: status! });
+    };
+    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(
+      u,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Tollgate (webhooks)', ...headers },
+        lookup: guardedLookup(options.allowPrivateAddresses) as never,
+      },
+      (res: IncomingMessage) => {
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > 65536) finish(undefined, res.statusCode ?? 0);
+        });
+        res.on('error', (e) => finish(e));
+        res.on('end', () => finish(undefined, res.statusCode ?? 0));
+      },
+    );
+    const timer = setTimeout(() => finish(new SafeFetchError(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    req.on('error', (e) => finish(e));
+    req.end(body);
+  });
+}

@@ -20,7 +20,7 @@ export function doneFlash(c: Ctx, messages: Record<string, string>): Flash | und
 
 export const wsPath = (ws: Pick<Workspace, 'slug'>, rest = ''): string => `/dashboard/${encodeURIComponent(ws.slug)}${rest}`;
 
-export type WorkspaceTab = 'overview' | 'ledger' | 'apps' | 'clients' | 'members';
+export type WorkspaceTab = 'overview' | 'ledger' | 'apps' | 'clients' | 'members' | 'audit';
 
 const TABS: { id: WorkspaceTab; label: string; path: string }[] = [
   { id: 'overview', label: 'Overview', path: '' },
@@ -28,6 +28,7 @@ const TABS: { id: WorkspaceTab; label: string; path: string }[] = [
   { id: 'apps', label: 'Connected apps', path: '/apps' },
   { id: 'clients', label: 'OAuth clients', path: '/clients' },
   { id: 'members', label: 'Members', path: '/members' },
+  { id: 'audit', label: 'Audit log', path: '/audit' },
 ];
 
 const ROLE_LABEL: Record<Role, string> = { owner: 'Owner', admin: 'Admin', member: 'Member' };

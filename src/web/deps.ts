@@ -7,6 +7,8 @@ import type { Credits } from '../credits/index.ts';
 import type { Identity } from '../identity/index.ts';
 import type { CsrfGuard } from './csrf.ts';
 import type { PendingSignIn } from './pending-sign-in.ts';
+import type { Audit, AuditContext } from '../audit/index.ts';
+import type { Webhooks } from '../webhooks/index.ts';
 
 export type WebConfig = Pick<
   Config,
@@ -23,6 +25,7 @@ export type WebConfig = Pick<
   | 'passwordResetTtlSeconds'
   | 'localPasswords'
   | 'ssoStartsPerIp'
+  | 'outboundWebhookAllowHttp'
 >;
 
 /** What the pages need of outgoing mail (the composition root passes src/mail's sender). */
@@ -41,7 +44,10 @@ export interface WebDeps {
     OAuth,
     'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox' | 'deviceCodes'
   >;
-  readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits' | 'listPrices' | 'setPrice' | 'clearPrice' | 'listPlans' | 'upsertPlan' | 'deletePlan'>;
+  readonly credits: Pick<
+    Credits,
+    'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits' | 'listPrices' | 'setPrice' | 'clearPrice' | 'listPlans' | 'upsertPlan' | 'deletePlan' | 'checkoutUrlFor' | 'lowBalanceCredits'
+  >;
   /** Management API keys (the admin page creates, lists and revokes them); absent: the page says so. */
   readonly api?: { readonly keys: ApiKeysPort };
   /** The registered MCP tools' names and own costs (the admin prices page). */
@@ -49,7 +55,11 @@ export interface WebDeps {
   /** Sign-in connections, linked identities and the workspace rules that go with them. */
   readonly identity: Pick<Identity, 'connections' | 'providers' | 'links' | 'rules' | 'signIn' | 'workspaceAccess'>;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
-  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
+  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext): Promise<Workspace>;
+  /** The audit trail: the admin page and each workspace's page for its owners; sign-ins are recorded here. */
+  readonly audit: Pick<Audit, 'list' | 'record'>;
+  /** Outbound webhook endpoints and their delivery logs (the admin page). */
+  readonly webhooks: Pick<Webhooks, 'endpoints'>;
   readonly invitations: InvitationsService;
   readonly passwordResets: PasswordResetsService;
   readonly twoFactor: TwoFactorService;

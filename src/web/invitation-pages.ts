@@ -15,7 +15,7 @@ import { readSession } from './session.ts';
 import { finishPasswordSignIn } from './sign-in-steps.ts';
 import type { Session } from '../accounts/index.ts';
 
-type Deps = Pick<PageDeps, 'config' | 'accounts' | 'csrf' | 'invitations' | 'twoFactor' | 'pendingSignIn'>;
+type Deps = Pick<PageDeps, 'config' | 'accounts' | 'csrf' | 'invitations' | 'twoFactor' | 'pendingSignIn' | 'audit'>;
 
 const card = (c: Ctx, title: string, body: Html) => layout({ title, nonce: c.get('cspNonce'), requestId: c.get('requestId'), body });
 

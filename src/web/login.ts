@@ -14,6 +14,7 @@ import { layout, messagePage, type Html } from './layout.ts';
 import { endSession, readSession } from './session.ts';
 import { finishPasswordSignIn } from './sign-in-steps.ts';
 import { PASSWORD_RESET_PATH } from './password-reset-pages.ts';
+import { webAuditContext } from './audit-context.ts';
 
 export const GENERIC_LOGIN_ERROR = 'The email or password is incorrect.';
 const IP_FACTOR = 5;
@@ -92,7 +93,7 @@ export function renderLoginPage(props: {
 const signIns = counter('tollgate_sign_ins_total', 'Password sign-ins, by outcome (ok, failed, throttled).', ['outcome']);
 for (const o of ['ok', 'failed', 'throttled']) signIns.child(o);
 
-export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'twoFactor' | 'pendingSignIn' | 'mail' | 'identity'>): void {
+export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'twoFactor' | 'pendingSignIn' | 'mail' | 'identity' | 'audit'>): void {
   const { loginMaxFailures: max, loginWindowSeconds: window } = deps.config;
   const throttle = deps.oauth.throttle;
 
@@ -137,10 +138,13 @@ export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'a
       await throttle.hit(ipKey, window);
       c.get('log').info({ event: 'login_failed' }, 'sign-in failed');
       signIns.child('failed').inc();
+      // The address tried (never the password): who is being guessed at, from where.
+      await deps.audit.record({ ...webAuditContext(c, deps.config.trustedProxyHops), action: 'signin.failed', target: { type: 'email', id: normalizeEmail(plainEmail).slice(0, 320) || '(empty)' } });
       return show(c, next, 401, { email, error: GENERIC_LOGIN_ERROR });
     }
     await throttle.clear(accountKey);
     signIns.child('ok').inc();
+    // The session (and its signin.succeeded record) starts there, after the second factor when there is one.
     return finishPasswordSignIn(c, deps, user, next);
   });
 

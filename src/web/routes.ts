@@ -9,6 +9,8 @@ import type { PageDeps, WebDeps } from './deps.ts';
 import { mountLogin } from './login.ts';
 import { mountAdmin } from './pages/admin.ts';
 import { mountAdminApi } from './pages/admin-api.ts';
+import { mountAdminWebhooks } from './pages/admin-webhooks.ts';
+import { mountAudit } from './pages/audit.ts';
 import { mountApps } from './pages/apps.ts';
 import { mountClients } from './pages/clients.ts';
 import { mountDashboard } from './pages/dashboard.ts';
@@ -35,7 +37,9 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
     identity: deps.identity,
     api: deps.api,
     tools: deps.tools,
-    createWorkspace: (input) => deps.createWorkspace(input),
+    createWorkspace: (input, audit) => deps.createWorkspace(input, audit),
+    audit: deps.audit,
+    webhooks: deps.webhooks,
     csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
     invitations: deps.invitations,
     passwordResets: deps.passwordResets,
@@ -56,6 +60,8 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
   mountHome(app, pages);
   mountAdmin(app, pages);
   mountAdminApi(app, pages);
+  mountAdminWebhooks(app, pages);
+  mountAudit(app, pages);
   // Fixed paths before `/dashboard/:ws/...` patterns that could shadow them.
   mountApps(app, pages);
   mountClients(app, pages);

@@ -9,7 +9,8 @@ import { clientIp } from '../oauth/index.ts';
 import type { PageDeps } from './deps.ts';
 import { messagePage } from './layout.ts';
 import { safeNextPath } from './login.ts';
-import { readSession, secureCookies, startSession } from './session.ts';
+import { readSession, secureCookies } from './session.ts';
+import { startSignedInSession } from './sign-in-steps.ts';
 
 export const SSO_STATE_COOKIE = 'tollgate_sso_state';
 const COOKIE_PATH = '/login/sso';
@@ -41,7 +42,7 @@ const STATUS: Record<RefusalKind, 400 | 403 | 404 | 502> = {
   unknown_connection: 404,
 };
 
-type SsoDeps = Pick<PageDeps, 'config' | 'accounts' | 'identity' | 'oauth'>;
+type SsoDeps = Pick<PageDeps, 'config' | 'accounts' | 'identity' | 'oauth' | 'audit'>;
 
 export function refusalPage(c: Context<AppEnv>, refusal: SignInRefusal): Response | Promise<Response> {
   c.get('log').info({ event: 'sso_refused', kind: refusal.kind }, 'sign-in through a connection refused');
@@ -90,7 +91,7 @@ export function mountSso(app: Hono<AppEnv>, deps: SsoDeps): void {
       // Linking from the account page: the session stays the one the person proved with.
       return c.redirect(safeNextPath(result.next), 303);
     }
-    const { cookieValue, expiresAt } = await startSession(c, deps, result.user.id);
+    const { cookieValue, expiresAt } = await startSignedInSession(c, deps, result.user, `sso:${result.connection.name}`);
     await deps.identity.links.recordSession(cookieValue, result.connection.id, expiresAt);
     return c.redirect(safeNextPath(result.next), 303);
   });

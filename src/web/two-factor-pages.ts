@@ -14,9 +14,10 @@ import { showMessage, type Ctx } from './page-context.ts';
 import { readCsrfForm } from './public-form.ts';
 import { qrSvg } from './qr-code.ts';
 import { readSession, startSession } from './session.ts';
-import { ENROL_PATH, TWO_FACTOR_PATH } from './sign-in-steps.ts';
+import { ENROL_PATH, startSignedInSession, TWO_FACTOR_PATH } from './sign-in-steps.ts';
+import { webAuditContext } from './audit-context.ts';
 
-type Deps = Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'twoFactor' | 'pendingSignIn'>;
+type Deps = Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'twoFactor' | 'pendingSignIn' | 'audit'>;
 
 /** Who is on the settings page: a signed-in user, or an operator whose sign-in waits for enrolment. */
 interface Actor {
@@ -88,13 +89,16 @@ export function mountTwoFactor(app: Hono<AppEnv>, deps: Deps): void {
       await throttle.hit(accountKey, window);
       await throttle.hit(ipKey, window);
       c.get('log').info({ event: 'two_factor_failed', reason: result.reason }, 'two-factor code refused');
+      await deps.audit.record({ ...webAuditContext(c, deps.config.trustedProxyHops), action: 'signin.failed', target: { type: 'user', id: pending.userId }, after: { step: 'two_factor', reason: result.reason } });
       // RFC 6238 §5.2: a code already accepted is refused, even inside its time window.
       return codePage(c, 401, result.reason === 'replayed' ? 'That code was already used. Wait for the next one.' : 'That code is not right. Try again.');
     }
     await throttle.clear(accountKey);
     pendingSignIn.clear(c);
     c.get('log').info({ event: 'two_factor_ok', method: result.method }, 'two-factor sign-in');
-    await startSession(c, deps, pending.userId);
+    const signedIn = await deps.accounts.users.getUser(pending.userId);
+    if (signedIn) await startSignedInSession(c, deps, signedIn, `password+${result.method}`);
+    else await startSession(c, deps, pending.userId);
     return c.redirect(pending.next, 303);
   });
 
@@ -217,7 +221,7 @@ export function mountTwoFactor(app: Hono<AppEnv>, deps: Deps): void {
     c.get('log').info({ event: 'two_factor_enabled' }, 'two-factor sign-in turned on');
     if (p.who.mode === 'enrol') {
       pendingSignIn.clear(c);
-      await startSession(c, deps, p.who.user.id);
+      await startSignedInSession(c, deps, p.who.user, 'password+totp_enrolled');
     }
     return recoveryCodesPage(c, codes, p.who.mode === 'enrol' ? p.who.next : ENROL_PATH);
   });

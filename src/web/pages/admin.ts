@@ -13,8 +13,9 @@ import { formatNumber, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { FormError, readPostForm, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
 import type { ClientKind, OAuthClient } from '../../oauth/index.ts';
+import { webAuditContext } from '../audit-context.ts';
 
-export type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'api-keys' | 'pricing' | 'sso';
+export type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'api-keys' | 'pricing' | 'sso' | 'webhooks' | 'audit';
 const TABS: { id: AdminTab; label: string }[] = [
   { id: 'workspaces', label: 'Workspaces and credits' },
   { id: 'users', label: 'Users' },
@@ -23,6 +24,8 @@ const TABS: { id: AdminTab; label: string }[] = [
   { id: 'sso', label: 'Sign-in connections' },
   { id: 'api-keys', label: 'API keys' },
   { id: 'pricing', label: 'Prices and plans' },
+  { id: 'webhooks', label: 'Webhooks' },
+  { id: 'audit', label: 'Audit log' },
 ];
 
 /** Clients listed at once (self-registration can make many): the newest. */
@@ -67,6 +70,7 @@ export async function operatorPost(
 
 export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
   const { accounts, credits } = services;
+  const audited = (c: Ctx, op: SignedIn) => webAuditContext(c, services.config.trustedProxyHops, op.user);
 
   async function workspacesPage(c: Ctx, op: SignedIn, flash?: Flash, form: Record<string, string> = {}): Promise<Html> {
     const all = await accounts.workspaces.listWorkspaces();
@@ -221,7 +225,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
   }
 
   app.post('/admin/workspaces', (c) =>
-    operatorPost(c, services, (op, flash, form) => workspacesPage(c, op, flash, form), async (_op, form) => {
+    operatorPost(c, services, (op, flash, form) => workspacesPage(c, op, flash, form), async (op, form) => {
       const slug = textField(form, 'slug', 40) ?? '';
       const name = textField(form, 'name', 200);
       if (name === undefined) throw new FormError('The name is longer than 200 characters.');
@@ -229,7 +233,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
       const owner = ownerEmail ? await accounts.users.findUserByEmail(ownerEmail) : undefined;
       if (!owner) throw new FormError(ownerEmail ? `No user with the email ${ownerEmail}.` : 'Enter the owner\'s email.');
       accounts.workspaces.validateSlug(slug);
-      await services.createWorkspace({ slug, name: name || undefined, ownerUserId: owner.id });
+      await services.createWorkspace({ slug, name: name || undefined, ownerUserId: owner.id }, audited(c, op));
       return c.redirect('/admin/workspaces?done=created', 303);
     }),
   );
@@ -244,7 +248,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
       if (!Number.isSafeInteger(amount) || amount < 1 || amount > MAX_GRANT) throw new FormError(`Enter a whole number of credits from 1 to ${formatNumber(MAX_GRANT)}.`);
       const reason = textField(form, 'reason', 200);
       if (!reason) throw new FormError('Give a reason (at most 200 characters); it goes in the ledger.');
-      await credits.grantCredits({ workspaceId: ws.id, amount, reason: 'grant', description: reason, userId: op.user.id, requestId: c.get('requestId') });
+      await credits.grantCredits({ workspaceId: ws.id, amount, reason: 'grant', description: reason, userId: op.user.id, requestId: c.get('requestId') }, audited(c, op));
       return c.redirect('/admin/workspaces?done=granted', 303);
     }),
   );
@@ -258,7 +262,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
       if ((form.password ?? '').length > 1024) throw new FormError('The password is too long.');
       const generated = form.password ? undefined : randomToken(15);
       const password = form.password || generated!;
-      const user = await accounts.users.createUser({ email, name, password, isAdmin: form.is_admin === '1', emailVerified: true });
+      const user = await accounts.users.createUser({ email, name, password, isAdmin: form.is_admin === '1', emailVerified: true }, audited(c, op));
       return usersPage(c, op, { kind: 'ok', text: `Created ${user.email}.` }, {}, generated ? { email: user.email, password: generated } : undefined);
     }),
   );
@@ -268,7 +272,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
       const id = c.req.param('id');
       const client = CLIENT_ID.test(id) ? await services.oauth.clients.getClient(id) : undefined;
       if (!client) throw new FormError('There is no such client (it may have been deleted already).');
-      await services.oauth.clients.deleteClient(client.clientId);
+      await services.oauth.clients.deleteClient(client.clientId, audited(c, op));
       await services.oauth.workspaceClients.forget(client.clientId);
       c.get('log').info({ clientId: client.clientId, by: op.user.id }, 'client deleted by an operator');
       return c.redirect('/admin/clients?done=deleted', 303);
@@ -277,7 +281,9 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
 
   app.post('/admin/keys/rotate', (c) =>
     operatorPost(c, services, (op, flash) => keysPage(c, op, flash), async (op) => {
-      const { kid } = await services.oauth.keys.rotate();
+      const { kid, retired } = await services.oauth.keys.rotate();
+      // Key rotation writes several rows outside one transaction; its record follows it (public key ids only).
+      await services.audit.record({ ...audited(c, op), action: 'signing_keys.rotated', target: { type: 'signing_key', id: kid }, after: { retired } });
       return keysPage(c, op, { kind: 'ok', text: html`New signing keys published; access tokens are now signed with <code>${kid}</code>.` });
     }),
   );

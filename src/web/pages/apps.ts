@@ -10,6 +10,7 @@ import { confirmForm, doneFlash, scopeList, urlCode, workspacePage, wsPath } fro
 import { agoTag, timeTag } from '../format.ts';
 import { canManage, isPlainText, notFoundPage, readPostForm, requireMember, type MemberAccess } from '../page-context.ts';
 import { renderConnectionLog, visibleEvents } from './connection-log.ts';
+import { webAuditContext } from '../audit-context.ts';
 
 const GRANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KIND_BADGE: Record<WorkspaceGrant['clientKind'], string> = { dynamic: 'self-registered', static: 'pre-registered', cimd: 'metadata document', deleted: 'deleted' };
@@ -87,7 +88,7 @@ export function mountApps(app: Hono<AppEnv>, services: PageDeps): void {
     if (!canManage(access.role) && grant.userId !== access.user.id) {
       return c.html(workspacePage(c, access, { title: 'Connected apps', tab: 'apps', body: html``, flash: { kind: 'error', text: 'Only owners and admins can revoke apps other people connected.' } }), 403);
     }
-    if (await services.oauth.grants.revokeGrant(grant.id, `revoked on the dashboard by ${access.user.email}`)) {
+    if (await services.oauth.grants.revokeGrant(grant.id, `revoked on the dashboard by ${access.user.email}`, undefined, webAuditContext(c, services.config.trustedProxyHops, access.user))) {
       await services.oauth.clientEvents.record({ clientId: grant.clientId, workspaceId: grant.workspaceId, kind: 'revoked', requestId: c.get('requestId'), detail: `revoked on the dashboard by ${access.user.email}` });
     }
     return c.redirect(`${wsPath(access.workspace, '/apps')}?done=revoked`, 303);

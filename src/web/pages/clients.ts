@@ -11,6 +11,7 @@ import { formatUtc, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { canManage, notFoundPage, readPostForm, requireMember, textField, type Ctx, type MemberAccess } from '../page-context.ts';
 import { renderConnectionLog, visibleEvents } from './connection-log.ts';
+import { webAuditContext } from '../audit-context.ts';
 
 const AUTH_METHODS = { client_secret_basic: 'HTTP Basic (client_secret_basic)', client_secret_post: 'In the form body (client_secret_post)' } as const;
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,255}$/;
@@ -126,7 +127,7 @@ export function mountClients(app: Hono<AppEnv>, services: PageDeps): void {
     }
     // A person typing URIs wants each one: refuse the form rather than silently drop some.
     if (validated.refused.length) return fail(`Not accepted: ${validated.refused.map((r) => `${r.uri.slice(0, 100)} (${r.reason})`).join('; ')}`);
-    const { client, clientSecret } = await services.oauth.clients.createClient(validated.metadata, 'static');
+    const { client, clientSecret } = await services.oauth.clients.createClient(validated.metadata, 'static', undefined, { ...webAuditContext(c, services.config.trustedProxyHops, access.user) });
     await services.oauth.workspaceClients.record(client.clientId, access.workspace.id, access.user.id);
     await services.oauth.clientEvents.record({ clientId: client.clientId, workspaceId: access.workspace.id, kind: 'registered', requestId: c.get('requestId'), detail: `created on the dashboard by ${access.user.email}` });
     return c.html(secretPage(c, access, { title: `Created ${client.name}`, client, secret: clientSecret!, note: 'Use it with the client id at the token endpoint. If it leaks, rotate it.' }));
@@ -181,7 +182,7 @@ export function mountClients(app: Hono<AppEnv>, services: PageDeps): void {
     const checked = await clientAction(c);
     if (checked instanceof Response) return checked;
     const { access, client } = checked;
-    const rotated = await services.oauth.directory.rotateClientSecret(client.clientId);
+    const rotated = await services.oauth.directory.rotateClientSecret(client.clientId, webAuditContext(c, services.config.trustedProxyHops, access.user));
     if (!rotated) return notFoundPage(c);
     const note = rotated.previousValidUntil
       ? html`The previous secret keeps working until <strong>${formatUtc(rotated.previousValidUntil)}</strong>, so you can switch your app over without downtime.`
@@ -193,7 +194,7 @@ export function mountClients(app: Hono<AppEnv>, services: PageDeps): void {
     const checked = await clientAction(c);
     if (checked instanceof Response) return checked;
     const { access, client } = checked;
-    await services.oauth.directory.deleteClient(client.clientId);
+    await services.oauth.directory.deleteClient(client.clientId, webAuditContext(c, services.config.trustedProxyHops, access.user));
     await services.oauth.workspaceClients.forget(client.clientId);
     return c.redirect(`${wsPath(access.workspace, '/clients')}?done=deleted`, 303);
   });

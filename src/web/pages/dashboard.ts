@@ -85,12 +85,16 @@ async function renderOverview(c: Ctx, services: PageDeps, access: MemberAccess):
     [o.rateLimited, 'rate limited', 'rate limited'],
   ] as const;
   const mcpUrl = workspaceResourceUrl(services.config.publicUrl, ws.slug);
-  const low = account.balance === 0;
+  const exhausted = account.balance === 0;
+  const low = !exhausted && account.balance <= services.credits.lowBalanceCredits;
+  const buyUrl = services.credits.checkoutUrlFor(ws);
+  const buyButton = html`<a class="button" id="buy-credits" href="${buyUrl}" rel="noopener noreferrer">Buy credits</a>`;
 
   const body = html`
-    ${low ? html`<div class="flash warn" role="status">This workspace has no credits left: tool calls that cost credits are refused until credits are added.</div>` : ''}
+    ${exhausted ? html`<div class="flash warn" role="status" id="low-balance">This workspace has no credits left: tool calls that cost credits are refused until credits are added. ${buyButton}</div>` : ''}
+    ${low ? html`<div class="flash warn" role="status" id="low-balance">Credits are running low: ${formatNumber(account.balance)} left (the warning starts at ${formatNumber(services.credits.lowBalanceCredits)}). ${buyButton}</div>` : ''}
     <section class="stats" aria-label="Credits">
-      <div class="stat"><div class="label">Balance</div><div class="value" id="balance">${formatNumber(account.balance)}</div><div class="sub">credits</div></div>
+      <div class="stat"><div class="label">Balance</div><div class="value" id="balance">${formatNumber(account.balance)}</div><div class="sub">credits${exhausted || low ? '' : html` · <a href="${buyUrl}" id="buy-credits" rel="noopener noreferrer">Buy credits</a>`}</div></div>
       <div class="stat"><div class="label">Plan</div><div class="value">${plan.name}</div><div class="sub">${formatNumber(plan.workspacePerMinute)} calls/min · ${formatNumber(plan.grantPerMinute)} per app</div></div>
       <div class="stat"><div class="label">Spent, last 24 h</div><div class="value">${formatNumber(spend.last24h)}</div><div class="sub">credits</div></div>
       <div class="stat"><div class="label">Spent, last 30 days</div><div class="value">${formatNumber(spend.last30d)}</div><div class="sub">credits</div></div>

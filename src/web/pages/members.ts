@@ -11,6 +11,7 @@ import { confirmForm, csrfField, doneFlash, roleLabel, workspacePage, wsPath, ty
 import type { Html } from '../layout.ts';
 import { canManage, FormError, isOwner, notFoundPage, readPostForm, requireMember, textField, type Ctx, type MemberAccess } from '../page-context.ts';
 import { invitationsPanel, mountInvitations, type JustInvited } from './invitations.ts';
+import { webAuditContext } from '../audit-context.ts';
 
 const isRole = (v: string | undefined): v is Role => !!v && (ROLES as readonly string[]).includes(v);
 
@@ -106,7 +107,7 @@ export function mountMembers(app: Hono<AppEnv>, services: PageDeps): void {
       if ((await ws.listMembers(access.workspace.slug)).some((m) => m.email.toLowerCase() === email.toLowerCase())) {
         throw new FormError(`${email} is already a member; change their role in the list.`);
       }
-      await ws.addMember(access.workspace.slug, email, form.role);
+      await ws.addMember(access.workspace.slug, email, form.role, webAuditContext(c, services.config.trustedProxyHops, access.user));
       return 'added';
     }),
   );
@@ -116,7 +117,7 @@ export function mountMembers(app: Hono<AppEnv>, services: PageDeps): void {
       const member = await memberById(c, access);
       if (!member) return notFoundPage(c);
       if (!isRole(form.role)) throw new FormError('Choose a role.');
-      await ws.addMember(access.workspace.slug, member.email, form.role);
+      await ws.addMember(access.workspace.slug, member.email, form.role, webAuditContext(c, services.config.trustedProxyHops, access.user));
       return 'changed';
     }),
   );
@@ -125,7 +126,7 @@ export function mountMembers(app: Hono<AppEnv>, services: PageDeps): void {
     ownerAction(c, async (access) => {
       const member = await memberById(c, access);
       if (!member) return notFoundPage(c);
-      await ws.removeMember(access.workspace.slug, member.email);
+      await ws.removeMember(access.workspace.slug, member.email, webAuditContext(c, services.config.trustedProxyHops, access.user));
       // Someone who removed themselves can no longer see this workspace.
       if (member.userId === access.user.id) return c.redirect('/', 303);
       return 'removed';
