@@ -70,6 +70,45 @@ export function workspacesService(store: Store) {
     return u.id;
   }
 
+  /**
+   * Renames a workspace and/or sets its external id (null clears it), in one transaction with its audit record
+   * (`workspace.updated`, before and after). The slug, and so its URLs, never change. Throws
+   * AccountsError('invalid_external_id' | 'external_id_taken' | 'not_found').
+   */
+  async function updateWorkspace(workspaceId: string, changes: { name?: string; externalId?: string | null }, audit?: AuditContext): Promise<Workspace> {
+    const { externalId } = changes;
+    if (externalId !== undefined && externalId !== null && !/^[\x21-\x7e]{1,200}$/.test(externalId)) {
+      throw new AccountsError('invalid_external_id', 'An external id must be 1–200 printable ASCII characters without spaces');
+    }
+    const set: Partial<Pick<WorkspacesTable, 'name' | 'external_id'>> = {};
+    if (changes.name !== undefined) set.name = changes.name.trim().slice(0, 200) || undefined;
+    if (externalId !== undefined) set.external_id = externalId;
+    if (set.name === undefined) delete set.name;
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('workspaces').selectAll().where('id', '=', workspaceId).executeTakeFirst();
+        if (!before) throw new AccountsError('not_found', 'Workspace not found');
+        if (Object.keys(set).length) await trx.updateTable('workspaces').set(set).where('id', '=', workspaceId).execute();
+        const after = { ...before, ...set };
+        const changed = (Object.keys(set) as (keyof typeof set)[]).filter((k) => before[k] !== after[k]);
+        if (audit && changed.length) {
+          await recordAudit(trx, {
+            ...audit,
+            action: 'workspace.updated',
+            target: { type: 'workspace', id: workspaceId },
+            workspaceId,
+            before: Object.fromEntries(changed.map((k) => [k, before[k]])),
+            after: Object.fromEntries(changed.map((k) => [k, after[k]])),
+          });
+        }
+        return toWorkspace(after);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AccountsError('external_id_taken', 'Another workspace already has this external id');
+      throw err;
+    }
+  }
+
   return {
     validateSlug,
     getWorkspaceBySlug: getBySlug,
@@ -100,20 +139,11 @@ export function workspacesService(store: Store) {
     },
 
     /** Sets (or clears, with null) the id the company's own systems know the workspace by; unique across workspaces. */
-    async setWorkspaceExternalId(workspaceId: string, externalId: string | null): Promise<Workspace> {
-      if (externalId !== null && !/^[\x21-\x7e]{1,200}$/.test(externalId)) {
-        throw new AccountsError('invalid_external_id', 'An external id must be 1–200 printable ASCII characters without spaces');
-      }
-      try {
-        await db.updateTable('workspaces').set({ external_id: externalId }).where('id', '=', workspaceId).execute();
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AccountsError('external_id_taken', 'Another workspace already has this external id');
-        throw err;
-      }
-      const row = await db.selectFrom('workspaces').selectAll().where('id', '=', workspaceId).executeTakeFirst();
-      if (!row) throw new AccountsError('not_found', 'Workspace not found');
-      return toWorkspace(row);
+    async setWorkspaceExternalId(workspaceId: string, externalId: string | null, audit?: AuditContext): Promise<Workspace> {
+      return updateWorkspace(workspaceId, { externalId }, audit);
     },
+
+    updateWorkspace,
 
     async findWorkspaceByExternalId(externalId: string): Promise<Workspace | undefined> {
       const row = await db.selectFrom('workspaces').selectAll().where('external_id', '=', externalId).executeTakeFirst();
@@ -121,16 +151,24 @@ export function workspacesService(store: Store) {
     },
 
     /** Renames a workspace (its slug, and so its URLs, never change). */
-    async renameWorkspace(workspaceId: string, name: string): Promise<void> {
-      await db.updateTable('workspaces').set({ name: name.trim().slice(0, 200) }).where('id', '=', workspaceId).execute();
+    async renameWorkspace(workspaceId: string, name: string, audit?: AuditContext): Promise<void> {
+      await updateWorkspace(workspaceId, { name }, audit);
     },
 
-    /** Deletes a workspace and its memberships (other modules' rows go with it by their foreign keys); true when it existed. */
-    async deleteWorkspace(workspaceId: string): Promise<boolean> {
+    /**
+     * Deletes a workspace and its memberships (other modules' rows go with it by their foreign keys); true when it
+     * existed. With `audit`, `workspace.deleted` is recorded in the same transaction (the trail keeps it).
+     */
+    async deleteWorkspace(workspaceId: string, audit?: AuditContext): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
+        const before = audit ? await trx.selectFrom('workspaces').selectAll().where('id', '=', workspaceId).executeTakeFirst() : undefined;
         await trx.deleteFrom('memberships').where('workspace_id', '=', workspaceId).execute();
         const r = await trx.deleteFrom('workspaces').where('id', '=', workspaceId).executeTakeFirst();
-        return Number(r.numDeletedRows) > 0;
+        const deleted = Number(r.numDeletedRows) > 0;
+        if (audit && deleted && before) {
+          await recordAudit(trx, { ...audit, action: 'workspace.deleted', target: { type: 'workspace', id: workspaceId }, workspaceId, before: { slug: before.slug, name: before.name, external_id: before.external_id } });
+        }
+        return deleted;
       });
     },
 

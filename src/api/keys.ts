@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { randomToken, safeEqual, sha256Hex } from '../util/ids.ts';
 import { UserFacingError } from '../util/errors.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 import type { ApiKeyAccess, ApiKeysTable, ApiTables } from './tables.ts';
 
 export const API_KEY_PREFIX = 'tgk_';
@@ -52,8 +53,11 @@ export function apiKeysService(store: Store) {
   const touched = new Map<string, number>();
 
   return {
-    /** Creates a key; the returned `secret` is the whole key, shown once. */
-    async createKey(input: { name: string; access: ApiKeyAccess; workspaceId?: string | null; expiresAt?: number | null; createdBy?: string | null }): Promise<{ key: ApiKey; secret: string }> {
+    /** Creates a key; the returned `secret` is the whole key, shown once. With `audit`, recorded with it (never the secret). */
+    async createKey(
+      input: { name: string; access: ApiKeyAccess; workspaceId?: string | null; expiresAt?: number | null; createdBy?: string | null },
+      audit?: AuditContext,
+    ): Promise<{ key: ApiKey; secret: string }> {
       const name = input.name.trim().slice(0, 200);
       if (!name) throw new ApiKeyError('An API key needs a name (what it is for)');
       if (input.access !== 'read' && input.access !== 'write') throw new ApiKeyError('An API key\'s access is "read" or "write"');
@@ -72,8 +76,18 @@ export function apiKeysService(store: Store) {
         last_used_at: null,
         revoked_at: null,
       };
-      await db.insertInto('api_keys').values(row).execute();
-      // Audit: record the key's creation here (never its secret).
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('api_keys').values(row).execute();
+        if (audit) {
+          await recordAudit(trx, {
+            ...audit,
+            action: 'api_key.created',
+            target: { type: 'api_key', id },
+            workspaceId: row.workspace_id,
+            after: { name, access: row.access, workspace_id: row.workspace_id, expires_at: row.expires_at },
+          });
+        }
+      });
       return { key: toKey(row), secret };
     },
 
@@ -89,11 +103,17 @@ export function apiKeysService(store: Store) {
       return row && toKey(row);
     },
 
-    /** Revokes a key (idempotent); true when it was live. */
-    async revokeKey(id: string): Promise<boolean> {
-      const r = await db.updateTable('api_keys').set({ revoked_at: Date.now() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-      // Audit: record the revocation here.
-      return Number(r.numUpdatedRows) > 0;
+    /** Revokes a key (idempotent); true when it was live. With `audit`, a revocation is recorded with it. */
+    async revokeKey(id: string, audit?: AuditContext): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx.updateTable('api_keys').set({ revoked_at: Date.now() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+        const revoked = Number(r.numUpdatedRows) > 0;
+        if (audit && revoked) {
+          const key = await trx.selectFrom('api_keys').select(['name', 'workspace_id']).where('id', '=', id).executeTakeFirst();
+          await recordAudit(trx, { ...audit, action: 'api_key.revoked', target: { type: 'api_key', id }, workspaceId: key?.workspace_id ?? null, before: { name: key?.name ?? null } });
+        }
+        return revoked;
+      });
     },
 
     /** The live key this bearer value is, or why not. Constant-time comparison of the hashes. */

@@ -2,6 +2,7 @@
 // prices and plans as data, on the configured database.
 import { CommandError, UsageError, type Command } from './command.ts';
 import { withServices } from './context.ts';
+import { cliAuditContext } from './audit-context.ts';
 import { ApiKeyError } from '../api/index.ts';
 import { CreditsError } from '../credits/index.ts';
 
@@ -41,7 +42,7 @@ export const apiCommands: Command[] = [
           if (!ws) throw new CommandError(`Workspace "${values.workspace}" not found`);
           workspaceId = ws.id;
         }
-        const { key, secret } = await s.api.keys.createKey({ name: positionals[0], access, workspaceId, expiresAt }).catch(userFacing);
+        const { key, secret } = await s.api.keys.createKey({ name: positionals[0], access, workspaceId, expiresAt }, cliAuditContext('admin api-keys create')).catch(userFacing);
         io.out(`Created API key ${key.id} (${key.access}, ${values.workspace ? `workspace ${values.workspace}` : 'every workspace'}, expires ${when(key.expiresAt)}).`);
         io.out('The key, shown this once (send it as Authorization: Bearer …):');
         io.out(secret);
@@ -73,7 +74,7 @@ export const apiCommands: Command[] = [
       await withServices(io, async (s) => {
         const key = await s.api.keys.getKey(positionals[0]);
         if (!key) throw new CommandError(`No API key ${positionals[0].slice(0, 40)}`);
-        io.out((await s.api.keys.revokeKey(key.id)) ? `Revoked API key ${key.id} (${key.name}).` : `API key ${key.id} was already revoked.`);
+        io.out((await s.api.keys.revokeKey(key.id, cliAuditContext('admin api-keys revoke'))) ? `Revoked API key ${key.id} (${key.name}).` : `API key ${key.id} was already revoked.`);
       });
     },
   },
@@ -96,7 +97,7 @@ export const apiCommands: Command[] = [
     async run({ positionals }, io) {
       const cost = whole(positionals[1], 'credits');
       await withServices(io, async (s) => {
-        const p = await s.credits.setPrice(positionals[0], cost).catch(userFacing);
+        const p = await s.credits.setPrice(positionals[0], cost, cliAuditContext('admin prices set')).catch(userFacing);
         io.out(`${p.tool} now costs ${n(p.cost)} credit${p.cost === 1 ? '' : 's'} a call.`);
       });
     },
@@ -108,7 +109,7 @@ export const apiCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        if (!(await s.credits.clearPrice(positionals[0]))) throw new CommandError(`No price override for "${positionals[0].slice(0, 60)}"`);
+        if (!(await s.credits.clearPrice(positionals[0], cliAuditContext('admin prices clear')))) throw new CommandError(`No price override for "${positionals[0].slice(0, 60)}"`);
         io.out(`${positionals[0]} costs its own price again.`);
       });
     },
@@ -131,7 +132,7 @@ export const apiCommands: Command[] = [
       const ws = whole(positionals[1], 'workspace-per-minute', 1);
       const grant = positionals[2] === undefined ? ws : whole(positionals[2], 'grant-per-minute', 1);
       await withServices(io, async (s) => {
-        const p = await s.credits.upsertPlan({ name: positionals[0], workspacePerMinute: ws, grantPerMinute: grant }).catch(userFacing);
+        const p = await s.credits.upsertPlan({ name: positionals[0], workspacePerMinute: ws, grantPerMinute: grant }, cliAuditContext('admin plans set')).catch(userFacing);
         io.out(`Plan ${p.name}: ${n(p.workspacePerMinute)} calls/min per workspace, ${n(p.grantPerMinute)} per grant.`);
       });
     },
@@ -143,7 +144,7 @@ export const apiCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        const outcome = await s.credits.deletePlan(positionals[0]).catch(userFacing);
+        const outcome = await s.credits.deletePlan(positionals[0], cliAuditContext('admin plans delete')).catch(userFacing);
         io.out(outcome === 'reverted' ? `Plan ${positionals[0]} is back to its configured limits.` : `Deleted plan ${positionals[0]}; its workspaces are on default now.`);
       });
     },

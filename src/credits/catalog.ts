@@ -8,6 +8,10 @@ import type { Listening, Store } from '../store/store.ts';
 import { CreditsError } from './errors.ts';
 import { DEFAULT_PLAN, MAX_PER_MINUTE, PLAN_NAME, type Plan } from './plans.ts';
 import type { CreditsTables } from './tables.ts';
+import { recordAudit, type AuditContext, type AuditEntry } from '../audit/index.ts';
+
+/** What a price or plan change records, beside who asked (the caller's AuditContext). */
+type CatalogAudit = Pick<AuditEntry, 'action' | 'target' | 'before' | 'after'>;
 
 export const PRICING_CHANNEL = 'tollgate_pricing';
 /** The most a single tool call may cost. */
@@ -77,11 +81,15 @@ export function pricingCatalog(store: Store, configPlans: ReadonlyMap<string, Pl
     return loading;
   }
 
-  /** Runs a change and, on PostgreSQL, announces it in the same transaction (pg_notify is delivered on commit). */
-  async function change<T>(write: (trx: Kysely<CreditsTables>) => Promise<T>): Promise<T> {
+  /**
+   * Runs a change and, on PostgreSQL, announces it in the same transaction (pg_notify is delivered on commit). With
+   * `audit`, what `describe` makes of the write's result is recorded in that transaction too (nothing when undefined).
+   */
+  async function change<T>(write: (trx: Kysely<CreditsTables>) => Promise<T>, audit?: AuditContext, describe?: (result: T) => CatalogAudit | undefined): Promise<T> {
     const out = await db.transaction().execute(async (trx) => {
       const r = await write(trx);
-      // Audit: record the price or plan change here, in this transaction.
+      const entry = audit && describe?.(r);
+      if (audit && entry) await recordAudit(trx, { ...audit, ...entry });
       if (store.dialect === 'postgres') await sql`select pg_notify(${PRICING_CHANNEL}, '*')`.execute(trx);
       return r;
     });
@@ -109,29 +117,54 @@ export function pricingCatalog(store: Store, configPlans: ReadonlyMap<string, Pl
     async listPrices(): Promise<PriceOverride[]> {
       return [...(await current()).prices.values()].sort((a, b) => a.tool.localeCompare(b.tool));
     },
-    async setPrice(tool: string, cost: number): Promise<PriceOverride> {
+    async setPrice(tool: string, cost: number, audit?: AuditContext): Promise<PriceOverride> {
       if (!TOOL_NAME.test(tool)) throw new CreditsError('invalid_price', 'A tool name is 1–128 letters, digits, _, . or -');
       if (!Number.isSafeInteger(cost) || cost < 0 || cost > MAX_TOOL_PRICE) throw new CreditsError('invalid_price', `A price is a whole number of credits from 0 to ${MAX_TOOL_PRICE}`);
       const at = Date.now();
-      await change((trx) =>
-        trx.insertInto('credits_tool_prices').values({ tool, cost, updated_at: at }).onConflict((oc) => oc.column('tool').doUpdateSet({ cost, updated_at: at })).execute(),
+      await change(
+        async (trx) => {
+          const before = audit ? await trx.selectFrom('credits_tool_prices').select('cost').where('tool', '=', tool).executeTakeFirst() : undefined;
+          await trx.insertInto('credits_tool_prices').values({ tool, cost, updated_at: at }).onConflict((oc) => oc.column('tool').doUpdateSet({ cost, updated_at: at })).execute();
+          return before ? Number(before.cost) : null;
+        },
+        audit,
+        (before) => ({ action: 'price.set', target: { type: 'tool', id: tool }, before: { cost: before }, after: { cost } }),
       );
       return { tool, cost, updatedAt: at };
     },
     /** Drops a price override (the tool costs its own price again); true when there was one. */
-    async clearPrice(tool: string): Promise<boolean> {
-      return change(async (trx) => Number((await trx.deleteFrom('credits_tool_prices').where('tool', '=', tool).executeTakeFirst()).numDeletedRows) > 0);
+    async clearPrice(tool: string, audit?: AuditContext): Promise<boolean> {
+      const before = await change(
+        async (trx) => {
+          const row = await trx.deleteFrom('credits_tool_prices').where('tool', '=', tool).returning('cost').executeTakeFirst();
+          return row ? Number(row.cost) : null;
+        },
+        audit,
+        (cost) => (cost === null ? undefined : { action: 'price.cleared', target: { type: 'tool', id: tool }, before: { cost }, after: { cost: null } }),
+      );
+      return before !== null;
     },
-    async upsertPlan(plan: Plan): Promise<PlanRecord> {
+    async upsertPlan(plan: Plan, audit?: AuditContext): Promise<PlanRecord> {
       checkPlan(plan);
       const at = Date.now();
       const values = { name: plan.name, workspace_per_minute: plan.workspacePerMinute, grant_per_minute: plan.grantPerMinute, updated_at: at };
-      await change((trx) =>
-        trx
-          .insertInto('credits_plans')
-          .values(values)
-          .onConflict((oc) => oc.column('name').doUpdateSet({ workspace_per_minute: values.workspace_per_minute, grant_per_minute: values.grant_per_minute, updated_at: at }))
-          .execute(),
+      await change(
+        async (trx) => {
+          const before = audit ? await trx.selectFrom('credits_plans').select(['workspace_per_minute', 'grant_per_minute']).where('name', '=', plan.name).executeTakeFirst() : undefined;
+          await trx
+            .insertInto('credits_plans')
+            .values(values)
+            .onConflict((oc) => oc.column('name').doUpdateSet({ workspace_per_minute: values.workspace_per_minute, grant_per_minute: values.grant_per_minute, updated_at: at }))
+            .execute();
+          return before;
+        },
+        audit,
+        (before) => ({
+          action: 'plan.defined',
+          target: { type: 'plan', id: plan.name },
+          before: before ? { workspace_per_minute: Number(before.workspace_per_minute), grant_per_minute: Number(before.grant_per_minute) } : null,
+          after: { workspace_per_minute: plan.workspacePerMinute, grant_per_minute: plan.grantPerMinute },
+        }),
       );
       return { name: plan.name, workspacePerMinute: plan.workspacePerMinute, grantPerMinute: plan.grantPerMinute, source: 'database' };
     },
@@ -139,8 +172,18 @@ export function pricingCatalog(store: Store, configPlans: ReadonlyMap<string, Pl
      * Deletes a plan defined in the database (one that overrides a configured plan reverts to the configuration);
      * workspaces on a plan that no longer exists fall back to `default`. Throws for configured-only plans.
      */
-    async deletePlan(name: string): Promise<'deleted' | 'reverted'> {
-      const deleted = await change(async (trx) => Number((await trx.deleteFrom('credits_plans').where('name', '=', name).executeTakeFirst()).numDeletedRows) > 0);
+    async deletePlan(name: string, audit?: AuditContext): Promise<'deleted' | 'reverted'> {
+      const deleted = await change(
+        (trx) => trx.deleteFrom('credits_plans').where('name', '=', name).returning(['workspace_per_minute', 'grant_per_minute']).executeTakeFirst(),
+        audit,
+        (row) =>
+          row && {
+            action: 'plan.deleted',
+            target: { type: 'plan', id: name },
+            before: { workspace_per_minute: Number(row.workspace_per_minute), grant_per_minute: Number(row.grant_per_minute) },
+            after: configPlans.has(name) ? { reverted_to: 'configuration' } : null,
+          },
+      );
       if (deleted) return configPlans.has(name) ? 'reverted' : 'deleted';
       if (configPlans.has(name)) throw new CreditsError('invalid_plan', `Plan "${name}" comes from the configuration (${name === DEFAULT_PLAN ? 'TOLLGATE_RATE_LIMIT_PER_MINUTE' : 'TOLLGATE_RATE_PLANS'}); change it there`);
       throw new CreditsError('unknown_plan', `No plan named "${name.slice(0, 64)}"`);

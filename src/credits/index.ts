@@ -17,7 +17,7 @@ import { memoryBackend } from './rate-limit/memory.ts';
 import { redisBackend } from './rate-limit/redis.ts';
 import { creditsTools } from './tools.ts';
 import { pricingCatalog, type PlanRecord, type PriceOverride } from './catalog.ts';
-import { grantCreditsIn, type GrantInput } from './ledger.ts';
+import { auditGrant, grantCreditsIn, type GrantInput } from './ledger.ts';
 import type { Kysely } from 'kysely';
 import type { CreditsTables, LedgerReason } from './tables.ts';
 import type { AuditContext } from '../audit/index.ts';
@@ -135,9 +135,15 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
     },
     /**
      * Adds or removes credits inside the caller's transaction (another module's idempotency record commits with
-     * it). `trx` is a transaction of the shared store.
+     * it), with its `credits.granted` event and, given `audit`, its audit record. `trx` is a transaction of the
+     * shared store.
      */
-    grantCreditsIn: (trx: Kysely<unknown>, input: GrantInput) => grantCreditsIn(trx as unknown as Kysely<CreditsTables>, input),
+    async grantCreditsIn(trx: Kysely<unknown>, input: GrantInput, audit?: AuditContext): Promise<{ balance: number; ledgerId: number }> {
+      const credits = trx as unknown as Kysely<CreditsTables>;
+      const granted = await grantCreditsIn(credits, input);
+      if (audit) await auditGrant(credits, audit, input, granted);
+      return granted;
+    },
     isLedgerReason: (s: string): s is LedgerReason => ['initial', 'grant', 'purchase', 'tool_call', 'refund', 'adjustment', 'seed'].includes(s),
     /** Usage per day, tool and client: the last `days` days (default 30), or explicit UTC dates. */
     usageReport(workspaceId: string, range: { days?: number; from?: string; to?: string } = {}) {

@@ -68,9 +68,9 @@ export interface WebDeps {
 
 /** What the admin pages need of the management API's keys (src/api/keys.ts implements it). */
 export interface ApiKeysPort {
-  createKey(input: { name: string; access: 'read' | 'write'; workspaceId?: string | null; expiresAt?: number | null; createdBy?: string | null }): Promise<{ key: ApiKeyRecord; secret: string }>;
+  createKey(input: { name: string; access: 'read' | 'write'; workspaceId?: string | null; expiresAt?: number | null; createdBy?: string | null }, audit?: AuditContext): Promise<{ key: ApiKeyRecord; secret: string }>;
   listKeys(): Promise<ApiKeyRecord[]>;
-  revokeKey(id: string): Promise<boolean>;
+  revokeKey(id: string, audit?: AuditContext): Promise<boolean>;
 }
 
 export interface ApiKeyRecord {

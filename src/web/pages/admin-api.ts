@@ -9,6 +9,7 @@ import { formatNumber, timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { FormError, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
 import { adminPage, operatorPost } from './admin.ts';
+import { webAuditContext } from '../audit-context.ts';
 
 const KEY_ID = /^[A-Za-z0-9]{16}$/;
 const TOOL = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -24,6 +25,7 @@ function wholeField(form: Record<string, string>, name: string, what: string, mi
 
 export function mountAdminApi(app: Hono<AppEnv>, services: PageDeps): void {
   const { accounts, credits } = services;
+  const audited = (c: Ctx, op: SignedIn) => webAuditContext(c, services.config.trustedProxyHops, op.user);
 
   async function keysPage(c: Ctx, op: SignedIn, flash?: Flash, created?: { id: string; secret: string }): Promise<Html> {
     if (!services.api) return adminPage(c, op, 'api-keys', html`<section class="panel"><p>The management API is not part of this deployment.</p></section>`, flash);
@@ -149,7 +151,7 @@ export function mountAdminApi(app: Hono<AppEnv>, services: PageDeps): void {
         if (!ws) throw new FormError('Choose a workspace.');
         workspaceId = ws.id;
       }
-      const { key, secret } = await services.api.keys.createKey({ name, access, workspaceId, expiresAt: days === null ? null : Date.now() + days * 86_400_000, createdBy: op.user.id });
+      const { key, secret } = await services.api.keys.createKey({ name, access, workspaceId, expiresAt: days === null ? null : Date.now() + days * 86_400_000, createdBy: op.user.id }, audited(c, op));
       c.get('log').info({ apiKey: key.id, by: op.user.id }, 'API key created by an operator');
       return keysPage(c, op, { kind: 'ok', text: `Created API key ${key.id}.` }, { id: key.id, secret });
     }),
@@ -158,36 +160,36 @@ export function mountAdminApi(app: Hono<AppEnv>, services: PageDeps): void {
   app.post('/admin/api-keys/:id/revoke', (c) =>
     operatorPost(c, services, (op, flash) => keysPage(c, op, flash), async (op) => {
       const id = c.req.param('id');
-      if (!services.api || !KEY_ID.test(id) || !(await services.api.keys.revokeKey(id))) throw new FormError('There is no such live key (it may have been revoked already).');
+      if (!services.api || !KEY_ID.test(id) || !(await services.api.keys.revokeKey(id, audited(c, op)))) throw new FormError('There is no such live key (it may have been revoked already).');
       c.get('log').info({ apiKey: id, by: op.user.id }, 'API key revoked by an operator');
       return c.redirect('/admin/api-keys?done=revoked', 303);
     }),
   );
 
   app.post('/admin/pricing/prices', (c) =>
-    operatorPost(c, services, (op, flash) => pricingPage(c, op, flash), async (_op, form) => {
+    operatorPost(c, services, (op, flash) => pricingPage(c, op, flash), async (op, form) => {
       const tool = form.tool ?? '';
       if (!TOOL.test(tool)) throw new FormError('Choose a tool.');
-      if (form.clear === '1') await credits.clearPrice(tool);
-      else await credits.setPrice(tool, wholeField(form, 'cost', 'Price', 0, 1_000_000_000));
+      if (form.clear === '1') await credits.clearPrice(tool, audited(c, op));
+      else await credits.setPrice(tool, wholeField(form, 'cost', 'Price', 0, 1_000_000_000), audited(c, op));
       return c.redirect('/admin/pricing?done=price', 303);
     }),
   );
 
   app.post('/admin/pricing/plans', (c) =>
-    operatorPost(c, services, (op, flash) => pricingPage(c, op, flash), async (_op, form) => {
+    operatorPost(c, services, (op, flash) => pricingPage(c, op, flash), async (op, form) => {
       const name = (form.name ?? '').trim();
       if (!PLAN.test(name)) throw new FormError('A plan name is 1–64 lower-case letters, digits, - or _.');
-      await credits.upsertPlan({ name, workspacePerMinute: wholeField(form, 'workspace_per_minute', 'Per workspace', 1, 10_000_000), grantPerMinute: wholeField(form, 'grant_per_minute', 'Per grant', 1, 10_000_000) });
+      await credits.upsertPlan({ name, workspacePerMinute: wholeField(form, 'workspace_per_minute', 'Per workspace', 1, 10_000_000), grantPerMinute: wholeField(form, 'grant_per_minute', 'Per grant', 1, 10_000_000) }, audited(c, op));
       return c.redirect('/admin/pricing?done=plan', 303);
     }),
   );
 
   app.post('/admin/pricing/plans/:name/delete', (c) =>
-    operatorPost(c, services, (op, flash) => pricingPage(c, op, flash), async () => {
+    operatorPost(c, services, (op, flash) => pricingPage(c, op, flash), async (op) => {
       const name = c.req.param('name');
       if (!PLAN.test(name)) throw new FormError('There is no such plan.');
-      await credits.deletePlan(name);
+      await credits.deletePlan(name, audited(c, op));
       return c.redirect('/admin/pricing?done=deleted', 303);
     }),
   );
