@@ -4,9 +4,10 @@ import type { Accounts, Workspace } from '../accounts/index.ts';
 import type { OAuth } from '../oauth/index.ts';
 import type { Credits } from '../credits/index.ts';
 import type { Store } from '../store/store.ts';
+import type { AuditContext } from '../audit/index.ts';
 import type { ApiKeysService } from './keys.ts';
 
-export type ApiConfig = Pick<Config, 'publicUrl' | 'apiRateLimitPerMinute' | 'bodyLimitBytes'>;
+export type ApiConfig = Pick<Config, 'publicUrl' | 'apiRateLimitPerMinute' | 'bodyLimitBytes' | 'trustedProxyHops'>;
 
 export interface ApiDeps {
   readonly config: ApiConfig;
@@ -19,5 +20,5 @@ export interface ApiDeps {
   /** The registered MCP tools' names and own costs (for the price list). */
   readonly tools: readonly { readonly name: string; readonly cost: number }[];
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
-  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
+  createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext): Promise<Workspace>;
 }

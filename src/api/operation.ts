@@ -2,6 +2,7 @@
 // and answers, and its handler. The router validates every input with these schemas before the handler runs, and
 // the OpenAPI document is generated from the same objects (openapi.ts), so the two cannot drift.
 import type { Workspace } from '../accounts/index.ts';
+import type { AuditContext } from '../audit/index.ts';
 import type { ApiKey } from './keys.ts';
 
 export type JsonSchema = Record<string, unknown>;
@@ -18,6 +19,8 @@ export interface OperationInput {
   /** The workspace named by `{workspace}`, already checked against the key's scope. */
   workspace: Workspace;
   requestId: string;
+  /** Who is asking, for the audit trail: the API key (its id and name), the client address, user agent, request id. */
+  audit: AuditContext;
   /** The `Idempotency-Key` header, for operations that take one. */
   idempotencyKey?: string;
 }

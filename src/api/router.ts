@@ -7,6 +7,8 @@ import type { AppEnv } from '../http/env.ts';
 import { logUnhandled } from '../http/errors.ts';
 import { isJsonMediaType } from '../util/media-type.ts';
 import type { Workspace } from '../accounts/index.ts';
+import type { AuditContext } from '../audit/index.ts';
+import { clientIp } from '../oauth/index.ts';
 import type { ApiDeps } from './deps.ts';
 import { parseIdempotencyKey } from './idempotency.ts';
 import type { ApiKey } from './keys.ts';
@@ -155,8 +157,14 @@ export function mountApiRouter(app: Hono<AppEnv>, deps: ApiDeps, operations: rea
     if (op.idempotency === 'required' && idempotencyKey === undefined) throw new ApiProblem('idempotency_key_missing', 'This write needs an Idempotency-Key header (a new unique value per intended change)');
     const workspace = await scopedWorkspace(key, params.workspace);
 
-    // 5. Handle.
-    const result = await op.handle({ params, query, body, key, workspace: workspace as Workspace, requestId: c.get('requestId'), idempotencyKey });
+    // 5. Handle: changes are recorded in the audit trail as the key's.
+    const audit: AuditContext = {
+      actor: { type: 'api_key', id: key.id, label: key.name },
+      ip: clientIp(c, deps.config.trustedProxyHops),
+      userAgent: c.req.header('user-agent')?.slice(0, 500) ?? null,
+      requestId: c.get('requestId'),
+    };
+    const result = await op.handle({ params, query, body, key, workspace: workspace as Workspace, requestId: c.get('requestId'), audit, idempotencyKey });
     return answer(c, result);
   }
 

@@ -59,7 +59,7 @@ export function clientOperations(deps: ApiDeps): Operation[] {
         },
       },
       response: { status: 201, description: 'The client (with `client_secret` when confidential)', schema: ref('Client') },
-      async handle({ workspace, body, key }) {
+      async handle({ workspace, body, key, audit }) {
         let validated;
         try {
           validated = validateClientMetadata(body);
@@ -73,9 +73,12 @@ export function clientOperations(deps: ApiDeps): Operation[] {
             extra: { errors: validated.refused.map((r) => ({ pointer: `/redirect_uris/${(body.redirect_uris as string[]).indexOf(r.uri)}`, detail: r.reason })) },
           });
         }
-        const { client, clientSecret } = await oauth.clients.createClient(validated.metadata, 'static');
-        await oauth.workspaceClients.record(client.clientId, workspace.id, key.createdBy ?? `api-key:${key.id}`);
-        // Audit: record the client's creation here (never its secret).
+        // One transaction: the client, its binding to the workspace, its client.created event and audit record.
+        const { client, clientSecret } = await deps.store.typed<object>().transaction().execute(async (trx) => {
+          const created = await oauth.clients.createClient(validated.metadata, 'static', trx as never, audit);
+          await oauth.workspaceClients.record(created.client.clientId, workspace.id, key.createdBy ?? `api-key:${key.id}`, trx as never);
+          return created;
+        });
         return { status: 201, body: { ...clientView(client), ...(clientSecret ? { client_secret: clientSecret } : {}) } };
       },
     }),
@@ -101,11 +104,11 @@ export function clientOperations(deps: ApiDeps): Operation[] {
       access: 'write',
       params: CLIENT,
       response: { status: 200, description: 'The client with its new secret', schema: ref('Client') },
-      async handle({ workspace, params }) {
+      async handle({ workspace, params, audit }) {
         const client = await ownedClient(workspace, params.client_id);
-        const rotated = await oauth.clients.rotateSecret(client.clientId);
+        // client.secret_rotated is recorded with the rotation (never the secret).
+        const rotated = await oauth.clients.rotateSecret(client.clientId, audit);
         if (!rotated) throw new ApiProblem('invalid_request', 'This client is public (token_endpoint_auth_method "none"): it has no secret to rotate');
-        // Audit: record the rotation here (never the secret).
         return { status: 200, body: { ...clientView(client), client_secret: rotated.clientSecret, previous_secret_valid_until: isoOrNull(rotated.previousValidUntil) } };
       },
     }),
@@ -118,12 +121,12 @@ export function clientOperations(deps: ApiDeps): Operation[] {
       access: 'write',
       params: CLIENT,
       response: { status: 200, description: 'The client as it was', schema: ref('Client') },
-      async handle({ workspace, params }) {
+      async handle({ workspace, params, audit }) {
         const client = await ownedClient(workspace, params.client_id);
-        // The OAuth module deletes the client and revokes its grants in one transaction (announced on commit).
-        await oauth.clients.deleteClient(client.clientId);
+        // The OAuth module deletes the client and revokes its grants in one transaction (announced on commit), with
+        // their grant.revoked events and the client.deleted audit record.
+        await oauth.clients.deleteClient(client.clientId, audit);
         await oauth.workspaceClients.forget(client.clientId);
-        // Audit: record the deletion here.
         return { status: 200, body: clientView(client) };
       },
     }),

@@ -20,8 +20,9 @@ export function creditOperations(deps: ApiDeps, idempotency: IdempotencyStore): 
     const answer = await idempotency
       .run({ apiKeyId: input.key.id, key: input.idempotencyKey!, fingerprint: fingerprintOf(op, input.params, input.body) }, async (trx) => {
         const at = Date.now();
-        const { balance, ledgerId } = await credits.grantCreditsIn(trx, { workspaceId: input.workspace.id, amount, reason, description, requestId: input.requestId });
-        // Audit: record the credit change here, in this transaction.
+        // The balance, its ledger row, the credits.granted event (for an addition), the audit record and the stored
+        // answer commit together.
+        const { balance, ledgerId } = await credits.grantCreditsIn(trx, { workspaceId: input.workspace.id, amount, reason, description, requestId: input.requestId }, input.audit);
         const entry = { id: ledgerId, amount, balanceAfter: balance, reason, description, tool: null, userId: null, clientId: null, requestId: input.requestId, createdAt: at };
         return { status: 201, body: { workspace: input.workspace.slug, balance, entry: ledgerEntryView(entry) } };
       })

@@ -67,11 +67,11 @@ export function grantOperations(deps: ApiDeps): Operation[] {
       access: 'write',
       params: { workspace: WORKSPACE_SLUG_SCHEMA, grant_id: ID_SCHEMA },
       response: { status: 200, description: 'The revoked grant', schema: ref('Grant') },
-      async handle({ workspace, params }) {
+      async handle({ workspace, params, audit }) {
         const grant = await oauth.grants.getGrant(params.grant_id);
         if (!grant || grant.workspaceId !== workspace.id) throw new ApiProblem('not_found', `Workspace "${workspace.slug}" has no grant "${params.grant_id.slice(0, 64)}"`);
-        await oauth.grants.revokeGrant(grant.id, 'revoked through the management API');
-        // Audit: record the revocation here.
+        // The revocation, its grant.revoked event and its audit record commit together (OAuth module).
+        await oauth.grants.revokeGrant(grant.id, 'revoked through the management API', undefined, audit);
         return { status: 200, body: grantView((await oauth.grants.getGrant(grant.id))!, () => workspace.slug) };
       },
     }),

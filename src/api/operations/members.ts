@@ -52,17 +52,18 @@ export function memberOperations(deps: ApiDeps): Operation[] {
       body: { type: 'object', additionalProperties: false, required: ['email', 'role'], properties: { email: { type: 'string', format: 'email', maxLength: 320 }, role: ROLE, name: { type: 'string', maxLength: 200 } } },
       response: { status: 200, description: 'The membership', schema: ref('Member') },
       problems: [409],
-      async handle({ workspace, body }) {
+      async handle({ workspace, body, audit }) {
         try {
           let user = await accounts.users.findUserByEmail(body.email);
           // The API caller (the operator's backend) vouches for the address, as an operator creating an account does.
-          user ??= await accounts.users.createUser({ email: body.email, name: body.name, emailVerified: true }).catch(async (err) => {
+          // A new account (user.created) and the membership (member.added or member.role_changed) are each recorded
+          // in their own transaction by the accounts module.
+          user ??= await accounts.users.createUser({ email: body.email, name: body.name, emailVerified: true }, audit).catch(async (err) => {
             // A concurrent request created it first.
             if (err instanceof AccountsError && err.code === 'email_taken') return (await accounts.users.findUserByEmail(body.email))!;
             throw err;
           });
-          await accounts.workspaces.addMember(workspace.slug, user.email, body.role);
-          // Audit: record the membership (and a new account) here.
+          await accounts.workspaces.addMember(workspace.slug, user.email, body.role, audit);
           return { status: 200, body: memberView(await requireMember(workspace.slug, user.id)) };
         } catch (err) {
           return asProblem(err);
@@ -80,14 +81,14 @@ export function memberOperations(deps: ApiDeps): Operation[] {
       body: { type: 'object', additionalProperties: false, required: ['role'], properties: { role: ROLE } },
       response: { status: 200, description: 'The membership', schema: ref('Member') },
       problems: [409],
-      async handle({ workspace, params, body }) {
+      async handle({ workspace, params, body, audit }) {
         const m = await requireMember(workspace.slug, params.user_id);
         try {
-          await accounts.workspaces.addMember(workspace.slug, m.email, body.role);
+          // member.role_changed (before and after) is recorded in the membership's transaction.
+          await accounts.workspaces.addMember(workspace.slug, m.email, body.role, audit);
         } catch (err) {
           return asProblem(err);
         }
-        // Audit: record the role change (before and after) here.
         return { status: 200, body: memberView(await requireMember(workspace.slug, params.user_id)) };
       },
     }),
@@ -101,14 +102,14 @@ export function memberOperations(deps: ApiDeps): Operation[] {
       params: PARAMS,
       response: { status: 200, description: 'The membership as it was', schema: ref('Member') },
       problems: [409],
-      async handle({ workspace, params }) {
+      async handle({ workspace, params, audit }) {
         const m = await requireMember(workspace.slug, params.user_id);
         try {
-          await accounts.workspaces.removeMember(workspace.slug, m.email);
+          // member.removed is recorded in the removal's transaction.
+          await accounts.workspaces.removeMember(workspace.slug, m.email, audit);
         } catch (err) {
           return asProblem(err);
         }
-        // Audit: record the removal here.
         return { status: 200, body: memberView(m) };
       },
     }),

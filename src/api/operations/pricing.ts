@@ -53,9 +53,9 @@ export function pricingOperations(deps: ApiDeps): Operation[] {
       params: { plan: PLAN_NAME },
       body: { type: 'object', additionalProperties: false, required: ['workspace_per_minute'], properties: { workspace_per_minute: LIMIT, grant_per_minute: LIMIT } },
       response: { status: 200, description: 'The plan', schema: ref('Plan') },
-      async handle({ params, body }) {
-        const plan = await credits.upsertPlan({ name: params.plan, workspacePerMinute: body.workspace_per_minute, grantPerMinute: body.grant_per_minute ?? body.workspace_per_minute }).catch(asProblem);
-        // Audit: the plan change is recorded in the credits module's transaction (catalog.ts).
+      async handle({ params, body, audit }) {
+        const plan = await credits.upsertPlan({ name: params.plan, workspacePerMinute: body.workspace_per_minute, grantPerMinute: body.grant_per_minute ?? body.workspace_per_minute }, audit).catch(asProblem);
+        // plan.defined (before and after) is recorded in the credits module's transaction (catalog.ts).
         return { status: 200, body: planView(plan) };
       },
     }),
@@ -69,10 +69,10 @@ export function pricingOperations(deps: ApiDeps): Operation[] {
       deploymentKeyOnly: true,
       params: { plan: PLAN_NAME },
       response: { status: 200, description: 'The plan as it was', schema: ref('Plan') },
-      async handle({ params }) {
+      async handle({ params, audit }) {
         const before = await credits.getPlan(params.plan);
         if (!before) throw new ApiProblem('not_found', `No plan named "${params.plan}"`);
-        await credits.deletePlan(params.plan).catch(asProblem);
+        await credits.deletePlan(params.plan, audit).catch(asProblem);
         return { status: 200, body: planView(before) };
       },
     }),
@@ -87,8 +87,8 @@ export function pricingOperations(deps: ApiDeps): Operation[] {
       params: { workspace: WORKSPACE_SLUG_SCHEMA },
       body: { type: 'object', additionalProperties: false, required: ['plan'], properties: { plan: PLAN_NAME } },
       response: { status: 200, description: "The workspace's plan", schema: ref('WorkspacePlan') },
-      async handle({ workspace, body }) {
-        await credits.setPlan(workspace.id, body.plan).catch(asProblem);
+      async handle({ workspace, body, audit }) {
+        await credits.setPlan(workspace.id, body.plan, audit).catch(asProblem);
         return { status: 200, body: { workspace: workspace.slug, plan: planView((await credits.getPlan(body.plan))!) } };
       },
     }),
@@ -117,8 +117,8 @@ export function pricingOperations(deps: ApiDeps): Operation[] {
       params: { tool: TOOL_NAME },
       body: { type: 'object', additionalProperties: false, required: ['cost'], properties: { cost: { type: 'integer', minimum: 0, maximum: MAX_TOOL_PRICE } } },
       response: { status: 200, description: 'The price', schema: ref('Price') },
-      async handle({ params, body }) {
-        await credits.setPrice(params.tool, body.cost).catch(asProblem);
+      async handle({ params, body, audit }) {
+        await credits.setPrice(params.tool, body.cost, audit).catch(asProblem);
         return { status: 200, body: (await priceList()).find((p) => p.tool === params.tool)! };
       },
     }),
@@ -132,8 +132,8 @@ export function pricingOperations(deps: ApiDeps): Operation[] {
       deploymentKeyOnly: true,
       params: { tool: TOOL_NAME },
       response: { status: 200, description: 'The price now', schema: ref('Price') },
-      async handle({ params }) {
-        if (!(await credits.clearPrice(params.tool))) throw new ApiProblem('not_found', `No price override for "${params.tool}"`);
+      async handle({ params, audit }) {
+        if (!(await credits.clearPrice(params.tool, audit))) throw new ApiProblem('not_found', `No price override for "${params.tool}"`);
         const now = (await priceList()).find((p) => p.tool === params.tool);
         return { status: 200, body: now ?? { tool: params.tool, cost: 0, default_cost: null, overridden: false } };
       },

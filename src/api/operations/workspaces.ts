@@ -1,6 +1,7 @@
 // Workspaces: create (with an external id), get, list (cursor paging, or find by external id), update, suspend,
 // resume, delete.
 import { AccountsError } from '../../accounts/index.ts';
+import { recordAudit } from '../../audit/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { define, type Operation } from '../operation.ts';
 import { decodeCursor, encodeCursor } from '../paging.ts';
@@ -21,6 +22,11 @@ export function workspaceOperations(deps: ApiDeps): Operation[] {
   async function revokeGrants(grants: readonly { id: string }[], reason: string, trx?: unknown): Promise<void> {
     for (const g of grants) await oauth.grants.revokeGrant(g.id, reason, trx as never);
   }
+  /** An external id already taken is a conflict; any other refusal of the accounts module is bad input. */
+  const accountsProblem = (err: unknown): never => {
+    if (err instanceof AccountsError) throw new ApiProblem(err.code === 'external_id_taken' || err.code === 'slug_taken' ? 'conflict' : err.code === 'not_found' ? 'not_found' : 'invalid_request', err.message);
+    throw err;
+  };
 
   return [
     define({
@@ -58,30 +64,28 @@ export function workspaceOperations(deps: ApiDeps): Operation[] {
       body: { type: 'object', additionalProperties: false, required: ['slug'], properties: { slug: WORKSPACE_SLUG_SCHEMA, name: NAME, external_id: EXTERNAL_ID_SCHEMA } },
       response: { status: 201, description: 'The new workspace', schema: ref('Workspace') },
       problems: [409],
-      async handle({ body }) {
+      async handle({ body, audit }) {
         if (body.external_id !== undefined) {
           const existing = await accounts.workspaces.findWorkspaceByExternalId(body.external_id);
           if (existing) throw new ApiProblem('conflict', `Workspace "${existing.slug}" already has this external id`, { extra: { workspace: existing.slug } });
         }
         let ws;
         try {
-          ws = await deps.createWorkspace({ slug: body.slug, name: body.name });
+          // workspace.created: its outbox event and audit record commit with the workspace (accounts module).
+          ws = await deps.createWorkspace({ slug: body.slug, name: body.name }, audit);
         } catch (err) {
           if (err instanceof AccountsError && err.code === 'slug_taken') throw new ApiProblem('conflict', err.message);
           throw err;
         }
         if (body.external_id !== undefined) {
           try {
-            await accounts.workspaces.setWorkspaceExternalId(ws.id, body.external_id);
+            ws = await accounts.workspaces.setWorkspaceExternalId(ws.id, body.external_id, audit);
           } catch (err) {
             // A concurrent sign-up took the external id between the check and here: undo this one.
-            await accounts.workspaces.deleteWorkspace(ws.id);
-            if (err instanceof AccountsError) throw new ApiProblem('conflict', err.message);
-            throw err;
+            await accounts.workspaces.deleteWorkspace(ws.id, audit);
+            return accountsProblem(err);
           }
-          ws = { ...ws, externalId: body.external_id as string };
         }
-        // Audit: record the workspace's creation here.
         return { status: 201, body: await workspaceView(deps, ws), headers: { Location: `/api/v1/workspaces/${ws.slug}` } };
       },
     }),
@@ -110,18 +114,10 @@ export function workspaceOperations(deps: ApiDeps): Operation[] {
       body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name: NAME, external_id: { anyOf: [EXTERNAL_ID_SCHEMA, { type: 'null' }] } } },
       response: { status: 200, description: 'The updated workspace', schema: ref('Workspace') },
       problems: [409],
-      async handle({ workspace, body }) {
-        if (body.external_id !== undefined) {
-          try {
-            await accounts.workspaces.setWorkspaceExternalId(workspace.id, body.external_id);
-          } catch (err) {
-            if (err instanceof AccountsError) throw new ApiProblem('conflict', err.message);
-            throw err;
-          }
-        }
-        if (body.name !== undefined) await accounts.workspaces.renameWorkspace(workspace.id, body.name);
-        // Audit: record the change (before and after) here.
-        return { status: 200, body: await workspaceView(deps, (await accounts.workspaces.getWorkspace(workspace.id))!) };
+      async handle({ workspace, body, audit }) {
+        // One transaction: the name, the external id and their audit record (before and after) commit together.
+        const updated = await accounts.workspaces.updateWorkspace(workspace.id, { name: body.name, externalId: body.external_id }, audit).catch(accountsProblem);
+        return { status: 200, body: await workspaceView(deps, updated) };
       },
     }),
     define({
@@ -134,13 +130,14 @@ export function workspaceOperations(deps: ApiDeps): Operation[] {
       deploymentKeyOnly: true,
       params: WS,
       response: { status: 200, description: 'The suspended workspace', schema: ref('Workspace') },
-      async handle({ workspace }) {
-        // One transaction: the suspension and the revocations commit together (and are announced on commit). A grant
-        // made while this runs is refused its tool calls by the suspension all the same.
+      async handle({ workspace, audit }) {
+        // One transaction: the suspension, the revocations (with their grant.revoked events) and the audit record
+        // commit together (and are announced on commit). A grant made while this runs is refused its tool calls by
+        // the suspension all the same.
         const live = await oauth.grants.listGrantsForWorkspace(workspace.id);
         await credits.setSuspended(workspace.id, true, async (trx) => {
           await revokeGrants(live, 'workspace suspended', trx);
-          // Audit: record the suspension here, in this transaction.
+          await recordAudit(trx, { ...audit, action: 'workspace.suspended', target: { type: 'workspace', id: workspace.id }, workspaceId: workspace.id, after: { suspended: true, grants_revoked: live.length } });
         });
         return { status: 200, body: await workspaceView(deps, workspace) };
       },
@@ -155,9 +152,9 @@ export function workspaceOperations(deps: ApiDeps): Operation[] {
       deploymentKeyOnly: true,
       params: WS,
       response: { status: 200, description: 'The workspace', schema: ref('Workspace') },
-      async handle({ workspace }) {
-        await credits.setSuspended(workspace.id, false, async () => {
-          // Audit: record the resumption here, in this transaction.
+      async handle({ workspace, audit }) {
+        await credits.setSuspended(workspace.id, false, async (trx) => {
+          await recordAudit(trx, { ...audit, action: 'workspace.resumed', target: { type: 'workspace', id: workspace.id }, workspaceId: workspace.id, after: { suspended: false } });
         });
         return { status: 200, body: await workspaceView(deps, workspace) };
       },
@@ -172,11 +169,11 @@ export function workspaceOperations(deps: ApiDeps): Operation[] {
       deploymentKeyOnly: true,
       params: WS,
       response: { status: 200, description: 'The workspace as it was', schema: ref('Workspace') },
-      async handle({ workspace }) {
+      async handle({ workspace, audit }) {
         const view = await workspaceView(deps, workspace);
         await revokeGrants(await oauth.grants.listGrantsForWorkspace(workspace.id), 'workspace deleted');
-        // Audit: record the deletion here (the accounts module's transaction).
-        await accounts.workspaces.deleteWorkspace(workspace.id);
+        // workspace.deleted is recorded in the accounts module's transaction (the trail outlives the workspace).
+        await accounts.workspaces.deleteWorkspace(workspace.id, audit);
         return { status: 200, body: view };
       },
     }),
