@@ -122,7 +122,7 @@ export const oauthCommands: Command[] = [
         const role = user && (await s.accounts.workspaces.getRole(workspace.id, user.id));
         if (!user || (role !== 'owner' && role !== 'admin')) throw new CommandError(`${email} is not an owner or admin of ${slug}`);
         const { client, clientSecret } = await s.oauth.machineClients
-          .createMachineClient({ name: positionals[0], workspaceId: workspace.id, boundBy: user.id, authMethod: jwks === undefined ? 'client_secret_basic' : 'private_key_jwt', jwks, scope: values.scope as string | undefined })
+          .createMachineClient({ name: positionals[0], workspaceId: workspace.id, boundBy: user.id, authMethod: jwks === undefined ? 'client_secret_basic' : 'private_key_jwt', jwks, scope: values.scope as string | undefined }, cliAuditContext('admin client create-machine'))
           .catch(asCommandError);
         await s.oauth.clientEvents.record({ clientId: client.clientId, workspaceId: workspace.id, kind: 'registered', detail: `machine client bound to ${slug} by ${user.email} (tollgate admin client create-machine)` });
         io.out(`Created machine client "${client.name}" for workspace ${slug}, acting as ${user.email}.`);

@@ -8,6 +8,7 @@ import { parseJwks } from './jwks.ts';
 import { SUPPORTED_SCOPES } from './scopes.ts';
 import type { OAuthTables } from './tables.ts';
 import type { WorkspaceClients } from './workspace-clients.ts';
+import type { AuditContext } from '../audit/index.ts';
 
 export const CLIENT_CREDENTIALS = 'client_credentials';
 export type MachineAuthMethod = 'client_secret_basic' | 'private_key_jwt';
@@ -32,7 +33,7 @@ export const isMachineClient = (client: OAuthClient): boolean => client.grantTyp
 export function machineClientsService(store: Store, clients: ClientsService, workspaceClients: WorkspaceClients) {
   return {
     /** Creates the client and its workspace binding together; the secret (client_secret_basic) is returned once. */
-    async createMachineClient(input: MachineClientInput): Promise<{ client: OAuthClient; clientSecret?: string }> {
+    async createMachineClient(input: MachineClientInput, audit?: AuditContext): Promise<{ client: OAuthClient; clientSecret?: string }> {
       const name = input.name.replace(/\s+/g, ' ').trim().slice(0, 200);
       if (!name) throw new OAuthError('invalid_client_metadata', 'A machine client needs a name');
       let extra: Record<string, unknown> = {};
@@ -52,6 +53,7 @@ export function machineClientsService(store: Store, clients: ClientsService, wor
           { clientName: name, redirectUris: [], tokenEndpointAuthMethod: input.authMethod, applicationType: 'web', grantTypes: [CLIENT_CREDENTIALS], scope: asked.join(' '), extra },
           'static',
           trx,
+          audit,
         );
         await workspaceClients.record(created.client.clientId, input.workspaceId, input.boundBy, trx);
         return { client: created.client, clientSecret: created.clientSecret };
