@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 // Module boundaries (docs/architecture.md): which module may import which. A module reaches another only through
 // the modules listed here; nothing below the composition root (src/services.ts, src/app.ts, src/server.ts) imports it.
-const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli'];
+const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'gateway'];
 const MAY_IMPORT = {
   util: [],
   config: ['util'],
@@ -19,6 +19,7 @@ const MAY_IMPORT = {
   instance: ['util', 'config', 'store'],
   client: ['util'],
   cli: MODULES,
+  gateway: ['util', 'config', 'store', 'tools', 'oauth', 'client'],
 };
 const ROOT_FILES = ['services', 'app', 'server', 'migrations'];
 

@@ -76,6 +76,7 @@ export async function startServer(initial: Config, logger: Logger, options: Star
       seedWorkspace: opened.seedDemo,
     });
     built = buildApp(opened, options.configureApp);
+    await opened.gateway.start();
   } catch (err) {
     await services?.close().catch(() => {});
     server.close();

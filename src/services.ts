@@ -15,6 +15,7 @@ import type { ToolDefinition } from './tools/tool-types.ts';
 import { creditsModule, type Credits } from './credits/index.ts';
 import { crmModule } from './crm/index.ts';
 import { mcpModule, type McpModule } from './mcp/index.ts';
+import { gatewayModule, type Gateway } from './gateway/index.ts';
 
 export interface Services {
   readonly config: Config;
@@ -28,6 +29,8 @@ export interface Services {
   readonly credits: Credits;
   /** The MCP resource server over every tool source's tools. */
   readonly mcp: McpModule;
+  /** Upstream MCP servers behind Tollgate (`start()` only in a serving process). */
+  readonly gateway: Gateway;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
@@ -69,9 +72,10 @@ export async function openServices(config: Config, logger: Logger, options: Open
   await closingOnError(store, () => oauth.keys.ensureKey(), true);
   const credits = await closingOnError(store, () => creditsModule(store, config, logger));
   const crm = crmModule(store);
+  const gateway = gatewayModule({ store, secret, config, logger, signer: oauth.keys, issuer: config.publicUrl });
 
-  // The tool sources, in the order tools/list shows them.
-  const allTools = [...credits.tools, ...crm.tools, ...(options.extraTools ?? [])];
+  // The tool sources, in the order tools/list shows them (the demo CRM only with TOLLGATE_DEMO; the gateway's last).
+  const allTools = [...credits.tools, ...(config.demo ? crm.tools : []), ...(options.extraTools ?? [])];
   const tools = options.selectTools ? options.selectTools(allTools) : allTools;
   const mcp = await closingOnError(store, async () => {
     try {
@@ -82,6 +86,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
         tokens: oauth,
         clientEvents: oauth.clientEvents,
         workspaces: accounts.workspaces,
+        liveTools: gateway.liveTools,
+        logger,
       });
     } catch (err) {
       await credits.close();
@@ -91,7 +97,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
   // Each module's set-up for a new workspace.
   const workspaceHooks: readonly ((ws: Workspace) => Promise<void>)[] = [credits.onWorkspaceCreated, mcp.onWorkspaceCreated];
-  const demoSeeders: readonly ((ws: Workspace) => Promise<void>)[] = [crm.seedDemo];
+  const demoSeeders: readonly ((ws: Workspace) => Promise<void>)[] = config.demo ? [crm.seedDemo] : [];
 
   return Object.freeze({
     config,
@@ -102,6 +108,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     oauth,
     credits,
     mcp,
+    gateway,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
       const ws = await accounts.workspaces.createWorkspace(input);
       for (const hook of workspaceHooks) await hook(ws);
@@ -111,6 +118,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       for (const seed of demoSeeders) await seed(ws);
     },
     async close() {
+      await gateway.close();
       await credits.close();
       await oauth.close();
       await store.close();

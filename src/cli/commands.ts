@@ -7,5 +7,6 @@ import { creditCommands } from './admin-credits.ts';
 import { mcpCommands } from './mcp.ts';
 import { doctorCommand } from './doctor.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
+import { upstreamCommands } from './upstream.ts';
 
-export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...oauthCommands, ...creditCommands, ...mcpCommands, doctorCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...oauthCommands, ...creditCommands, ...mcpCommands, doctorCommand, ...upstreamCommands];

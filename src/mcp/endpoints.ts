@@ -37,14 +37,18 @@ export interface McpEndpointParts {
   readonly workspaces: WorkspaceCache;
   readonly dispatch: Dispatcher;
   readonly origins: OriginPolicy;
-  readonly urlsFor: (slug: string | undefined, trailingSlash: boolean) => EndpointUrls;
+  readonly urlsFor: (slug: string | undefined, trailingSlash: boolean, server?: string) => EndpointUrls;
+  /** The dispatcher of an upstream server's own endpoint (`/<ws>/mcp/<server>`), when one by that name is served. */
+  readonly serverDispatch?: (server: string) => Dispatcher | undefined;
 }
 
-type EndpointMatch = { slug: string | undefined; trailingSlash: boolean };
+type EndpointMatch = { slug: string | undefined; trailingSlash: boolean; server?: string };
 
 /** The MCP endpoints and their metadata, as routes of the endpoint table. */
 export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>[] {
   const { config, bearer, workspaces, dispatch, origins, urlsFor } = parts;
+  const serverDispatch = parts.serverDispatch ?? (() => undefined);
+  const serverNotFound = (req: HttpRequest, server: string, headers?: Headers) => oauthError(req, 404, 'not_found', `no MCP server named ${server.slice(0, 40)} here`, headers);
   // --- answers (plain values: both HTTP adapters send them)
 
   const json = jsonAnswer;
@@ -80,7 +84,7 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
 
   // --- the MCP endpoint, as a checklist
 
-  async function serveEndpoint(req: HttpRequest, slug: string | undefined, trailingSlash: boolean): Promise<HttpAnswer> {
+  async function serveEndpoint(req: HttpRequest, slug: string | undefined, trailingSlash: boolean, server?: string): Promise<HttpAnswer> {
     const method = req.method;
     const origin = req.header('origin');
 
@@ -97,7 +101,10 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       workspace = await workspaces.get(slug);
       if (!workspace) return workspaceNotFound(req, slug, cors);
     }
-    const urls = urlsFor(slug, trailingSlash);
+    // An upstream server's own endpoint must be one the gateway serves now.
+    const endpointDispatch = server === undefined ? dispatch : serverDispatch(server);
+    if (!endpointDispatch) return serverNotFound(req, server!, cors);
+    const urls = urlsFor(slug, trailingSlash, server);
 
     // 4. Tokens travel in the Authorization header only.
     if (queryCarriesToken(req.url)) {
@@ -153,7 +160,7 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       header: req.header,
       logger: req.logger,
     };
-    const answer = await dispatch(body, callCtx);
+    const answer = await endpointDispatch(body, callCtx);
     return respond(answer, format, cors);
   }
 
@@ -174,7 +181,7 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
 
   // --- RFC 9728 protected-resource metadata (public; any origin may read it)
 
-  async function serveMetadata(req: HttpRequest, slug: string | undefined, trailingSlash: boolean): Promise<HttpAnswer> {
+  async function serveMetadata(req: HttpRequest, slug: string | undefined, trailingSlash: boolean, server?: string): Promise<HttpAnswer> {
     const cors = { 'Access-Control-Allow-Origin': '*' };
     if (req.method === 'OPTIONS') return preflight(req, req.header('origin'), 'GET, OPTIONS', true);
     let workspace: Workspace | undefined;
@@ -182,14 +189,19 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       workspace = await workspaces.get(slug);
       if (!workspace) return workspaceNotFound(req, slug, cors);
     }
-    const urls = urlsFor(slug, trailingSlash);
-    return json(200, protectedResourceMetadata(config, urls.resourceUsed, workspace), { ...cors, 'Cache-Control': 'public, max-age=300' });
+    if (server !== undefined && !serverDispatch(server)) return serverNotFound(req, server, cors);
+    const urls = urlsFor(slug, trailingSlash, server);
+    return json(200, protectedResourceMetadata(config, urls.resourceUsed, workspace, server), { ...cors, 'Cache-Control': 'public, max-age=300' });
   }
 
   // --- the routes (no redirects anywhere: `/mcp` and `/mcp/` are both served as they are)
 
   const ENDPOINT_PATH = /^\/([^/]+)\/mcp(\/?)$/;
   const METADATA_PATH = /^\/\.well-known\/oauth-protected-resource\/([^/]+)\/mcp(\/?)$/;
+  // An upstream server's own endpoint (the gateway): `/<ws>/mcp/<server>`.
+  const SERVER_PATH = /^\/([^/]+)\/mcp\/([a-z][a-z0-9-]{0,31})(\/?)$/;
+  const SERVER_METADATA_PATH = /^\/\.well-known\/oauth-protected-resource\/([^/]+)\/mcp\/([a-z][a-z0-9-]{0,31})(\/?)$/;
+  const serverSegment = (m: RegExpExecArray | null): EndpointMatch | undefined => (m ? { slug: m[1], server: m[2], trailingSlash: m[3] === '/' } : undefined);
   const INSERTED_METADATA_PATH = /^\/([^/]+)\/\.well-known\/oauth-protected-resource$/;
   const shared = (path: string, at: string): EndpointMatch | undefined =>
     config.sharedEndpoint && (path === at || path === `${at}/`) ? { slug: undefined, trailingSlash: path.length === at.length + 1 } : undefined;
@@ -200,8 +212,8 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       name: 'mcp endpoint',
       // Every method: authentication comes before method dispatch (DESIGN: GET and DELETE are challenged like POST).
       methods: 'any',
-      match: (path) => shared(path, '/mcp') ?? segment(ENDPOINT_PATH.exec(path)),
-      serve: (req, m) => serveEndpoint(req, m.slug, m.trailingSlash),
+      match: (path) => shared(path, '/mcp') ?? segment(ENDPOINT_PATH.exec(path)) ?? serverSegment(SERVER_PATH.exec(path)),
+      serve: (req, m) => serveEndpoint(req, m.slug, m.trailingSlash, m.server),
     },
     {
       name: 'protected-resource metadata',
@@ -209,9 +221,10 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       match: (path) =>
         shared(path, `${PRM_PREFIX}/mcp`) ??
         segment(METADATA_PATH.exec(path)) ??
+        serverSegment(SERVER_METADATA_PATH.exec(path)) ??
         // RFC 8414-style insertion after the workspace segment, which some clients try.
         (INSERTED_METADATA_PATH.exec(path) ? { slug: INSERTED_METADATA_PATH.exec(path)![1], trailingSlash: false } : undefined),
-      serve: (req, m) => serveMetadata(req, m.slug, m.trailingSlash),
+      serve: (req, m) => serveMetadata(req, m.slug, m.trailingSlash, m.server),
     },
   ];
 }

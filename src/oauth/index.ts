@@ -26,7 +26,7 @@ export { OAuthError } from './errors.ts';
 export { validateClientMetadata } from './client-metadata.ts';
 export { clientIp } from './client-ip.ts';
 export { isLoopbackRedirect, redirectDisplay } from './redirect-uris.ts';
-export { sharedResourceUrl, workspaceResourceUrl } from './resource.ts';
+export { serverResourceUrl, sharedResourceUrl, workspaceResourceUrl } from './resource.ts';
 export { describeScope } from './scopes.ts';
 export {
   authorizationIssuer,

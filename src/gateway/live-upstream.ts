@@ -1,0 +1,82 @@
+// One configured upstream, live in this process: its connection (created once, reused by every call), its circuit
+// breaker, and the calls that carry the caller's forwarded JWT.
+import type { Logger } from '../util/logger.ts';
+import type { ToolContext } from '../tools/tool-types.ts';
+import type { UpstreamConnection } from './connection.ts';
+import { circuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
+import type { ForwardedTokens } from './forwarded-token.ts';
+import { httpConnection } from './upstream-http.ts';
+import { stdioConnection } from './upstream-stdio.ts';
+import type { Upstream } from './upstream-config.ts';
+import { UpstreamError, UpstreamRpcError } from './upstream-errors.ts';
+
+export interface LiveUpstreamOptions {
+  readonly defaultTimeoutMs: number;
+  readonly breakerFailures: number;
+  readonly breakerCooldownMs: number;
+  readonly restartMinMs?: number;
+  readonly restartMaxMs?: number;
+}
+
+/** `_meta` key under which a stdio upstream receives the forwarded JWT (it has no HTTP headers). */
+export const META_FORWARDED_TOKEN = 'tollgate/forwardedToken';
+
+/** The `aud` of the JWTs forwarded to an upstream: its URL, or for a stdio upstream a URN with its name. */
+export const upstreamAudience = (u: Upstream): string => (u.target.transport === 'http' ? u.target.url : `urn:tollgate:upstream:${u.name}`);
+
+export interface LiveUpstream {
+  readonly upstream: Upstream;
+  readonly connection: UpstreamConnection;
+  readonly breaker: CircuitBreaker;
+  readonly timeoutMs: number;
+  /** A call on the caller's behalf; throws UpstreamError (also when the circuit is open) or UpstreamRpcError. */
+  call(method: string, params: Record<string, unknown>, ctx: ToolContext): Promise<Record<string, unknown>>;
+  /** A call on Tollgate's own behalf (tools/list). */
+  serviceCall(method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger: Logger, options: LiveUpstreamOptions): LiveUpstream {
+  const timeoutMs = upstream.timeoutMs ?? options.defaultTimeoutMs;
+  const audience = upstreamAudience(upstream);
+  const t = upstream.target;
+  const connection =
+    t.transport === 'http'
+      ? httpConnection({ url: t.url, headers: t.headers, timeoutMs, serviceHeaders: async () => ({ authorization: `Bearer ${await tokens.forGateway(audience)}` }) })
+      : stdioConnection({ name: upstream.name, command: t.command, env: t.env, timeoutMs, logger, restartMinMs: options.restartMinMs, restartMaxMs: options.restartMaxMs });
+  const breaker = circuitBreaker({ failures: options.breakerFailures, cooldownMs: options.breakerCooldownMs });
+
+  async function guarded(fn: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    const blocked = breaker.blockedForMs();
+    if (blocked !== undefined) {
+      throw new UpstreamError(`is unavailable: its last ${options.breakerFailures} calls failed, so Tollgate is not calling it for ${Math.ceil(blocked / 1000)} s (circuit breaker open)`, false);
+    }
+    try {
+      const result = await fn();
+      breaker.success();
+      return result;
+    } catch (err) {
+      if (err instanceof UpstreamRpcError) breaker.success();
+      else breaker.failure();
+      throw err;
+    }
+  }
+
+  return {
+    upstream,
+    connection,
+    breaker,
+    timeoutMs,
+    async call(method, params, ctx) {
+      const token = await tokens.forCaller(audience, ctx);
+      if (t.transport === 'http') return guarded(() => connection.request(method, params, { timeoutMs, headers: { authorization: `Bearer ${token}` } }));
+      const meta = { ...(params._meta as Record<string, unknown> | undefined), [META_FORWARDED_TOKEN]: token };
+      return guarded(() => connection.request(method, { ...params, _meta: meta }, { timeoutMs }));
+    },
+    async serviceCall(method, params) {
+      if (t.transport === 'http') return connection.request(method, params, { timeoutMs, headers: { authorization: `Bearer ${await tokens.forGateway(audience)}` } });
+      return connection.request(method, params, { timeoutMs });
+    },
+    close: () => connection.close(),
+  };
+}
