@@ -28,6 +28,8 @@ export interface UpstreamConnection {
   /** What the upstream's `initialize` answered (after the first request). */
   readonly capabilities: Record<string, unknown> | undefined;
   readonly instructions: string | undefined;
+  /** The child's process id (stdio, while it runs). */
+  readonly pid?: number;
   /** Server-initiated notifications (tools/list_changed, …). */
   onServerNotification(listener: (m: JsonRpcMessage) => void): void;
   close(): Promise<void>;

@@ -123,7 +123,8 @@ export function gatewayModule(deps: GatewayDeps) {
     return tools;
   }
 
-  async function discoverAndRecord(live: LiveUpstream): Promise<void> {
+  /** Discovers, and on failure tries again with backoff (1 s doubling to 60 s) while the upstream is configured. */
+  async function discoverAndRecord(live: LiveUpstream, attempt = 0): Promise<void> {
     try {
       const tools = await discover(live);
       const changed = await store.recordDiscovery(live.upstream.name, tools);
@@ -131,7 +132,12 @@ export function gatewayModule(deps: GatewayDeps) {
       if (changed) await reload();
       else rebuild(); // capabilities and instructions are known now
     } catch (err) {
-      logger.warn({ upstream: live.upstream.name, reason: (err as Error).message.slice(0, 200) }, 'upstream tool discovery failed');
+      const retryInMs = Math.min(60_000, 1000 * 2 ** attempt);
+      logger.warn({ upstream: live.upstream.name, reason: (err as Error).message.slice(0, 200), retryInMs }, 'upstream tool discovery failed');
+      const retry = setTimeout(() => {
+        if (started && lives.get(live.upstream.name) === live) void discoverAndRecord(live, attempt + 1);
+      }, retryInMs);
+      retry.unref();
     }
   }
 
@@ -237,8 +243,8 @@ export function gatewayModule(deps: GatewayDeps) {
       }
     },
     /** Circuit state per upstream in this process (the admin page, diagnostics). */
-    health(): { name: string; breaker: string }[] {
-      return [...lives.values()].map((l) => ({ name: l.upstream.name, breaker: l.breaker.state }));
+    health(): { name: string; breaker: string; pid?: number }[] {
+      return [...lives.values()].map((l) => ({ name: l.upstream.name, breaker: l.breaker.state, pid: l.connection.pid }));
     },
     async close(): Promise<void> {
       if (timer) clearInterval(timer);

@@ -74,8 +74,10 @@ export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger
       return guarded(() => connection.request(method, { ...params, _meta: meta }, { timeoutMs }));
     },
     async serviceCall(method, params) {
-      if (t.transport === 'http') return connection.request(method, params, { timeoutMs, headers: { authorization: `Bearer ${await tokens.forGateway(audience)}` } });
-      return connection.request(method, params, { timeoutMs });
+      // Discovery is not a client waiting on a tool: it may take longer than a call (a cold upstream starting up).
+      const serviceTimeoutMs = Math.max(timeoutMs, 10_000);
+      if (t.transport === 'http') return connection.request(method, params, { timeoutMs: serviceTimeoutMs, headers: { authorization: `Bearer ${await tokens.forGateway(audience)}` } });
+      return connection.request(method, params, { timeoutMs: serviceTimeoutMs });
     },
     close: () => connection.close(),
   };

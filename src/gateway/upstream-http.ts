@@ -56,7 +56,9 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
       }
       const sid = res.headers.get('mcp-session-id');
       if (sid && message.method === 'initialize') sessionId = sid;
-      if (res.status === 404 && sessionId && message.method !== 'initialize') {
+      // MCP Streamable HTTP: 404 for a session id means the session ended. Servers built on the SDK examples answer an
+      // unknown session id with 400 instead, so a 400 to a request that carried one gets a fresh session too (once).
+      if ((res.status === 404 || res.status === 400) && sessionId && message.method !== 'initialize') {
         await res.body?.cancel().catch(() => {});
         throw new SessionExpired();
       }

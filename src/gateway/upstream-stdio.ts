@@ -192,6 +192,9 @@ export function stdioConnection(options: StdioConnectionOptions): UpstreamConnec
     get instructions() {
       return instructions;
     },
+    get pid() {
+      return child?.pid;
+    },
     onServerNotification: (listener) => void listeners.push(listener),
     async close() {
       closed = true;
