@@ -120,6 +120,22 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
     }
   });
 
+  test('progress of a long-running upstream tool is relayed to the client as SSE, then the result (stdio and HTTP upstreams)', async () => {
+    const client = new ClientV1({ name: 'gw-progress', version: '1.0.0' });
+    await client.connect(new TransportV1(new URL(mcpUrl), { requestInit: { headers: { authorization: `Bearer ${ws.accessToken}` } } }));
+    try {
+      for (const tool of ['everything__trigger-long-running-operation', 'evhttp__trigger-long-running-operation']) {
+        const seen: { progress: number; total?: number }[] = [];
+        const result = await client.callTool({ name: tool, arguments: { duration: 0.6, steps: 3 } }, undefined, { onprogress: (p) => void seen.push(p) });
+        assert.match(textOf(result), /completed/i, tool);
+        assert.deepEqual(seen.map((p) => p.progress), [1, 2, 3], tool);
+        assert.equal(seen[0].total, 3);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   test('server-memory over stdio keeps what it is told', async () => {
     const created = await callTool(mcpUrl, ws.accessToken, 'memory__create_entities', { entities: [{ name: 'Tollgate', entityType: 'gateway', observations: ['fronts MCP servers'] }] });
     assert.notEqual(created.body.result.isError, true, created.text);

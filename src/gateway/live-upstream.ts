@@ -2,7 +2,7 @@
 // breaker, and the calls that carry the caller's forwarded JWT.
 import type { Logger } from '../util/logger.ts';
 import type { ToolContext } from '../tools/tool-types.ts';
-import type { UpstreamConnection } from './connection.ts';
+import type { JsonRpcMessage, UpstreamConnection } from './connection.ts';
 import { circuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import type { ForwardedTokens } from './forwarded-token.ts';
 import { httpConnection } from './upstream-http.ts';
@@ -44,6 +44,7 @@ export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger
     t.transport === 'http'
       ? httpConnection({ url: t.url, headers: t.headers, timeoutMs, serviceHeaders: async () => ({ authorization: `Bearer ${await tokens.forGateway(audience)}` }) })
       : stdioConnection({ name: upstream.name, command: t.command, env: t.env, timeoutMs, logger, restartMinMs: options.restartMinMs, restartMaxMs: options.restartMaxMs });
+  let progressCounter = 1;
   const breaker = circuitBreaker({ failures: options.breakerFailures, cooldownMs: options.breakerCooldownMs });
 
   async function guarded(fn: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
@@ -69,9 +70,24 @@ export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger
     timeoutMs,
     async call(method, params, ctx) {
       const token = await tokens.forCaller(audience, ctx);
-      if (t.transport === 'http') return guarded(() => connection.request(method, params, { timeoutMs, headers: { authorization: `Bearer ${token}` } }));
-      const meta = { ...(params._meta as Record<string, unknown> | undefined), [META_FORWARDED_TOKEN]: token };
-      return guarded(() => connection.request(method, { ...params, _meta: meta }, { timeoutMs }));
+      // Progress the client asked for: the upstream gets a token of Tollgate's, and its notifications are relayed.
+      const relay = ctx.progress;
+      const progressToken = relay ? `tg-${progressCounter++}` : undefined;
+      const onNotification = relay
+        ? (m: JsonRpcMessage) => {
+            const p = m.params as { progress?: unknown; total?: unknown; message?: unknown } | undefined;
+            if (m.method !== 'notifications/progress' || typeof p?.progress !== 'number') return;
+            relay({ progress: p.progress, ...(typeof p.total === 'number' ? { total: p.total } : {}), ...(typeof p.message === 'string' ? { message: p.message.slice(0, 1000) } : {}) });
+          }
+        : undefined;
+      const meta: Record<string, unknown> = { ...(params._meta as Record<string, unknown> | undefined) };
+      if (progressToken) meta.progressToken = progressToken;
+      if (t.transport === 'http') {
+        const sent = progressToken ? { ...params, _meta: meta } : params;
+        return guarded(() => connection.request(method, sent, { timeoutMs, headers: { authorization: `Bearer ${token}` }, onNotification }));
+      }
+      meta[META_FORWARDED_TOKEN] = token;
+      return guarded(() => connection.request(method, { ...params, _meta: meta }, { timeoutMs, onNotification }));
     },
     async serviceCall(method, params) {
       // Discovery is not a client waiting on a tool: it may take longer than a call (a cold upstream starting up).

@@ -25,6 +25,42 @@ function responseFormat(accept: string | undefined): 'json' | 'sse' | undefined 
   return a.includes('text/event-stream') ? 'sse' : undefined;
 }
 
+/** Whether the client takes an SSE answer (Streamable HTTP clients send `application/json, text/event-stream`). */
+function acceptsSse(accept: string | undefined): boolean {
+  return accept !== undefined && accept.toLowerCase().includes('text/event-stream');
+}
+
+/** Chunks pushed as they come, read once as an async iterable; `end` pushes a last one and closes. */
+function eventQueue() {
+  const chunks: string[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  return {
+    push(chunk: string) {
+      if (ended) return;
+      chunks.push(chunk);
+      notify();
+    },
+    end(last: string) {
+      if (ended) return;
+      if (last) chunks.push(last);
+      ended = true;
+      notify();
+    },
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        while (chunks.length) yield chunks.shift()!;
+        if (ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
+}
+
 /** OAuth 2.1 §5.2: access tokens are not accepted in the query string (they would land in logs and histories). */
 function queryCarriesToken(url: string): boolean {
   const q = url.indexOf('?');
@@ -160,8 +196,32 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       header: req.header,
       logger: req.logger,
     };
+    // A call that asks for progress, from a client that takes SSE, may get its notifications/progress relayed:
+    // the answer becomes an SSE stream at the first notification (until then a refusal is still a plain answer).
+    if (body.includes('"progressToken"') && acceptsSse(req.header('accept'))) return streamWithProgress(endpointDispatch, body, callCtx, format, cors);
     const answer = await endpointDispatch(body, callCtx);
     return respond(answer, format, cors);
+  }
+
+  async function streamWithProgress(run: Dispatcher, body: string, callCtx: CallContext, format: 'json' | 'sse', cors: Headers | undefined): Promise<HttpAnswer> {
+    const queue = eventQueue();
+    let first!: () => void;
+    const firstProgress = new Promise<undefined>((resolve) => (first = () => resolve(undefined)));
+    const ctx: CallContext = { ...callCtx, progress: (params) => {
+      queue.push(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params })}\n\n`);
+      first();
+    } };
+    const answered = run(body, ctx);
+    const done = await Promise.race([answered, firstProgress]);
+    if (done) return respond(done, format, cors);
+    answered.then(
+      (answer) => queue.end(answer.body ? `event: message\ndata: ${answer.body}\n\n` : ''),
+      (err) => {
+        callCtx.logger.error({ requestId: callCtx.requestId, err: { message: (err as Error)?.message } }, 'streamed mcp request failed');
+        queue.end(`event: message\ndata: ${errorMessage(null, { code: -32603, message: `Internal error; quote request id ${callCtx.requestId}` })}\n\n`);
+      },
+    );
+    return { status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', ...cors }, body: null, stream: queue };
   }
 
   function preflight(req: Pick<HttpRequest, 'header'>, origin: string | undefined, methods: string, anyOrigin = false): HttpAnswer {

@@ -24,6 +24,8 @@ export interface CallContext {
   readonly metadataUrl: string;
   readonly header: HeaderReader;
   readonly logger: Logger;
+  /** Relays a `notifications/progress` to the client (set when its answer can be an SSE stream). */
+  readonly progress?: (params: Record<string, unknown>) => void;
 }
 
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
