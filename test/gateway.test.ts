@@ -8,6 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,8 +23,19 @@ import { ROOT } from './helpers/cli.ts';
 
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const MEMORY = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js');
-// server-everything's HTTP mode listens on a fixed PORT (it cannot report an ephemeral one): from the test range.
-const EVERYTHING_HTTP_PORT = 41000 + (process.pid % 90);
+// server-everything's HTTP mode listens on a fixed PORT (it cannot report an ephemeral one): a free one of the test
+// range 41000–41099, starting from one that depends on the process so that parallel runs rarely probe the same.
+async function freeTestPort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = 41000 + ((process.pid + i) % 100);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createNetServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port in 41000–41099');
+}
+let EVERYTHING_HTTP_PORT = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,6 +76,7 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tollgate-gw-'));
+    EVERYTHING_HTTP_PORT = await freeTestPort();
     srv = await startTestServer({
       env: { TOLLGATE_DEMO: 'false', TOLLGATE_GATEWAY_POLL_MS: '100', TOLLGATE_GATEWAY_BREAKER_FAILURES: '3', TOLLGATE_GATEWAY_BREAKER_COOLDOWN_MS: '600', TOLLGATE_INITIAL_CREDITS: '10000' },
     });
@@ -79,7 +92,7 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
     await until('every upstream\'s tools on the workspace endpoint', async () => {
       names = await toolNames(mcpUrl, ws.accessToken);
       return ['everything__echo', 'memory__read_graph', 'evhttp__echo', 'jwt__whoami'].every((n) => names.includes(n)) ? names : undefined;
-    }).catch((err) => {
+    }, 60_000).catch((err) => {
       throw new Error(`${err.message}: listed ${names.join(' ')}; log: ${srv.logs.filter((l) => /upstream/.test(l)).slice(-8).join('\n')}`);
     });
   });
@@ -154,6 +167,9 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
       assert.ok(tools.some((t) => t.name === 'echo'));
       assert.ok(!tools.some((t) => t.name.startsWith('memory__') || t.name === 'check_credit_balance'));
       assert.equal(textOf(await client.callTool({ name: 'echo', arguments: { message: 'own url' } })), 'Echo: own url');
+      // Charged and charted under the same name as on the workspace endpoint.
+      const latest = (await srv.services.credits.listLedger(ws.workspaceId, { limit: 1 })).entries[0];
+      assert.equal(latest.tool, 'everything__echo');
       const { resources } = await client.listResources();
       assert.ok(resources.length > 0);
       const read = await client.readResource({ uri: resources[0].uri });

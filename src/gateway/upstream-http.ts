@@ -126,12 +126,14 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
     sessionId = undefined;
     protocolVersion = undefined;
     const headers = await options.serviceHeaders();
-    const answer = await post({ jsonrpc: '2.0', id: `init-${nextId++}`, method: 'initialize', params: initializeParams() }, { timeoutMs: options.timeoutMs, headers });
+    // A cold upstream may take longer to start a session than a call may take.
+    const timeoutMs = Math.max(options.timeoutMs, 10_000);
+    const answer = await post({ jsonrpc: '2.0', id: `init-${nextId++}`, method: 'initialize', params: initializeParams() }, { timeoutMs, headers });
     const result = resultOf(answer!, 'initialize');
     protocolVersion = typeof result.protocolVersion === 'string' ? result.protocolVersion : UPSTREAM_PROTOCOL_VERSION;
     capabilities = (result.capabilities as Record<string, unknown> | undefined) ?? {};
     instructions = typeof result.instructions === 'string' ? result.instructions : undefined;
-    await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, { timeoutMs: options.timeoutMs, headers });
+    await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, { timeoutMs, headers });
     startListening();
   }
 

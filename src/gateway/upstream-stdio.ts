@@ -129,7 +129,8 @@ export function stdioConnection(options: StdioConnectionOptions): UpstreamConnec
     proc.once('exit', onGone);
     proc.once('error', () => onGone(null, 'spawn error'));
     const init = (async () => {
-      const answer = await Promise.race([raw('initialize', initializeParams(), { timeoutMs: options.timeoutMs }), exited]);
+      // A cold start (npx, a runtime loading) may take longer than a call may take.
+      const answer = await Promise.race([raw('initialize', initializeParams(), { timeoutMs: Math.max(options.timeoutMs, 20_000) }), exited]);
       const result = resultOf(answer, 'initialize');
       capabilities = (result.capabilities as Record<string, unknown> | undefined) ?? {};
       instructions = typeof result.instructions === 'string' ? result.instructions : undefined;

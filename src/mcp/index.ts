@@ -86,7 +86,15 @@ export function mcpModule(deps: McpDeps): McpModule {
     const next = new Map<string, Dispatcher>();
     for (const [name, server] of live?.servers() ?? []) {
       const serverRegistry = buildToolRegistry([...server.tools], { pageSize: deps.toolsPageSize, onInvalid });
-      next.set(name, createDispatcher({ registry: serverRegistry, metering: deps.metering, connectionLog: log }, { methods: server.methods, instructions: server.instructions }));
+      // Usage, the ledger and the dashboard's charts name a call the same on either URL: `<server>__<tool>`.
+      const named = new Map<ToolDefinition, ToolDefinition>();
+      const asCharged = (tool: ToolDefinition) => named.get(tool) ?? named.set(tool, { ...tool, name: `${name}__${tool.name}` }).get(tool)!;
+      const metering: Metering = {
+        begin: (tool, ctx) => deps.metering.begin(asCharged(tool), ctx),
+        finish: (charge, tool, ctx, outcome) => deps.metering.finish(charge, asCharged(tool), ctx, outcome),
+        refuse: (tool, ctx, reason) => deps.metering.refuse(asCharged(tool), ctx, reason),
+      };
+      next.set(name, createDispatcher({ registry: serverRegistry, metering, connectionLog: log }, { methods: server.methods, instructions: server.instructions }));
     }
     servers = next;
   };
