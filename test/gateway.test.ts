@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -59,6 +60,31 @@ function startEverythingHttp(): Promise<ChildProcess> {
     });
     child.once('exit', (code) => reject(new Error(`server-everything (HTTP) exited ${code}: ${err.slice(0, 300)}`)));
   });
+}
+
+/** An upstream that speaks MCP until a tool is called, then answers garbage (of the kind `mode` names). */
+function startGarbageUpstream(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createHttpServer(async (req, res) => {
+    let body = '';
+    for await (const c of req) body += c;
+    const msg = body ? JSON.parse(body) : {};
+    const reply = (result: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+    if (msg.method === 'initialize') return reply({ protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'garbage', version: '1' } });
+    if (msg.id === undefined) return res.writeHead(202).end();
+    if (msg.method === 'tools/list') return reply({ tools: [{ name: 'broken', inputSchema: { type: 'object', properties: { mode: { type: 'string' } } } }] });
+    switch (msg.params?.arguments?.mode) {
+      case 'json':
+        return res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0", this is not json');
+      case 'shape':
+        return reply({ content: 'not an array' });
+      default:
+        return res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>Internal Server Error</h1><pre>stack trace with /srv/secret/path</pre>');
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  })));
 }
 
 const textOf = (result: any): string => (result?.content ?? []).map((c: any) => c.text ?? '').join('\n');
@@ -261,6 +287,39 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
       return res.body.result.isError ? undefined : res;
     }, 20_000, () => seen);
     assert.equal(textOf(ok.body.result), 'Echo: back');
+  });
+
+  test('an upstream answering garbage (invalid JSON, a malformed result, HTTP 500): tool errors, refunded, never a 500 or its internals', async () => {
+    const garbage = await startGarbageUpstream();
+    try {
+      await srv.services.gateway.store.addUpstream({ name: 'garbage', target: { transport: 'http', url: garbage.url, headers: {} }, defaultPrice: 4, timeoutMs: null });
+      await until('garbage listed', async () => ((await toolNames(mcpUrl, ws.accessToken)).includes('garbage__broken') ? true : undefined));
+      const before = await balance();
+      const expected: Record<string, RegExp> = { json: /garbage answered with invalid JSON/, shape: /garbage answered tools\/call with something that is not a tool result/, html: /garbage answered HTTP 500/ };
+      for (const [mode, message] of Object.entries(expected)) {
+        const r = await callTool(mcpUrl, ws.accessToken, 'garbage__broken', { mode });
+        assert.equal(r.status, 200, mode);
+        assert.equal(r.body.result.isError, true, mode);
+        assert.match(textOf(r.body.result), message, mode);
+        assert.match(textOf(r.body.result), /request id \S+/);
+        assert.doesNotMatch(r.text, /secret\/path|Internal Server Error/);
+      }
+      // Three failures in a row: the circuit opens and says so.
+      assert.match(textOf((await callTool(mcpUrl, ws.accessToken, 'garbage__broken', { mode: 'json' })).body.result), /circuit breaker open/);
+      assert.equal(await balance(), before);
+      // Anonymous and bad-token requests to an upstream's own URL get RFC 6750 challenges naming its own metadata.
+      const anon = await legacyCall(`${srv.url}/demo/mcp/garbage`, '', 'tools/list');
+      assert.equal(anon.status, 401);
+      assert.equal(anon.headers.get('www-authenticate'), `Bearer resource_metadata="${srv.url}/.well-known/oauth-protected-resource/demo/mcp/garbage"`);
+      const bad = await legacyCall(`${srv.url}/demo/mcp/garbage`, 'not-a-token', 'tools/list');
+      assert.equal(bad.status, 401);
+      assert.match(bad.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+      const otherWs = await legacyCall(`${srv.url}/nosuch/mcp/garbage`, ws.accessToken, 'tools/list');
+      assert.equal(otherWs.status, 404);
+    } finally {
+      await srv.services.gateway.store.removeUpstream('garbage');
+      await garbage.close();
+    }
   });
 
   test('a crashed stdio upstream is restarted with backoff, and serves again', async () => {

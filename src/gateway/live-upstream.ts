@@ -30,7 +30,7 @@ export interface LiveUpstream {
   readonly breaker: CircuitBreaker;
   readonly timeoutMs: number;
   /** A call on the caller's behalf; throws UpstreamError (also when the circuit is open) or UpstreamRpcError. */
-  call(method: string, params: Record<string, unknown>, ctx: ToolContext): Promise<Record<string, unknown>>;
+  call<T = Record<string, unknown>>(method: string, params: Record<string, unknown>, ctx: ToolContext, check?: (result: Record<string, unknown>) => T): Promise<T>;
   /** A call on Tollgate's own behalf (tools/list). */
   serviceCall(method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -47,13 +47,14 @@ export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger
   let progressCounter = 1;
   const breaker = circuitBreaker({ failures: options.breakerFailures, cooldownMs: options.breakerCooldownMs });
 
-  async function guarded(fn: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  /** Runs a call under the breaker; `check` (a result that is not what the method returns is garbage) counts too. */
+  async function guarded<T>(fn: () => Promise<Record<string, unknown>>, check: (result: Record<string, unknown>) => T): Promise<T> {
     const blocked = breaker.blockedForMs();
     if (blocked !== undefined) {
       throw new UpstreamError(`is unavailable: its last ${options.breakerFailures} calls failed, so Tollgate is not calling it for ${Math.ceil(blocked / 1000)} s (circuit breaker open)`, false);
     }
     try {
-      const result = await fn();
+      const result = check(await fn());
       breaker.success();
       return result;
     } catch (err) {
@@ -68,7 +69,7 @@ export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger
     connection,
     breaker,
     timeoutMs,
-    async call(method, params, ctx) {
+    async call<T>(method: string, params: Record<string, unknown>, ctx: ToolContext, check: (result: Record<string, unknown>) => T = (r) => r as T): Promise<T> {
       const token = await tokens.forCaller(audience, ctx);
       // Progress the client asked for: the upstream gets a token of Tollgate's, and its notifications are relayed.
       const relay = ctx.progress;
@@ -84,10 +85,10 @@ export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger
       if (progressToken) meta.progressToken = progressToken;
       if (t.transport === 'http') {
         const sent = progressToken ? { ...params, _meta: meta } : params;
-        return guarded(() => connection.request(method, sent, { timeoutMs, headers: { authorization: `Bearer ${token}` }, onNotification }));
+        return guarded(() => connection.request(method, sent, { timeoutMs, headers: { authorization: `Bearer ${token}` }, onNotification }), check);
       }
       meta[META_FORWARDED_TOKEN] = token;
-      return guarded(() => connection.request(method, { ...params, _meta: meta }, { timeoutMs, onNotification }));
+      return guarded(() => connection.request(method, { ...params, _meta: meta }, { timeoutMs, onNotification }), check);
     },
     async serviceCall(method, params) {
       // Discovery is not a client waiting on a tool: it may take longer than a call (a cold upstream starting up).

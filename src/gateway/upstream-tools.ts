@@ -46,7 +46,7 @@ export function toolDefinition(live: LiveUpstream, tool: StoredTool, name: strin
     cost: priceOf(tool, live.upstream.defaultPrice),
     async handler(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult> {
       try {
-        return checkResult(await live.call('tools/call', { name: d.name, arguments: args }, ctx));
+        return await live.call('tools/call', { name: d.name, arguments: args }, ctx, checkResult);
       } catch (err) {
         throw new ToolError(failureText(upstream, err, ctx.requestId));
       }
