@@ -15,7 +15,7 @@ const MAY_IMPORT = {
   mcp: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth'],
   credits: ['util', 'config', 'store', 'http', 'tools', 'accounts'],
   crm: ['util', 'config', 'store', 'tools'],
-  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits'],
+  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'gateway'],
   instance: ['util', 'config', 'store'],
   client: ['util'],
   cli: MODULES,

@@ -21,6 +21,8 @@ import { mintAccessToken, type MintedToken } from './helpers/tokens.ts';
 import { callTool, legacyCall, modernCall } from './helpers/mcp-http.ts';
 import { startJwtUpstream, type JwtUpstream } from './helpers/jwt-upstream.ts';
 import { ROOT } from './helpers/cli.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers/server.ts';
+import { getPage, postForm, signIn, submit, textOf as pageText } from './helpers/web-pages.ts';
 
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const MEMORY = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js');
@@ -349,5 +351,37 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
     await until('memory gone', async () => ((await toolNames(mcpUrl, ws.accessToken)).some((n) => n.startsWith('memory__')) ? undefined : true));
     const mem = await mintAccessToken(srv.services, { resource: `${srv.url}/demo/mcp/memory` });
     assert.equal((await legacyCall(`${srv.url}/demo/mcp/memory`, mem.accessToken, 'tools/list')).status, 404);
+  });
+
+  test('the admin page lists upstreams and tools, adds, prices and removes them; secrets never shown; CSRF and bad input refused', async () => {
+    const jar = await signIn(srv.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const page = await getPage(jar, `${srv.url}/admin/upstreams`);
+    assert.equal(page.status, 200);
+    const text = pageText(page.body);
+    assert.match(text, /evhttp/);
+    assert.match(text, /X-Api-Key/);
+    assert.match(text, /everything__get-sum/);
+    assert.ok(!page.body.includes('sk-upstream-shared-secret'));
+    // Authorization is Tollgate's: refused on the page (400), nothing added.
+    const refused = await submit(jar, `${srv.url}/admin/upstreams`, '/admin/upstreams', { name: 'web', url: 'http://127.0.0.1:9/mcp', headers: 'Authorization: Bearer x', command: '', env: '', price: '1' });
+    assert.equal(refused.status, 400);
+    assert.match(pageText(refused.body), /carries the forwarded JWT/);
+    const added = await submit(jar, `${srv.url}/admin/upstreams`, '/admin/upstreams', { name: 'web', url: 'http://127.0.0.1:9/mcp', headers: 'X-Token: web-secret-value', command: '', env: '', price: '3' });
+    assert.equal(added.status, 303);
+    assert.equal((await srv.services.gateway.store.getUpstream('web'))?.defaultPrice, 3);
+    const after = await getPage(jar, `${srv.url}/admin/upstreams?done=added`);
+    assert.ok(!after.body.includes('web-secret-value'));
+    const priced = await submit(jar, `${srv.url}/admin/upstreams`, '/admin/upstreams/everything/price', { tool: 'get-sum', price: '9' });
+    assert.equal(priced.status, 303);
+    assert.equal((await srv.services.gateway.store.listTools('everything')).find((t) => t.definition.name === 'get-sum')?.price, 9);
+    // Without the CSRF token nothing happens.
+    const forged = await postForm(jar, `${srv.url}/admin/upstreams/web/remove`, {});
+    assert.notEqual(forged.status, 303);
+    assert.ok(await srv.services.gateway.store.getUpstream('web'));
+    const removed = await submit(jar, `${srv.url}/admin/upstreams`, '/admin/upstreams/web/remove');
+    assert.equal(removed.status, 303);
+    assert.equal(await srv.services.gateway.store.getUpstream('web'), undefined);
+    // Not an operator's session: no page.
+    assert.notEqual((await fetch(`${srv.url}/admin/upstreams`, { redirect: 'manual' })).status, 200);
   });
 });

@@ -5,6 +5,7 @@ import type { Accounts, Workspace } from '../accounts/index.ts';
 import type { OAuth } from '../oauth/index.ts';
 import type { Credits } from '../credits/index.ts';
 import type { CsrfGuard } from './csrf.ts';
+import type { Gateway } from '../gateway/index.ts';
 
 export type WebConfig = Pick<
   Config,
@@ -28,6 +29,8 @@ export interface WebDeps {
     'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox'
   >;
   readonly credits: Pick<Credits, 'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits'>;
+  /** The upstream MCP servers (the admin page; the same as `tollgate upstream …`). */
+  readonly gateway: Pick<Gateway, 'store' | 'health'>;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
 }

@@ -7,6 +7,7 @@ import { csrfGuard } from './csrf.ts';
 import type { PageDeps, WebDeps } from './deps.ts';
 import { mountLogin } from './login.ts';
 import { mountAdmin } from './pages/admin.ts';
+import { mountAdminUpstreams } from './pages/admin-upstreams.ts';
 import { mountApps } from './pages/apps.ts';
 import { mountClients } from './pages/clients.ts';
 import { mountDashboard } from './pages/dashboard.ts';
@@ -23,6 +24,7 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
     accounts: deps.accounts,
     oauth: deps.oauth,
     credits: deps.credits,
+    gateway: deps.gateway,
     createWorkspace: (input) => deps.createWorkspace(input),
     csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
   };
@@ -31,6 +33,7 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
   mountConsent(app, pages);
   mountHome(app, pages);
   mountAdmin(app, pages);
+  mountAdminUpstreams(app, pages);
   // Fixed paths before `/dashboard/:ws/...` patterns that could shadow them.
   mountApps(app, pages);
   mountClients(app, pages);

@@ -14,12 +14,13 @@ import type { Html } from '../layout.ts';
 import { FormError, readPostForm, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
 import type { ClientKind, OAuthClient } from '../../oauth/index.ts';
 
-type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys';
+export type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'upstreams';
 const TABS: { id: AdminTab; label: string }[] = [
   { id: 'workspaces', label: 'Workspaces and credits' },
   { id: 'users', label: 'Users' },
   { id: 'clients', label: 'OAuth clients' },
   { id: 'keys', label: 'Signing keys' },
+  { id: 'upstreams', label: 'Upstream MCP servers' },
 ];
 
 /** Clients listed at once (self-registration can make many): the newest. */
@@ -29,7 +30,7 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{1,255}$/;
 
 const hostsOf = (uris: string[]): string[] => [...new Set(uris.map((u) => URL.parse(u)?.host || u.split(':')[0]))];
 
-function adminPage(c: Ctx, op: SignedIn, tab: AdminTab, body: Html, flash?: Flash): Html {
+export function adminPage(c: Ctx, op: SignedIn, tab: AdminTab, body: Html, flash?: Flash): Html {
   return plainPage(c, op, {
     title: `Admin · ${TABS.find((t) => t.id === tab)!.label}`,
     section: 'admin',
@@ -43,7 +44,7 @@ function adminPage(c: Ctx, op: SignedIn, tab: AdminTab, body: Html, flash?: Flas
 }
 
 /** Runs an operator action on a checked POST; user-facing errors come back on the page with status 400. */
-async function operatorPost(
+export async function operatorPost(
   c: Ctx,
   services: PageDeps,
   render: (op: SignedIn, flash: Flash, form: Record<string, string>) => Promise<Html>,
