@@ -255,6 +255,22 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
     assert.ok(!srv.logs.some((l) => l.includes('sk-upstream-shared-secret') || l.includes(ws.accessToken)));
   });
 
+  test('an upstream that speaks only 2026-07-28 (no initialize, no session) is reached too, from a 2025-era client', async () => {
+    const modern = await startJwtUpstream(srv.url, { modernOnly: true });
+    try {
+      await srv.services.gateway.store.addUpstream({ name: 'modern', target: { transport: 'http', url: modern.url, headers: {} }, defaultPrice: 1, timeoutMs: null });
+      await until('modern listed', async () => ((await toolNames(mcpUrl, ws.accessToken)).includes('modern__whoami') ? true : undefined));
+      const r = await callTool(mcpUrl, ws.accessToken, 'modern__whoami', {}, '2025-06-18');
+      assert.notEqual(r.body.result.isError, true, r.text);
+      assert.equal(r.body.result.structuredContent.sub, ws.userId);
+      assert.equal(r.body.result.structuredContent.aud, modern.url);
+      assert.equal(modern.refused, 0);
+    } finally {
+      await srv.services.gateway.store.removeUpstream('modern');
+      await modern.close();
+    }
+  });
+
   test('a slow upstream times out: a tool error naming the upstream and the request id, refunded', async () => {
     const before = await balance();
     const r = await callTool(mcpUrl, ws.accessToken, 'jwt__slow', { ms: 3000 });

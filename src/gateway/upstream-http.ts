@@ -5,10 +5,10 @@
 import { mediaType } from '../util/media-type.ts';
 import { readSse } from '../client/sse.ts';
 import {
-  initializeParams, isNotification, isResponse, isServerRequest, refusalFor, resultOf, UPSTREAM_PROTOCOL_VERSION,
+  CLIENT_INFO, initializeParams, isNotification, isResponse, isServerRequest, refusalFor, resultOf, UPSTREAM_PROTOCOL_VERSION,
   type JsonRpcMessage, type RequestOptions, type UpstreamConnection,
 } from './connection.ts';
-import { UpstreamError } from './upstream-errors.ts';
+import { UpstreamError, UpstreamRpcError } from './upstream-errors.ts';
 
 export interface HttpConnectionOptions {
   readonly url: string;
@@ -27,6 +27,8 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
   let capabilities: Record<string, unknown> | undefined;
   let instructions: string | undefined;
   let initializing: Promise<void> | undefined;
+  /** A 2026-07-28 (stateless) upstream: no session; every request carries the `_meta` envelope and its headers. */
+  let modern = false;
   let nextId = 1;
   let closed = false;
   const listeners: ((m: JsonRpcMessage) => void)[] = [];
@@ -125,11 +127,25 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
   async function initialize(): Promise<void> {
     sessionId = undefined;
     protocolVersion = undefined;
+    modern = false;
     const headers = await options.serviceHeaders();
     // A cold upstream may take longer to start a session than a call may take.
     const timeoutMs = Math.max(options.timeoutMs, 10_000);
-    const answer = await post({ jsonrpc: '2.0', id: `init-${nextId++}`, method: 'initialize', params: initializeParams() }, { timeoutMs, headers });
-    const result = resultOf(answer!, 'initialize');
+    let result: Record<string, unknown>;
+    try {
+      const answer = await post({ jsonrpc: '2.0', id: `init-${nextId++}`, method: 'initialize', params: initializeParams() }, { timeoutMs, headers });
+      result = resultOf(answer!, 'initialize');
+    } catch (err) {
+      // MCP 2026-07-28: a stateless server has no initialize (it answers it as an unknown method or an unsupported
+      // revision): ask it server/discover instead and speak that revision to it.
+      if (!(err instanceof UpstreamRpcError) && !(err instanceof UpstreamError && /HTTP 40[04]/.test(err.message))) throw err;
+      modern = true;
+      protocolVersion = MODERN_VERSION;
+      const discovered = resultOf((await post(withEnvelope({ jsonrpc: '2.0', id: `discover-${nextId++}`, method: 'server/discover' }), { timeoutMs, headers: { ...headers, ...modernHeaders('server/discover') } }))!, 'server/discover');
+      capabilities = (discovered.capabilities as Record<string, unknown> | undefined) ?? {};
+      instructions = typeof discovered.instructions === 'string' ? discovered.instructions : undefined;
+      return;
+    }
     protocolVersion = typeof result.protocolVersion === 'string' ? result.protocolVersion : UPSTREAM_PROTOCOL_VERSION;
     capabilities = (result.capabilities as Record<string, unknown> | undefined) ?? {};
     instructions = typeof result.instructions === 'string' ? result.instructions : undefined;
@@ -183,7 +199,10 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
     for (let attempt = 0; ; attempt++) {
       await ready();
       try {
-        const answer = await post({ jsonrpc: '2.0', id: nextId++, method, ...(params ? { params } : {}) }, requestOptions);
+        const message: JsonRpcMessage = { jsonrpc: '2.0', id: nextId++, method, ...(params ? { params } : {}) };
+        const answer = modern
+          ? await post(withEnvelope(message), { ...requestOptions, headers: { ...requestOptions.headers, ...modernHeaders(method, params) } })
+          : await post(message, requestOptions);
         return resultOf(answer!, method);
       } catch (err) {
         // MCP Streamable HTTP: 404 for a session id means the session ended; start a new one and retry once.
@@ -225,3 +244,20 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
 }
 
 class SessionExpired extends Error {}
+
+const MODERN_VERSION = '2026-07-28';
+
+/** The 2026-07-28 per-request envelope: protocol version, client capabilities and info in `params._meta`. */
+function withEnvelope(m: JsonRpcMessage): JsonRpcMessage {
+  const params = m.params ?? {};
+  const meta = { ...(params._meta as Record<string, unknown> | undefined), 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': CLIENT_INFO };
+  return { ...m, params: { ...params, _meta: meta } };
+}
+
+/** MCP 2026-07-28 (SEP-2243): the method and its target repeated in headers (non-ASCII names base64-encoded). */
+function modernHeaders(method: string, params?: Record<string, unknown>): Record<string, string> {
+  const h: Record<string, string> = { 'mcp-method': method };
+  const target = method === 'tools/call' || method === 'prompts/get' ? params?.name : method === 'resources/read' ? params?.uri : undefined;
+  if (typeof target === 'string') h['mcp-name'] = /^[\x20-\x7e]*$/.test(target) ? target : `=?base64?${Buffer.from(target).toString('base64')}?=`;
+  return h;
+}

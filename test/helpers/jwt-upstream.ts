@@ -20,7 +20,8 @@ function b64json(part: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 }
 
-export async function startJwtUpstream(tollgateUrl: string): Promise<JwtUpstream> {
+/** `modernOnly`: a 2026-07-28 server that refuses 2025-era requests (`legacy: 'reject'`): no initialize, no session. */
+export async function startJwtUpstream(tollgateUrl: string, options: { modernOnly?: boolean } = {}): Promise<JwtUpstream> {
   const keys = new Map<string, KeyObject>();
   async function keyFor(kid: string): Promise<KeyObject | undefined> {
     if (!keys.has(kid)) {
@@ -56,7 +57,7 @@ export async function startJwtUpstream(tollgateUrl: string): Promise<JwtUpstream
     });
     return server;
   };
-  const handler = createMcpHandler(factory as never);
+  const handler = createMcpHandler(factory as never, options.modernOnly ? { legacy: 'reject' } : {});
 
   const authorizations: string[] = [];
   const state = { refused: 0 };
