@@ -382,6 +382,10 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
     const refused = await submit(jar, `${srv.url}/admin/upstreams`, '/admin/upstreams', { name: 'web', url: 'http://127.0.0.1:9/mcp', headers: 'Authorization: Bearer x', command: '', env: '', price: '1' });
     assert.equal(refused.status, 400);
     assert.match(pageText(refused.body), /carries the forwarded JWT/);
+    // A web session never makes the server run a program: stdio is CLI-only.
+    const stdio = await submit(jar, `${srv.url}/admin/upstreams`, '/admin/upstreams', { name: 'web', url: '', command: 'touch /tmp/pwned', price: '1' });
+    assert.equal(stdio.status, 400);
+    assert.match(pageText(stdio.body), /tollgate upstream add/);
     const added = await submit(jar, `${srv.url}/admin/upstreams`, '/admin/upstreams', { name: 'web', url: 'http://127.0.0.1:9/mcp', headers: 'X-Token: web-secret-value', command: '', env: '', price: '3' });
     assert.equal(added.status, 303);
     assert.equal((await srv.services.gateway.store.getUpstream('web'))?.defaultPrice, 3);

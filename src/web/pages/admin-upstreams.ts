@@ -1,5 +1,6 @@
-// Operator page: the upstream MCP servers behind the gateway — add (Streamable HTTP or stdio), set prices and
-// scopes, remove. The same as `tollgate upstream …`; header and env values are sealed and never shown back.
+// Operator page: the upstream MCP servers behind the gateway — add (Streamable HTTP), set prices, remove. The same
+// as `tollgate upstream …`, except that stdio upstreams (a program Tollgate runs) are added with the CLI only: a
+// web session must not be able to make the server execute a command. Header values are sealed, never shown back.
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
@@ -62,14 +63,10 @@ export function mountAdminUpstreams(app: Hono<AppEnv>, services: PageDeps): void
           ${csrfField(op.csrf)}
           <label for="up-name">Name <span class="hint">a–z, 0–9 and -, starting with a letter; tools appear as &lt;name&gt;__&lt;tool&gt;.</span></label>
           <input id="up-name" name="name" type="text" required maxlength="32" pattern="[a-z][a-z0-9-]{0,31}" value="${form.name ?? ''}" />
-          <label for="up-url">Streamable HTTP URL <span class="hint">or leave empty and give a command.</span></label>
-          <input id="up-url" name="url" type="url" maxlength="2048" value="${form.url ?? ''}" />
+          <label for="up-url">Streamable HTTP URL <span class="hint">A stdio server (a program Tollgate runs) is added with <code>tollgate upstream add &lt;name&gt; --command …</code>.</span></label>
+          <input id="up-url" name="url" type="url" required maxlength="2048" value="${form.url ?? ''}" />
           <label for="up-headers">Headers <span class="hint">One "Name: value" per line; sealed, never shown again.</span></label>
           <textarea id="up-headers" name="headers" rows="2" autocomplete="off"></textarea>
-          <label for="up-command">Command (stdio)</label>
-          <input id="up-command" name="command" type="text" maxlength="4000" value="${form.command ?? ''}" />
-          <label for="up-env">Environment <span class="hint">One NAME=value per line; sealed, never shown again.</span></label>
-          <textarea id="up-env" name="env" rows="2" autocomplete="off"></textarea>
           <label for="up-price">Default price (credits per call)</label>
           <input id="up-price" name="price" type="number" min="0" step="1" required value="${form.price ?? '1'}" />
           <div class="actions start"><button type="submit" class="primary">Add upstream</button></div>
@@ -86,15 +83,14 @@ export function mountAdminUpstreams(app: Hono<AppEnv>, services: PageDeps): void
 
   app.post('/admin/upstreams', (c) =>
     operatorPost(c, services, (op, flash, form) => upstreamsPage(c, op, flash, form), async (_op, form) => {
-      const { checkName, checkUrl, checkPrice, parseHeader, parseEnv, splitCommand } = upstreamInput;
+      const { checkName, checkUrl, checkPrice, parseHeader } = upstreamInput;
       const input = await checked(() => {
         const name = checkName((form.name ?? '').trim());
+        // A web session never makes the server run a program: stdio upstreams come from the CLI (shell access).
+        if ((form.command ?? '').trim()) throw new FormError('Add a stdio upstream with `tollgate upstream add <name> --command …` on the server.');
         const url = (form.url ?? '').trim();
-        const command = (form.command ?? '').trim();
-        if (!url === !command) throw new FormError('Give either a Streamable HTTP URL or a command, not both.');
-        const target: UpstreamTarget = url
-          ? { transport: 'http', url: checkUrl(url), headers: Object.fromEntries(lines(form.headers).map(parseHeader)) }
-          : { transport: 'stdio', command: splitCommand(command), env: Object.fromEntries(lines(form.env).map(parseEnv)) };
+        if (!url) throw new FormError('Give the upstream\'s Streamable HTTP URL.');
+        const target: UpstreamTarget = { transport: 'http', url: checkUrl(url), headers: Object.fromEntries(lines(form.headers).map(parseHeader)) };
         return { name, target, defaultPrice: checkPrice((form.price ?? '').trim()), timeoutMs: null };
       });
       await checked(() => gw.store.addUpstream(input));
