@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 // Module boundaries (docs/architecture.md): which module may import which. A module reaches another only through
 // the modules listed here; nothing below the composition root (src/services.ts, src/app.ts, src/server.ts) imports it.
-const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail', 'identity', 'api'];
+const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail', 'identity', 'api', 'gateway'];
 const MAY_IMPORT = {
   util: [],
   config: ['util'],
@@ -15,13 +15,14 @@ const MAY_IMPORT = {
   mcp: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth'],
   credits: ['util', 'config', 'store', 'http', 'tools', 'accounts'],
   crm: ['util', 'config', 'store', 'tools'],
-  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'identity'],
+  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'identity', 'gateway'],
   instance: ['util', 'config', 'store'],
   client: ['util'],
   mail: ['util', 'config'],
   cli: MODULES,
   identity: ['util', 'config', 'store', 'accounts', 'oauth'],
   api: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits'],
+  gateway: ['util', 'config', 'store', 'tools', 'oauth', 'client'],
 };
 // observability/ (metrics, tracing) sits at the bottom beside util: every module may use it; it uses util only.
 MODULES.push('observability');

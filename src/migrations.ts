@@ -1,5 +1,5 @@
 // Every module's migrations, in one ordered list. Names sort globally: `NNNN_module_what`, with a number range per
-// module (accounts 0001–0099, oauth 0100–0199, mcp 0200–0299, credits 0300–0399, instance 0500–0599, api 0700–0799; identity 0010–0019;
+// module (accounts 0001–0099, oauth 0100–0199, mcp 0200–0299, credits 0300–0399, instance 0500–0599, gateway 0600–0699, api 0700–0799; identity 0010–0019;
 // 0400_web_workspace_clients, once the web module's, is now the OAuth module's and keeps its name).
 import { accountsMigrations } from './accounts/migrations.ts';
 import { oauthMigrations } from './oauth/migrations.ts';
@@ -8,6 +8,7 @@ import { crmMigrations } from './crm/index.ts';
 import { instanceMigrations } from './instance/migrations.ts';
 import { identityMigrations } from './identity/migrations.ts';
 import { apiMigrations } from './api/migrations.ts';
+import { gatewayMigrations } from './gateway/migrations.ts';
 import type { Migration } from './store/migrate.ts';
 
-export const allMigrations: Migration[] = [...accountsMigrations, ...oauthMigrations, ...crmMigrations, ...creditsMigrations, ...instanceMigrations, ...identityMigrations, ...apiMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const allMigrations: Migration[] = [...accountsMigrations, ...oauthMigrations, ...crmMigrations, ...creditsMigrations, ...instanceMigrations, ...identityMigrations, ...apiMigrations, ...gatewayMigrations].sort((a, b) => a.name.localeCompare(b.name));

@@ -91,6 +91,7 @@ export async function startServer(initial: Config, logger: Logger, options: Star
         throw new StartError(err.message);
       });
     }
+    await opened.gateway.start();
   } catch (err) {
     await services?.close().catch(() => {});
     server.close();

@@ -19,6 +19,7 @@ import { createMailer, type Mailer } from './mail/mailer.ts';
 import { invitationsService, passwordResetsService, twoFactorService, type InvitationsService, type PasswordResetsService, type TwoFactorService } from './accounts/index.ts';
 import { identityModule, type Identity } from './identity/index.ts';
 import { apiModule, type ApiModule } from './api/index.ts';
+import { gatewayModule, type Gateway } from './gateway/index.ts';
 
 export interface Services {
   readonly config: Config;
@@ -46,6 +47,8 @@ export interface Services {
   readonly api: ApiModule;
   /** The MCP tools every endpoint serves (their names and own costs: the management API's price list). */
   readonly tools: readonly ToolDefinition[];
+  /** Upstream MCP servers behind Tollgate (`start()` only in a serving process). */
+  readonly gateway: Gateway;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
@@ -92,9 +95,10 @@ export async function openServices(config: Config, logger: Logger, options: Open
   const passwordResets = passwordResetsService(store, config);
   const twoFactor = twoFactorService(store, secret);
   const identity = identityModule(store, config, secret, accounts, logger);
+  const gateway = gatewayModule({ store, secret, config, logger, signer: oauth.keys, issuer: config.publicUrl });
 
-  // The tool sources, in the order tools/list shows them.
-  const allTools = [...credits.tools, ...crm.tools, ...(options.extraTools ?? [])];
+  // The tool sources, in the order tools/list shows them (the demo CRM only with TOLLGATE_DEMO; the gateway's last).
+  const allTools = [...credits.tools, ...(config.demo ? crm.tools : []), ...(options.extraTools ?? [])];
   const tools = options.selectTools ? options.selectTools(allTools) : allTools;
   const mcp = await closingOnError(store, async () => {
     try {
@@ -105,6 +109,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
         tokens: oauth,
         clientEvents: oauth.clientEvents,
         workspaces: accounts.workspaces,
+        liveTools: gateway.liveTools,
+        logger,
       });
     } catch (err) {
       await credits.close();
@@ -114,7 +120,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
   // Each module's set-up for a new workspace.
   const workspaceHooks: readonly ((ws: Workspace) => Promise<void>)[] = [credits.onWorkspaceCreated, mcp.onWorkspaceCreated];
-  const demoSeeders: readonly ((ws: Workspace) => Promise<void>)[] = [crm.seedDemo];
+  const demoSeeders: readonly ((ws: Workspace) => Promise<void>)[] = config.demo ? [crm.seedDemo] : [];
 
   return Object.freeze({
     config,
@@ -132,6 +138,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     identity,
     api: apiModule(store),
     tools,
+    gateway,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }) {
       const ws = await accounts.workspaces.createWorkspace(input);
       for (const hook of workspaceHooks) await hook(ws);
@@ -141,6 +148,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
       for (const seed of demoSeeders) await seed(ws);
     },
     async close() {
+      await gateway.close();
       await credits.close();
       await oauth.close();
       await store.close();

@@ -11,5 +11,6 @@ import { invitationCommands } from './admin-invitations.ts';
 import { ssoCommands } from './admin-sso.ts';
 import { configCheckCommand } from './config-check.ts';
 import { apiCommands } from './admin-api.ts';
+import { upstreamCommands } from './upstream.ts';
 
-export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...ssoCommands, ...apiCommands, ...mcpCommands, doctorCommand, configCheckCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...ssoCommands, ...apiCommands, ...mcpCommands, doctorCommand, configCheckCommand, ...upstreamCommands];

@@ -123,6 +123,12 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     scopes: ctx.token.scopes,
     requestId: ctx.requestId,
   };
+  // MCP progress: a request's `_meta.progressToken` asks for notifications/progress, relayed on the SSE answer.
+  const progressToken = isObject(params?._meta) ? params._meta.progressToken : undefined;
+  if (ctx.progress && (typeof progressToken === 'string' || typeof progressToken === 'number')) {
+    const relay = ctx.progress;
+    toolCtx.progress = (update) => relay({ progressToken, ...update });
+  }
   const metering = deps.metering;
   const args = params?.arguments === undefined ? {} : params.arguments;
   if (!isObject(args)) return counted(name, ctx, revision, 'bad_arguments', await countBadArguments(metering, tool, toolCtx, ctx, inBand(invalidParams('params.arguments must be an object'))));

@@ -10,6 +10,8 @@ export interface ToolContext {
   grantId: string;
   scopes: readonly string[];
   requestId: string;
+  /** Set when the client asked for progress (`_meta.progressToken`) and can receive it (an SSE answer). */
+  progress?: (update: { progress: number; total?: number; message?: string }) => void;
 }
 
 /** An MCP `CallToolResult`. */

@@ -7,6 +7,7 @@ import type { Credits } from '../credits/index.ts';
 import type { Identity } from '../identity/index.ts';
 import type { CsrfGuard } from './csrf.ts';
 import type { PendingSignIn } from './pending-sign-in.ts';
+import type { Gateway } from '../gateway/index.ts';
 
 export type WebConfig = Pick<
   Config,
@@ -48,6 +49,8 @@ export interface WebDeps {
   readonly tools?: readonly { readonly name: string; readonly cost: number }[];
   /** Sign-in connections, linked identities and the workspace rules that go with them. */
   readonly identity: Pick<Identity, 'connections' | 'providers' | 'links' | 'rules' | 'signIn' | 'workspaceAccess'>;
+  /** The upstream MCP servers (the admin page; the same as `tollgate upstream …`). */
+  readonly gateway: Pick<Gateway, 'store' | 'health'>;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }): Promise<Workspace>;
   readonly invitations: InvitationsService;

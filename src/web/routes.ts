@@ -9,6 +9,7 @@ import type { PageDeps, WebDeps } from './deps.ts';
 import { mountLogin } from './login.ts';
 import { mountAdmin } from './pages/admin.ts';
 import { mountAdminApi } from './pages/admin-api.ts';
+import { mountAdminUpstreams } from './pages/admin-upstreams.ts';
 import { mountApps } from './pages/apps.ts';
 import { mountClients } from './pages/clients.ts';
 import { mountDashboard } from './pages/dashboard.ts';
@@ -35,6 +36,7 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
     identity: deps.identity,
     api: deps.api,
     tools: deps.tools,
+    gateway: deps.gateway,
     createWorkspace: (input) => deps.createWorkspace(input),
     csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
     invitations: deps.invitations,
@@ -56,6 +58,7 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
   mountHome(app, pages);
   mountAdmin(app, pages);
   mountAdminApi(app, pages);
+  mountAdminUpstreams(app, pages);
   // Fixed paths before `/dashboard/:ws/...` patterns that could shadow them.
   mountApps(app, pages);
   mountClients(app, pages);

@@ -14,7 +14,7 @@ import type { Html } from '../layout.ts';
 import { FormError, readPostForm, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
 import type { ClientKind, OAuthClient } from '../../oauth/index.ts';
 
-export type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'api-keys' | 'pricing' | 'sso';
+export type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'api-keys' | 'pricing' | 'sso' | 'upstreams';
 const TABS: { id: AdminTab; label: string }[] = [
   { id: 'workspaces', label: 'Workspaces and credits' },
   { id: 'users', label: 'Users' },
@@ -23,6 +23,7 @@ const TABS: { id: AdminTab; label: string }[] = [
   { id: 'sso', label: 'Sign-in connections' },
   { id: 'api-keys', label: 'API keys' },
   { id: 'pricing', label: 'Prices and plans' },
+  { id: 'upstreams', label: 'Upstream MCP servers' },
 ];
 
 /** Clients listed at once (self-registration can make many): the newest. */
