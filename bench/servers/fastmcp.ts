@@ -5,8 +5,11 @@
 // signed in: /authorize sends the code straight back, /token exchanges it); it is called only while the token is
 // obtained, never during the load. Stateless HTTP streaming (a fresh session per request), JSON answers, and the
 // one tool every bench server serves, open to any authenticated caller (requireAuth). No metering: fastmcp has none.
-// The token is obtained by the harness over HTTP (lib/oauth-client.ts), as an MCP client would.
+// The token is obtained by the harness over HTTP (lib/oauth-client.ts), as an MCP client would. fastmcp logs a line
+// per request by default; like Tollgate's, it goes to the bench's log file (BENCH_LOG_FILE) rather than to the pipe the
+// harness would have to read on the same cores.
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:http';
 import { FastMCP, OAuthProvider, requireAuth } from 'fastmcp';
 import { z } from 'zod';
@@ -44,6 +47,14 @@ function startUpstream(): Promise<string> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
 }
 
+const logFile = process.env.BENCH_LOG_FILE ? createWriteStream(process.env.BENCH_LOG_FILE, { flags: 'a' }) : undefined;
+const line = (level: string) => (...args: unknown[]) => {
+  const text = `[FastMCP ${level}] ${args.map(String).join(' ')}\n`;
+  if (logFile) logFile.write(text);
+  else process.stderr.write(text);
+};
+const logger = { debug: line('debug'), info: line('info'), log: line('log'), warn: line('warn'), error: line('error') };
+
 async function main(): Promise<void> {
   const upstream = await startUpstream();
   const port = await freePort();
@@ -51,6 +62,7 @@ async function main(): Promise<void> {
   const server = new FastMCP({
     name: 'bench-fastmcp',
     version: '1.0.0',
+    logger,
     auth: new OAuthProvider({
       baseUrl: origin,
       authorizationEndpoint: `${upstream}/authorize`,
