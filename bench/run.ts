@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { assertClean, median, runLoad, type LoadResult } from './lib/load.ts';
-import { canPin, CORES, LOAD_CORE, SERVER_CORE, startBenchServer, type BenchServer } from './lib/processes.ts';
+import { canPin, CORES, LOAD_CORE, SERVER_CORE, serverCpuMs, startBenchServer, type BenchServer } from './lib/processes.ts';
 import { EXTRA_SECTIONS, extraMeasurements, fmt, type ExtraSection, type Measurement } from './extras.ts';
 
 const { values } = parseArgs({
@@ -62,11 +62,13 @@ const targets: Target[] = [
   { key: 'BA', label: 'BA: better-auth + oauth-provider (JWT) on SQLite, mcp-handler (cannot meter: no metering)', script: path.join(here, 'servers', 'better-auth.ts'), peer: true },
   { key: 'T', label: 'T: Tollgate (JWT, demo CRM tool, metering, usage) on SQLite', script: path.join(here, 'servers', 'tollgate.ts') },
 ];
-if (PG) targets.push({ key: 'T_pg', label: 'T on PostgreSQL (rounds of its own with L and P, after T\'s)', script: path.join(here, 'servers', 'tollgate.ts'), env: { BENCH_DATABASE: 'postgres' } });
+if (PG) targets.push({ key: 'T_pg', label: 'T on PostgreSQL (rounds of its own with L and P, after T\'s; CPU/call without PostgreSQL\'s own)', script: path.join(here, 'servers', 'tollgate.ts'), env: { BENCH_DATABASE: 'postgres' } });
 /** What T is compared with: P as today and the real stacks a user would pick instead (issue 21). */
 const PEERS = ['P', 'P20', 'WOP', 'FMCP', 'BA'];
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+/** One server's load run in a round, with the CPU time it cost the server per call. */
+type Round = LoadResult & { cpuUs: number };
 
 async function throughput() {
   say(`\nThroughput: ${warmup} s warm-up per server, then ${rounds} rounds × ${seconds} s, ${connections} connections, tools/call get_contact; ${canPin ? `servers pinned to core ${SERVER_CORE}, load generator to core ${LOAD_CORE}` : 'no CPU pinning (one core or no taskset)'}`);
@@ -93,23 +95,27 @@ async function throughput() {
     }
   };
   /** `rounds` rounds over these servers, interleaved, and in a different order each round, so that a change in the machine's load hits all alike. */
-  const interleaved = async (keys: string[], label: string): Promise<Record<string, LoadResult>[]> => {
-    const rows: Record<string, LoadResult>[] = [];
+  const interleaved = async (keys: string[], label: string): Promise<Record<string, Round>[]> => {
+    const rows: Record<string, Round>[] = [];
     for (let r = 0; r < rounds; r++) {
-      const row: Record<string, LoadResult> = {};
+      const row: Record<string, Round> = {};
       for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) {
-        const res = await runLoad(servers.get(key)!.ready, { connections, seconds });
+        const server = servers.get(key)!;
+        const cpu0 = serverCpuMs(server);
+        const res = await runLoad(server.ready, { connections, seconds });
         assertClean(key, res);
-        row[key] = res;
-        say(`  ${label}round ${r + 1} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms`);
+        // CPU time per call (µs): what the call costs the server, whatever share of the cores the machine's other load left it.
+        const cpuUs = ((serverCpuMs(server) - cpu0) * 1000) / Math.max(1, res.requests);
+        row[key] = { ...res, cpuUs };
+        say(`  ${label}round ${r + 1} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  ${fmt(cpuUs)} µs CPU/call`);
       }
       rows.push(row);
     }
     return rows;
   };
   const first = ['L', 'D', ...PEERS, 'T'];
-  let perRound: Record<string, LoadResult>[];
-  let perRoundPostgres: Record<string, LoadResult>[] = [];
+  let perRound: Record<string, Round>[];
+  let perRoundPostgres: Record<string, Round>[] = [];
   try {
     for (const key of first) await start(key);
     perRound = await interleaved(first.filter((k) => servers.has(k)), '');
@@ -127,14 +133,14 @@ async function throughput() {
     for (const s of servers.values()) await s.stop();
   }
   const ran = (key: string) => perRound[0]?.[key] !== undefined;
-  const med = (rows: Record<string, LoadResult>[], key: string) => {
+  const med = (rows: Record<string, Round>[], key: string) => {
     const t = byKey.get(key)!;
-    return { label: t.label, rps: median(rows.map((r) => r[key].rps)), p50: median(rows.map((r) => r[key].p50)), p99: median(rows.map((r) => r[key].p99)) };
+    return { label: t.label, rps: median(rows.map((r) => r[key].rps)), p50: median(rows.map((r) => r[key].p50)), p99: median(rows.map((r) => r[key].p99)), cpuUs: median(rows.map((r) => r[key].cpuUs)) };
   };
   const summary: Record<string, ReturnType<typeof med>> = {};
   for (const key of first) if (ran(key)) summary[key] = med(perRound, key);
   if (PG) summary.T_pg = med(perRoundPostgres, 'T_pg');
-  const ratio = (rows: Record<string, LoadResult>[], a: string, b: string, k: 'rps' | 'p99' = 'rps') => median(rows.map((r) => r[a][k] / Math.max(1, r[b][k])));
+  const ratio = (rows: Record<string, Round>[], a: string, b: string, k: 'rps' | 'p99' | 'cpuUs' = 'rps') => median(rows.map((r) => r[a][k] / Math.max(1, r[b][k])));
   const ratios: Record<string, number> = { 'T/L': ratio(perRound, 'T', 'L'), 'D/L': ratio(perRound, 'D', 'L'), 'T/D': ratio(perRound, 'T', 'D') };
   for (const key of PEERS) if (ran(key)) ratios[`T/${key}`] = ratio(perRound, 'T', key);
   if (PG) {
@@ -143,6 +149,9 @@ async function throughput() {
     ratios['T_pg/T'] = ratios['T_pg/L'] / ratios['T/L'];
   }
   const p99Ratio = ratio(perRound, 'T', 'L', 'p99');
+  // CPU per call, each peer's over T's: how many times T's cost a call costs the peer (less disturbed by a busy machine).
+  const cost: Record<string, number> = {};
+  for (const key of ['L', 'D', ...PEERS]) if (ran(key)) cost[`${key}/T`] = ratio(perRound, key, 'T', 'cpuUs');
   const checks: Measurement[] = [
     { name: 'metered tools/call on SQLite against the durable-write reference: T/D', value: ratios['T/D'], unit: '×', target: '≥ 0.5', met: ratios['T/D'] >= 0.5 },
   ];
@@ -159,7 +168,7 @@ async function throughput() {
   // Not targets any more (issue 21): T/L ≥ 0.5 asked for more than the durable-write ceiling D allows on this machine.
   checks.push({ name: 'for information: T/L (issue 8 asked ≥ 0.5; restated as T/D)', value: ratios['T/L'], unit: '×', target: '—', met: null });
   checks.push({ name: 'reference: D/L (bare server, one durable SQLite write per call)', value: ratios['D/L'], unit: '×', target: '(≈ 0.52 where issue 8 was written)', met: null });
-  return { summary, ratios, perRound, perRoundPostgres, checks, failed };
+  return { summary, ratios, cost, perRound, perRoundPostgres, checks, failed };
 }
 
 const started = new Date();
@@ -173,9 +182,10 @@ if (only.includes('throughput')) {
   const t = await throughput();
   result.throughput = t;
   checks = checks.concat(t.checks);
-  md.push('| server | req/s | p50 ms | p99 ms |', '|---|---:|---:|---:|');
-  for (const s of Object.values(t.summary)) md.push(`| ${s.label} | ${fmt(s.rps)} | ${s.p50} | ${s.p99} |`);
+  md.push('| server | req/s | p50 ms | p99 ms | CPU µs/call |', '|---|---:|---:|---:|---:|');
+  for (const s of Object.values(t.summary)) md.push(`| ${s.label} | ${fmt(s.rps)} | ${s.p50} | ${s.p99} | ${fmt(s.cpuUs)} |`);
   md.push('', Object.entries(t.ratios).map(([k, v]) => `${k} = ${fmt(v, 2)}`).join(' · ') + ' (medians of per-round ratios; T_pg/T = (T_pg/L) / (T/L))', '');
+  md.push('CPU time per call against T\'s (the server\'s process and its children, from /proc): ' + Object.entries(t.cost).map(([k, v]) => `${k} = ${fmt(v, 2)}`).join(' · '), '');
   peerFailures = t.failed;
 }
 const extraSections = only.filter((s): s is ExtraSection => (EXTRA_SECTIONS as readonly string[]).includes(s));

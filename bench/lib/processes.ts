@@ -1,6 +1,6 @@
 // Starting bench servers as child processes, pinned to their own core where the machine has two or more.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { obtainAccessToken, type OAuthPeer } from './oauth-client.ts';
@@ -92,13 +92,36 @@ export function startBenchServer(name: string, script: string, env: Record<strin
   });
 }
 
+/** The process and every process below it (a peer's runtime, e.g. workerd under miniflare), from /proc. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+        const children = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
+        if (children) out.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // The process ended meanwhile: nothing below it to count.
+    }
+  }
+  return out;
+}
+
 /**
- * CPU time (user + system, ms) the server process has used so far, its threads included (the thread-pool syncs and
- * log writes count): read before and after a load run, it gives CPU per request, less sensitive than req/s to other
- * load on the machine.
+ * CPU time (user + system, ms) the server has used so far, its threads and its child processes included (the
+ * thread-pool syncs and log writes count, and so does workerd under miniflare): read before and after a load run, it
+ * gives CPU per request, less sensitive than req/s to other load on the machine.
  */
 export function serverCpuMs(s: BenchServer): number {
-  const pid = Number(s.ready.meta?.pid ?? s.child.pid);
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  let ms = 0;
+  for (const pid of processTree(Number(s.ready.meta?.pid ?? s.child.pid))) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ms += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return ms;
 }
