@@ -54,12 +54,17 @@ async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   try {
-    await mf?.dispose();
+    // workerd stops with its parent in any case; a dispose slower than this would only have the harness SIGKILL us first.
+    await Promise.race([mf?.dispose(), new Promise((r) => setTimeout(r, 2000))]);
+  } catch {
+    // Already gone.
   } finally {
     rmSync(dir, { recursive: true, force: true });
     process.exit(code);
   }
 }
+// miniflare ends the process on a signal itself (and workerd with it): the scratch directory goes on exit, however it comes.
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 process.once('SIGTERM', () => void stop(0));
 process.once('SIGINT', () => void stop(0));
 
