@@ -12,6 +12,8 @@ import { ErrorCode, META_SERVER_INFO, SERVER_INFO } from './protocol.ts';
 import { rateLimitHeaders, type CallContext, type Outcome } from './outcome.ts';
 
 export interface ToolCallDeps {
+  /** Calls in flight by `<grant>\n<JSON-RPC id>`, so that the client's notifications/cancelled can abort them. */
+  readonly inFlight?: Map<string, AbortController>;
   readonly registry: ToolRegistry;
   /** Rate limits and credits around each call (the credits module's implementation, or freeMetering). */
   readonly metering: Metering;
@@ -155,6 +157,12 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   const started = performance.now();
   let result: ToolResult;
   let ok: boolean;
+  const flightKey = deps.inFlight && tool.def.cancellable ? `${ctx.token.grantId}\n${JSON.stringify(id)}` : undefined;
+  if (flightKey) {
+    const controller = new AbortController();
+    deps.inFlight!.set(flightKey, controller);
+    toolCtx.signal = controller.signal;
+  }
   try {
     result = await tool.def.handler(args, toolCtx);
     ok = result.isError !== true;
@@ -169,6 +177,7 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     }
   }
 
+  if (flightKey) deps.inFlight!.delete(flightKey);
   // 6. Record the outcome (refunds a failed call when configured). A failure here never loses the answer.
   try {
     await metering.finish(decision.charge, tool.def, toolCtx, { ok, durationMs: performance.now() - started });
