@@ -18,7 +18,7 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { mintAccessToken, type MintedToken } from './helpers/tokens.ts';
-import { callTool, legacyCall, modernCall } from './helpers/mcp-http.ts';
+import { callTool, legacyCall, mcpRequest, modernCall } from './helpers/mcp-http.ts';
 import { startJwtUpstream, type JwtUpstream } from './helpers/jwt-upstream.ts';
 import { ROOT } from './helpers/cli.ts';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers/server.ts';
@@ -268,6 +268,22 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
     } finally {
       await srv.services.gateway.store.removeUpstream('modern');
       await modern.close();
+    }
+  });
+
+  test('notifications/cancelled from the client cancels the upstream call: it ends at once, refunded', async () => {
+    for (const tool of ['everything__trigger-long-running-operation', 'evhttp__trigger-long-running-operation']) {
+      const before = await balance();
+      const started = Date.now();
+      const pending = legacyCall(mcpUrl, ws.accessToken, 'tools/call', { name: tool, arguments: { duration: 8, steps: 4 } }, '2025-11-25', 'call-77');
+      await sleep(500);
+      const note = await mcpRequest(mcpUrl, { token: ws.accessToken, body: { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'call-77', reason: 'user pressed stop' } }, headers: { 'mcp-protocol-version': '2025-11-25' } });
+      assert.equal(note.status, 202);
+      const r = await pending;
+      assert.ok(Date.now() - started < 6000, `${tool} ended at once`);
+      assert.equal(r.body.result.isError, true, tool);
+      assert.match(textOf(r.body.result), /was cancelled by the client/, tool);
+      assert.equal(await balance(), before, tool);
     }
   });
 

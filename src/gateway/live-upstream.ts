@@ -58,7 +58,8 @@ export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger
       breaker.success();
       return result;
     } catch (err) {
-      if (err instanceof UpstreamRpcError) breaker.success();
+      // An in-band error or a cancellation says nothing about the upstream's health.
+      if (err instanceof UpstreamRpcError || (err instanceof UpstreamError && !err.unhealthy)) breaker.success();
       else breaker.failure();
       throw err;
     }
@@ -85,10 +86,10 @@ export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger
       if (progressToken) meta.progressToken = progressToken;
       if (t.transport === 'http') {
         const sent = progressToken ? { ...params, _meta: meta } : params;
-        return guarded(() => connection.request(method, sent, { timeoutMs, headers: { authorization: `Bearer ${token}` }, onNotification }), check);
+        return guarded(() => connection.request(method, sent, { timeoutMs, headers: { authorization: `Bearer ${token}` }, onNotification, signal: ctx.signal }), check);
       }
       meta[META_FORWARDED_TOKEN] = token;
-      return guarded(() => connection.request(method, { ...params, _meta: meta }, { timeoutMs, onNotification }), check);
+      return guarded(() => connection.request(method, { ...params, _meta: meta }, { timeoutMs, onNotification, signal: ctx.signal }), check);
     },
     async serviceCall(method, params) {
       // Discovery is not a client waiting on a tool: it may take longer than a call (a cold upstream starting up).

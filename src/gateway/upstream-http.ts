@@ -47,7 +47,11 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
     const controller = new AbortController();
     inflight.add(controller);
     const timer = setTimeout(() => controller.abort(new UpstreamError(`did not answer within ${requestOptions.timeoutMs} ms`)), requestOptions.timeoutMs);
-    const onAbort = () => controller.abort(requestOptions.signal?.reason);
+    // MCP cancellation: the client cancelled, so the upstream is told (notifications/cancelled) and the call ends.
+    const onAbort = () => {
+      controller.abort(new UpstreamError('was cancelled by the client', false));
+      if (message.id !== undefined) void post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: message.id, reason: 'cancelled by the client' } }, { timeoutMs: 5000, headers: requestOptions.headers }).catch(() => {});
+    };
     requestOptions.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       let res: Response;

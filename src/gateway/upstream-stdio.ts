@@ -168,7 +168,22 @@ export function stdioConnection(options: StdioConnectionOptions): UpstreamConnec
         fn(v);
       };
       const progressToken = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
-      pending.set(id, { resolve: done(resolve), reject: done(reject), onNotification: requestOptions.onNotification, progressToken });
+      const signal = requestOptions.signal;
+      const onAbort = () => {
+        if (!pending.delete(id)) return;
+        try {
+          send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'cancelled by the client' } });
+        } catch {
+          /* gone */
+        }
+        done(reject)(new UpstreamError('was cancelled by the client', false));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = <T,>(fn: (v: T) => void) => (v: T) => {
+        signal?.removeEventListener('abort', onAbort);
+        done(fn)(v);
+      };
+      pending.set(id, { resolve: settle(resolve), reject: settle(reject), onNotification: requestOptions.onNotification, progressToken });
       try {
         send({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) });
       } catch (err) {

@@ -44,6 +44,7 @@ export function toolDefinition(live: LiveUpstream, tool: StoredTool, name: strin
     inputSchema: isObject(d.inputSchema) ? d.inputSchema : { type: 'object' },
     scope: scopeOf(tool),
     cost: priceOf(tool, live.upstream.defaultPrice),
+    cancellable: true,
     async handler(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult> {
       try {
         return await live.call('tools/call', { name: d.name, arguments: args }, ctx, checkResult);

@@ -104,7 +104,12 @@ export function createDispatcher(deps: ToolCallDeps & { registry: ToolRegistry }
   async function handleMessage(msg: Incoming, route: Exclude<EraRoute, { era: 'reject' }>, ctx: CallContext): Promise<Outcome> {
     deps.connectionLog.firstCall(ctx.token, ctx.requestId, `${msg.method.slice(0, 60)} (protocol ${route.version})`);
     // Notifications (notifications/initialized, cancelled, …) need no answer: 202.
-    if (msg.kind === 'notification') return { kind: 'accepted' };
+    if (msg.kind === 'notification') {
+      // MCP cancellation: a call of the same grant still running in this process is aborted.
+      const cancelled = msg.method === 'notifications/cancelled' ? msg.params?.requestId : undefined;
+      if (cancelled !== undefined && deps.inFlight) deps.inFlight.get(`${ctx.token.grantId}\n${JSON.stringify(cancelled)}`)?.abort();
+      return { kind: 'accepted' };
+    }
     const modern = route.era === 'modern';
     switch (msg.method) {
       case 'tools/call':

@@ -78,7 +78,9 @@ export function mcpModule(deps: McpDeps): McpModule {
   const bearer = bearerVerifier(deps.tokens);
   const workspaces = workspaceCache((slug) => deps.workspaces.getWorkspaceBySlug(slug));
   const log = connectionLog(deps.clientEvents);
-  const dispatch = createDispatcher({ registry, metering: deps.metering, connectionLog: log });
+  // Only upstream calls (ToolDefinition.cancellable) can be cancelled mid-flight; built-in tools finish in milliseconds.
+  const inFlight = live ? new Map<string, AbortController>() : undefined;
+  const dispatch = createDispatcher({ registry, metering: deps.metering, connectionLog: log, inFlight });
 
   // Each live server's own endpoint: its tools under their own names, and its pass-through methods.
   let servers = new Map<string, Dispatcher>();
@@ -94,7 +96,7 @@ export function mcpModule(deps: McpDeps): McpModule {
         finish: (charge, tool, ctx, outcome) => deps.metering.finish(charge, asCharged(tool), ctx, outcome),
         refuse: (tool, ctx, reason) => deps.metering.refuse(asCharged(tool), ctx, reason),
       };
-      next.set(name, createDispatcher({ registry: serverRegistry, metering, connectionLog: log }, { methods: server.methods, instructions: server.instructions }));
+      next.set(name, createDispatcher({ registry: serverRegistry, metering, connectionLog: log, inFlight }, { methods: server.methods, instructions: server.instructions }));
     }
     servers = next;
   };
