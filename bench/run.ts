@@ -8,7 +8,7 @@
 //
 // Options: --quick (short rounds, smaller scaling sizes: for development, not for the README), --rounds N (5; --quick 3),
 // --seconds N (5), --warmup N (seconds of load per server before its rounds, throughput and scaling: 10; --quick 2),
-// --connections N (50), --only throughput,scaling,refresh,analytics,coldstart, and for scaling
+// --connections N (50), --only throughput,gateway,scaling,refresh,analytics,coldstart, and for scaling
 // --cases tools,workspaces,workspaces-spread,grants.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -37,7 +37,7 @@ const connections = Math.max(1, Number(values.connections));
 // Every server is measured warm: Tollgate's request path takes several seconds of load to reach its steady state (the
 // JIT, SQLite's page cache, the WAL's size), the baselines a second or two. Long-running servers spend their life warm.
 const warmup = Math.max(1, Number(values.warmup ?? (quick ? 2 : 10)));
-const SECTIONS = ['throughput', ...EXTRA_SECTIONS] as const;
+const SECTIONS = ['throughput', 'gateway', ...EXTRA_SECTIONS] as const;
 const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
 for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
 const here = import.meta.dirname;
@@ -171,6 +171,57 @@ async function throughput() {
   return { summary, ratios, cost, perRound, perRoundPostgres, checks, failed };
 }
 
+/**
+ * The gateway's overhead (issue 17): U, an SDK v2 Streamable HTTP server with one tool called directly with a static
+ * token, and G, Tollgate metered in front of that same U process (the forwarded JWT instead of the client's token,
+ * credits, the ledger, the log), beside T (a built-in tool) for Tollgate's own CPU per call. Same load, same rounds.
+ */
+async function gatewayOverhead() {
+  say(`\nGateway: U (the upstream alone) and G (Tollgate in front of it), with T for Tollgate's CPU per built-in call; ${warmup} s warm-up, ${rounds} rounds × ${seconds} s, ${connections} connections`);
+  const servers = new Map<string, BenchServer>();
+  const labels: Record<string, string> = {
+    U: 'U: official SDK v2 Streamable HTTP server (createMcpHandler), 1 tool, static token',
+    G: 'G: Tollgate (JWT, metering, ledger, forwarded JWT) in front of U',
+    T: 'T: Tollgate, built-in tool (for its CPU per call)',
+  };
+  try {
+    const u = await startBenchServer('U', path.join(here, 'servers', 'upstream.ts'), { BENCH_UPSTREAM_TOKEN: 'any' });
+    servers.set('U', u);
+    servers.set('G', await startBenchServer('G', path.join(here, 'servers', 'tollgate.ts'), { BENCH_UPSTREAM_URL: u.ready.url }));
+    servers.set('T', await startBenchServer('T', path.join(here, 'servers', 'tollgate.ts')));
+    for (const [key, s] of servers) {
+      const w = await runLoad(s.ready, { connections, seconds: warmup });
+      if (w.non2xx) assertClean(key, w);
+    }
+    const keys = ['U', 'G', 'T'];
+    const rows: Record<string, Round>[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const row: Record<string, Round> = {};
+      for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) {
+        const server = servers.get(key)!;
+        const cpu0 = serverCpuMs(server);
+        const res = await runLoad(server.ready, { connections, seconds });
+        assertClean(key, res);
+        // G's CPU is Tollgate's own process only: U's share of a proxied call is measured in U's rounds.
+        const cpuUs = ((serverCpuMs(server) - cpu0) * 1000) / Math.max(1, res.requests);
+        row[key] = { ...res, cpuUs };
+        say(`  gateway round ${r + 1} ${key} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  ${fmt(cpuUs)} µs CPU/call`);
+      }
+      rows.push(row);
+    }
+    const summary = Object.fromEntries(keys.map((k) => [k, { label: labels[k], rps: median(rows.map((r) => r[k].rps)), p50: median(rows.map((r) => r[k].p50)), p99: median(rows.map((r) => r[k].p99)), cpuUs: median(rows.map((r) => r[k].cpuUs)) }]));
+    const gu = median(rows.map((r) => r.G.rps / Math.max(1, r.U.rps)));
+    const extraCpu = median(rows.map((r) => r.G.cpuUs - r.T.cpuUs));
+    const checks: Measurement[] = [
+      { name: 'gateway: G/U (Tollgate metered in front of an upstream, against the upstream alone)', value: gu, unit: '×', target: '≥ 0.8', met: gu >= 0.8 },
+      { name: "gateway: Tollgate's own CPU per proxied call less its CPU per built-in call (G − T)", value: extraCpu, unit: 'µs', target: '≤ 30', met: extraCpu <= 30 },
+    ];
+    return { summary, ratios: { 'G/U': gu, 'G−T CPU µs': extraCpu }, perRound: rows, checks };
+  } finally {
+    for (const s of servers.values()) await s.stop();
+  }
+}
+
 const started = new Date();
 const loadBefore = loadavg();
 const result: Record<string, unknown> = { started: started.toISOString(), node: process.version, cores: CORES, pinned: canPin, quick, rounds, seconds, warmup, connections, loadavgBefore: loadBefore };
@@ -187,6 +238,14 @@ if (only.includes('throughput')) {
   md.push('', Object.entries(t.ratios).map(([k, v]) => `${k} = ${fmt(v, 2)}`).join(' · ') + ' (medians of per-round ratios; T_pg/T = (T_pg/L) / (T/L))', '');
   md.push('CPU time per call against T\'s (the server\'s process and its children, from /proc): ' + Object.entries(t.cost).map(([k, v]) => `${k} = ${fmt(v, 2)}`).join(' · '), '');
   peerFailures = t.failed;
+}
+if (only.includes('gateway')) {
+  const g = await gatewayOverhead();
+  result.gateway = g;
+  checks = checks.concat(g.checks);
+  md.push('| gateway | req/s | p50 ms | p99 ms | CPU µs/call |', '|---|---:|---:|---:|---:|');
+  for (const s of Object.values(g.summary)) md.push(`| ${s.label} | ${fmt(s.rps)} | ${s.p50} | ${s.p99} | ${fmt(s.cpuUs)} |`);
+  md.push('', `G/U = ${fmt(g.ratios['G/U'], 2)} · Tollgate's CPU per proxied call − per built-in call = ${fmt(g.ratios['G−T CPU µs'])} µs (medians of per-round values)`, '');
 }
 const extraSections = only.filter((s): s is ExtraSection => (EXTRA_SECTIONS as readonly string[]).includes(s));
 if (extraSections.length) {
