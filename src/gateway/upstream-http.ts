@@ -9,6 +9,7 @@ import {
   type JsonRpcMessage, type RequestOptions, type UpstreamConnection,
 } from './connection.ts';
 import { UpstreamError, UpstreamRpcError } from './upstream-errors.ts';
+import { postUpstream, upstreamAgents, type UpstreamResponse } from './http-post.ts';
 
 export interface HttpConnectionOptions {
   readonly url: string;
@@ -33,6 +34,8 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
   let closed = false;
   const listeners: ((m: JsonRpcMessage) => void)[] = [];
   const inflight = new Set<AbortController>();
+  const target = new URL(options.url);
+  const agents = upstreamAgents();
 
   function headersFor(extra: Readonly<Record<string, string>> | undefined): Record<string, string> {
     const h: Record<string, string> = { ...options.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra };
@@ -54,9 +57,10 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
     };
     requestOptions.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      let res: Response;
+      let res: UpstreamResponse;
       try {
-        res = await fetch(options.url, { method: 'POST', headers: headersFor(requestOptions.headers), body: JSON.stringify(message), signal: controller.signal, redirect: 'error' });
+        // No redirect is followed (node:http never does): a 3xx is an error answer below.
+        res = await postUpstream(target, headersFor(requestOptions.headers), JSON.stringify(message), controller.signal, agents);
       } catch (err) {
         throw controller.signal.aborted && controller.signal.reason instanceof UpstreamError ? controller.signal.reason : new UpstreamError(`is unreachable (${(err as Error).cause ? ((err as Error).cause as NodeJS.ErrnoException).code ?? 'network error' : 'network error'})`);
       }
@@ -65,25 +69,25 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
       // MCP Streamable HTTP: 404 for a session id means the session ended. Servers built on the SDK examples answer an
       // unknown session id with 400 instead, so a 400 to a request that carried one gets a fresh session too (once).
       if ((res.status === 404 || res.status === 400) && sessionId && message.method !== 'initialize') {
-        await res.body?.cancel().catch(() => {});
+        await res.body.cancel().catch(() => {});
         throw new SessionExpired();
       }
       if (res.status === 202 || res.status === 204) {
-        await res.body?.cancel().catch(() => {});
+        await res.body.cancel().catch(() => {});
         if (message.id === undefined) return undefined;
         throw new UpstreamError(`accepted ${message.method} without answering it`);
       }
       if (!res.ok) {
-        await res.body?.cancel().catch(() => {});
+        await res.body.cancel().catch(() => {});
         // The upstream's own answer text is not shown: it may carry internals the client must not see.
         throw new UpstreamError(`answered HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (it refused Tollgate\'s credentials: check its shared secret or JWT settings)' : ''}`);
       }
       if (message.id === undefined) {
-        await res.body?.cancel().catch(() => {});
+        await res.body.cancel().catch(() => {});
         return undefined;
       }
       const type = mediaType(res.headers.get('content-type'));
-      if (type === 'text/event-stream' && res.body) {
+      if (type === 'text/event-stream') {
         try {
           for await (const ev of readSse(res.body)) {
             if (ev.event !== 'message' || !ev.data.trim()) continue;
@@ -104,7 +108,7 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
         throw new UpstreamError(`ended its stream without answering ${message.method}`);
       }
       if (type !== 'application/json') {
-        await res.body?.cancel().catch(() => {});
+        await res.body.cancel().catch(() => {});
         throw new UpstreamError(`answered with ${String(type).slice(0, 60)}, not JSON`);
       }
       const text = await res.text();
@@ -243,6 +247,7 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
           .then((r) => r.body?.cancel())
           .catch(() => {});
       }
+      agents.destroy();
     },
   };
 }
