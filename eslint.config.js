@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 // Module boundaries (docs/architecture.md): which module may import which. A module reaches another only through
 // the modules listed here; nothing below the composition root (src/services.ts, src/app.ts, src/server.ts) imports it.
-const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail', 'identity', 'api', 'webhooks', 'audit'];
+const MODULES = ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth', 'mcp', 'credits', 'crm', 'web', 'instance', 'client', 'cli', 'mail', 'identity', 'api', 'webhooks', 'audit', 'gateway'];
 const MAY_IMPORT = {
   util: [],
   config: ['util'],
@@ -15,7 +15,7 @@ const MAY_IMPORT = {
   mcp: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'oauth'],
   credits: ['util', 'config', 'store', 'http', 'tools', 'accounts', 'webhooks', 'audit'],
   crm: ['util', 'config', 'store', 'tools'],
-  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'identity', 'webhooks', 'audit'],
+  web: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'identity', 'webhooks', 'audit', 'gateway'],
   instance: ['util', 'config', 'store'],
   client: ['util'],
   mail: ['util', 'config'],
@@ -24,6 +24,7 @@ const MAY_IMPORT = {
   api: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'audit'],
   webhooks: ['util', 'config', 'store', 'audit'],
   audit: ['util', 'config', 'store'],
+  gateway: ['util', 'config', 'store', 'tools', 'oauth', 'client'],
 };
 // observability/ (metrics, tracing) sits at the bottom beside util: every module may use it; it uses util only.
 MODULES.push('observability');

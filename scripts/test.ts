@@ -43,9 +43,11 @@ results.push(step(`tests (${testFiles.length} files)`, process.execPath, ['--tes
 // The endpoint table is served by two HTTP adapters (src/http/): the run above used node:http's, as `tollgate serve`
 // does; the black-box suites that start their server in-process run again with everything served through Hono, as an
 // app embedded elsewhere is (test/helpers/server.ts reads TOLLGATE_TEST_HTTP_ADAPTER).
-// The layout suite only looks at pages, which Hono serves on either adapter: once is enough.
-const PAGES_ONLY = new Set(['test/web-responsive.test.ts', 'test/identity-sso-browser.test.ts', 'test/invitations-two-factor-browser.test.ts']);
-const honoFiles = testFiles.filter((f) => f.startsWith('test/') && !PAGES_ONLY.has(f) && readFileSync(path.join(root, f), 'utf8').includes('helpers/server.ts'));
+// Suites whose requests reach only Hono's own routes (pages, sign-in, the management API, the payment webhook, the
+// metrics route), never the endpoint table (MCP endpoints, their metadata, /token), are served the same on either
+// adapter: once is enough. So are the suites that run `tollgate serve` in child processes (node:http there).
+const HONO_ROUTES_ONLY = /^test\/(web-|identity-|invitations-|two-factor|api-|billing|audit-|webhooks-|ops-|oauth-login|oauth-admin-cli|oauth-revocation-processes|credits-webhook)/;
+const honoFiles = testFiles.filter((f) => f.startsWith('test/') && !HONO_ROUTES_ONLY.test(f) && readFileSync(path.join(root, f), 'utf8').includes('helpers/server.ts'));
 if (honoFiles.length && process.env.TOLLGATE_TEST_HTTP_ADAPTER === undefined) {
   results.push(
     step(`tests on the Hono adapter (${honoFiles.length} files)`, process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...honoFiles], { TOLLGATE_TEST_HTTP_ADAPTER: 'hono' }),

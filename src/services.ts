@@ -22,6 +22,7 @@ import { apiModule, type ApiModule } from './api/index.ts';
 import { webhooksModule, type Webhooks } from './webhooks/index.ts';
 import { auditModule, type Audit, type AuditContext } from './audit/index.ts';
 import { postGuarded } from './oauth/safe-fetch.ts';
+import { gatewayModule, type Gateway } from './gateway/index.ts';
 
 export interface Services {
   readonly config: Config;
@@ -53,6 +54,8 @@ export interface Services {
   readonly webhooks: Webhooks;
   /** The audit trail (every module records into it inside its own transactions). */
   readonly audit: Audit;
+  /** Upstream MCP servers behind Tollgate (`start()` only in a serving process). */
+  readonly gateway: Gateway;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
@@ -102,9 +105,10 @@ export async function openServices(config: Config, logger: Logger, options: Open
   // Deliveries go through the same SSRF guard as client metadata fetches (public addresses only unless allowed).
   const webhooks = webhooksModule(store, config, secret, (url, body, headers) =>
     postGuarded(url, body, headers, { allowHttp: config.outboundWebhookAllowHttp, allowPrivateAddresses: config.outboundWebhookAllowPrivateAddresses, timeoutMs: config.outboundWebhookTimeoutMs }), logger);
+  const gateway = gatewayModule({ store, secret, config, logger, signer: oauth.keys, issuer: config.publicUrl });
 
-  // The tool sources, in the order tools/list shows them.
-  const allTools = [...credits.tools, ...crm.tools, ...(options.extraTools ?? [])];
+  // The tool sources, in the order tools/list shows them (the demo CRM only with TOLLGATE_DEMO; the gateway's last).
+  const allTools = [...credits.tools, ...(config.demo ? crm.tools : []), ...(options.extraTools ?? [])];
   const tools = options.selectTools ? options.selectTools(allTools) : allTools;
   const mcp = await closingOnError(store, async () => {
     try {
@@ -115,6 +119,8 @@ export async function openServices(config: Config, logger: Logger, options: Open
         tokens: oauth,
         clientEvents: oauth.clientEvents,
         workspaces: accounts.workspaces,
+        liveTools: gateway.liveTools,
+        logger,
       });
     } catch (err) {
       await credits.close();
@@ -124,7 +130,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
 
   // Each module's set-up for a new workspace.
   const workspaceHooks: readonly ((ws: Workspace) => Promise<void>)[] = [credits.onWorkspaceCreated, mcp.onWorkspaceCreated];
-  const demoSeeders: readonly ((ws: Workspace) => Promise<void>)[] = [crm.seedDemo];
+  const demoSeeders: readonly ((ws: Workspace) => Promise<void>)[] = config.demo ? [crm.seedDemo] : [];
 
   return Object.freeze({
     config,
@@ -144,6 +150,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     tools,
     webhooks,
     audit: auditModule(store),
+    gateway,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext) {
       const ws = await accounts.workspaces.createWorkspace(input, audit);
       for (const hook of workspaceHooks) await hook(ws);
@@ -154,6 +161,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     },
     async close() {
       await webhooks.worker.stop();
+      await gateway.close();
       await credits.close();
       await oauth.close();
       await store.close();

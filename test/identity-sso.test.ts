@@ -456,6 +456,28 @@ test('local passwords turned off: the form is gone, the buttons stay, a hand-mad
   }
 });
 
+test('local passwords turned off: no password reset and no password sign-up through an invitation, even with mail configured', async () => {
+  const other = await startTestServer({ env: { TOLLGATE_LOCAL_PASSWORDS: 'false', TOLLGATE_SMTP_URL: 'smtp://127.0.0.1:9' } });
+  try {
+    const b = new Browser();
+    const reset = await b.get(`${other.url}/password-reset`);
+    assert.equal(reset.status, 404);
+    assert.match(text(reset.body), /through their organization/);
+    const ws = (await other.services.accounts.workspaces.getWorkspaceBySlug('demo'))!;
+    const { token } = await other.services.invitations.createInvitation({ workspace: ws, email: 'new.person@example.com', role: 'member' });
+    const invite = await b.get(`${other.url}/invite?token=${encodeURIComponent(token)}`);
+    assert.equal(invite.status, 200);
+    assert.doesNotMatch(invite.body, /name="password"/);
+    assert.match(text(invite.body), /Sign in through your organization/);
+    const csrf = /name="csrf_token" value="([^"]*)"/.exec((await b.get(`${other.url}/login`)).body)?.[1] ?? 'none';
+    const signUp = await b.post(`${other.url}/invite/accept`, { csrf_token: csrf, token, password: 'a long enough password', password2: 'a long enough password' });
+    assert.ok(signUp.status === 403 || signUp.status === 400, `a password sign-up got ${signUp.status}`);
+    assert.equal(await other.services.accounts.users.findUserByEmail('new.person@example.com'), undefined, 'no password account was created');
+  } finally {
+    await other.stop();
+  }
+});
+
 test('no client secret or id_token in the logs, and no 500 anywhere above', () => {
   const all = srv.logs.join('\n');
   for (const c of provider.clients) assert.ok(!all.includes(c.client_secret));

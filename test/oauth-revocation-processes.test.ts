@@ -62,7 +62,7 @@ test('revocation across two PostgreSQL server processes', { skip: PG_URL ? false
 
   // B's LISTEN connection, found by the application_name it sets (its pid in it).
   const listenerPid = async (): Promise<number | undefined> => {
-    const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${`tollgate-listen ${b.child.pid}`}`.execute(db);
+    const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${`tollgate-listen ${b.child.pid} tollgate_grants`}`.execute(db);
     return rows[0]?.pid;
   };
   const waitFor = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> => {

@@ -1,10 +1,11 @@
 // The request handling L and D share, so that they differ in nothing but D's durable write: a bare node:http
-// JSON-RPC server with an in-memory bearer-token check and a fixed get_contact answer, no framework.
+// JSON-RPC server with an in-memory bearer-token check and a fixed get_contact answer (the same contact and deal every
+// bench server answers, lib/contact.ts), no framework.
 import { createServer, type ServerResponse } from 'node:http';
+import { benchContactResult } from './contact.ts';
 import { announceReady, BENCH_CONTACT_ID, BENCH_TOKEN, MCP_HEADERS, toolCallBody } from './protocol.ts';
 
 const tokens = new Set([BENCH_TOKEN]);
-const contact = { id: BENCH_CONTACT_ID, name: 'Ada Lovelace', email: 'ada@example.com', company: 'Analytical Engines' };
 
 /** Sends a JSON answer (for `answer` to call, at once or later). */
 export function sendJson(res: ServerResponse, body: string): void {
@@ -29,8 +30,7 @@ export function startBareServer(answer: (res: ServerResponse, body: string) => v
         res.writeHead(400).end();
         return;
       }
-      const result = { content: [{ type: 'text', text: JSON.stringify(contact) }], structuredContent: contact };
-      answer(res, JSON.stringify({ jsonrpc: '2.0', id: msg.id ?? null, result }));
+      answer(res, JSON.stringify({ jsonrpc: '2.0', id: msg.id ?? null, result: benchContactResult() }));
     });
   });
   server.listen(0, '127.0.0.1', () => {

@@ -1,8 +1,9 @@
 // Starting bench servers as child processes, pinned to their own core where the machine has two or more.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { obtainAccessToken, type OAuthPeer } from './oauth-client.ts';
 import { READY_PREFIX, type ReadyInfo } from './protocol.ts';
 
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
@@ -14,6 +15,16 @@ export const LOAD_CORE = '0';
 
 export function pinned(core: string, cmd: string, args: string[]): [string, string[]] {
   return canPin ? ['taskset', ['-c', core, cmd, ...args]] : [cmd, args];
+}
+
+/** A peer's numbers only count if it checks the token: the real one must pass, an altered one be refused with 401. */
+async function assertTokenChecked(ready: ReadyInfo, token: string): Promise<void> {
+  const altered = token.slice(0, -6) + [...token.slice(-6)].map((c) => (c === 'A' ? 'B' : 'A')).join('');
+  for (const [t, want] of [[token, 200], [altered, 401]] as const) {
+    const res = await fetch(ready.url, { method: 'POST', headers: { ...ready.headers, authorization: `Bearer ${t}` }, body: ready.body });
+    await res.arrayBuffer();
+    if (res.status !== want) throw new Error(`a tools/call with ${t === token ? 'its token' : 'an altered token'} got HTTP ${res.status}, not ${want}`);
+  }
 }
 
 export interface BenchServer {
@@ -38,6 +49,7 @@ export function startBenchServer(name: string, script: string, env: Record<strin
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
+  let announced = false;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -48,36 +60,68 @@ export function startBenchServer(name: string, script: string, env: Record<strin
       const line = out.split('\n').find((l) => l.startsWith(READY_PREFIX));
       if (!line) return;
       clearTimeout(timer);
+      announced = true;
       out = '';
       child.stdout!.removeAllListeners('data');
       child.stdout!.resume();
-      resolve({
-        name,
-        ready: JSON.parse(line.slice(READY_PREFIX.length)),
-        child,
-        stop: () =>
-          new Promise<void>((r) => {
-            if (child.exitCode !== null) return r();
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-          }),
-      });
+      const ready = JSON.parse(line.slice(READY_PREFIX.length)) as ReadyInfo;
+      const stop = () =>
+        new Promise<void>((r) => {
+          if (child.exitCode !== null) return r();
+          child.once('exit', () => r());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+        });
+      const server = { name, ready, child, stop };
+      // A peer with its own authorization server: the harness gets its token as a client would, before any load.
+      const oauth = ready.meta?.oauth as OAuthPeer | undefined;
+      if (!oauth) return resolve(server);
+      obtainAccessToken({ headers: ready.headers, body: ready.body, ...oauth }).then(
+        async (token) => {
+          ready.headers = { ...ready.headers, authorization: `Bearer ${token}` };
+          await assertTokenChecked(ready, token);
+          resolve(server);
+        },
+        (e: Error) => void stop().then(() => reject(new Error(`${name}: getting an access token through its authorization server failed: ${e.message}`))),
+      );
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before ready:\n${err}`));
+      if (!announced) reject(new Error(`${name} exited with ${code} before ready:\n${err}`));
     });
   });
 }
 
+/** The process and every process below it (a peer's runtime, e.g. workerd under miniflare), from /proc. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+        const children = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
+        if (children) out.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // The process ended meanwhile: nothing below it to count.
+    }
+  }
+  return out;
+}
+
 /**
- * CPU time (user + system, ms) the server process has used so far, its threads included (the thread-pool syncs and
- * log writes count): read before and after a load run, it gives CPU per request, less sensitive than req/s to other
- * load on the machine.
+ * CPU time (user + system, ms) the server has used so far, its threads and its child processes included (the
+ * thread-pool syncs and log writes count, and so does workerd under miniflare): read before and after a load run, it
+ * gives CPU per request, less sensitive than req/s to other load on the machine.
  */
 export function serverCpuMs(s: BenchServer): number {
-  const pid = Number(s.ready.meta?.pid ?? s.child.pid);
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  let ms = 0;
+  for (const pid of processTree(Number(s.ready.meta?.pid ?? s.child.pid))) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ms += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return ms;
 }

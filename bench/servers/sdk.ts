@@ -1,21 +1,27 @@
 // (P) What a user would otherwise write: the official SDK's stateless Streamable HTTP server (a fresh McpServer and
 // transport per request, as its stateless example does) behind the SDK's own requireBearerAuth middleware.
+// BENCH_TOOLS=N (P20: 20) registers N tools in all, get_contact and synthetic ones of the size of a real server's, as
+// Tollgate's bench server does: the stateless server registers every one of them on each request.
 import express from 'express';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { z } from 'zod';
+import { benchContactResult } from '../lib/contact.ts';
 import { announceReady, BENCH_CONTACT_ID, BENCH_TOKEN, MCP_HEADERS, toolCallBody } from '../lib/protocol.ts';
 
-const contact = { id: BENCH_CONTACT_ID, name: 'Ada Lovelace', email: 'ada@example.com', company: 'Analytical Engines' };
+const toolCount = Math.max(1, Number(process.env.BENCH_TOOLS ?? 1));
 
 function buildServer(): McpServer {
   const server = new McpServer({ name: 'bench-sdk', version: '1.0.0' });
-  server.registerTool(
-    'get_contact',
-    { description: 'Get a contact by id', inputSchema: { id: z.string() } },
-    async () => ({ content: [{ type: 'text', text: JSON.stringify(contact) }], structuredContent: contact }),
-  );
+  server.registerTool('get_contact', { description: 'Get a contact by id', inputSchema: { id: z.string() } }, async () => benchContactResult());
+  for (let i = 1; i < toolCount; i++) {
+    server.registerTool(
+      `bench_tool_${String(i).padStart(3, '0')}`,
+      { title: `Bench tool ${i}`, description: `A synthetic tool (${i}) that only makes the registry bigger.`, inputSchema: { query: z.string().max(200).optional(), limit: z.number().int().min(1).max(100).optional() } },
+      async () => ({ content: [{ type: 'text', text: `tool ${i}` }] }),
+    );
+  }
   return server;
 }
 

@@ -16,6 +16,9 @@
 //   BENCH_LOG_LEVEL      the request log's level (default info, as `tollgate serve`)
 //   BENCH_LOG_FILE       write the log to this file instead of stdout (the bench harness's own pipe reader would
 //                        otherwise compete with the server and the load generator for the same cores)
+//   BENCH_UPSTREAM_URL   G (the gateway): an upstream MCP server at this Streamable HTTP URL (bench/servers/upstream.ts)
+//                        is added as `bench` before the measured server starts; the traffic calls its get_contact
+//                        through the workspace endpoint (`bench__get_contact`), metered at 1 credit
 //   BENCH_EXP            experiments: `free` (no metering), `const` (a get_contact that reads nothing), comma-separated
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +43,7 @@ const spread = env.BENCH_SPREAD === '1';
 const trafficGrants = spread ? workspaceCount : Math.max(1, Number(env.BENCH_TRAFFIC_GRANTS ?? 1));
 const grantCount = Math.max(trafficGrants, Number(env.BENCH_GRANTS ?? 0));
 const refreshCount = Math.max(0, Number(env.BENCH_REFRESH ?? 0));
+const upstreamUrl = env.BENCH_UPSTREAM_URL;
 
 const ADMIN_EMAIL = 'bench@example.com';
 const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-'));
@@ -114,6 +118,7 @@ async function seed(config: Config): Promise<{ pairs: { slug: string; workspaceI
       refreshTokens.push(await s.oauth.refreshTokens.issueRefreshToken(grant.id));
     }
     if (refreshCount) await s.oauth.clients.markGranted(client.clientId);
+    if (upstreamUrl) await s.gateway.store.addUpstream({ name: 'bench', target: { transport: 'http', url: upstreamUrl, headers: {} }, defaultPrice: 1, timeoutMs: null });
     if (dialect === 'sqlite') await sql`pragma wal_checkpoint(truncate)`.execute(s.store.db);
     else await sql`analyze`.execute(s.store.db);
     return { pairs, clientId: client.clientId, refreshTokens };
@@ -160,7 +165,7 @@ async function main(): Promise<void> {
   for (const p of seeded.pairs) {
     const resource = workspaceResourceUrl(config.publicUrl, p.slug);
     const { accessToken } = await s.oauth.accessTokens.issueAccessToken({ grantId: p.grantId, userId: user.id, clientId: seeded.clientId, workspaceId: p.workspaceId, workspaceSlug: p.slug, resource, scopes: ['mcp:read', 'mcp:write'] });
-    variants.push({ path: `/${p.slug}/mcp`, authorization: `Bearer ${accessToken}`, body: toolCallBody('get_contact', { id: p.contactId }) });
+    variants.push({ path: `/${p.slug}/mcp`, authorization: `Bearer ${accessToken}`, body: toolCallBody(upstreamUrl ? 'bench__get_contact' : 'get_contact', { id: p.contactId }) });
   }
   const first = variants[0];
   const meta: Record<string, unknown> = { pid: process.pid, dialect, tools: s.mcp.registry.size, workspaces: workspaceCount, grants: grantCount, trafficGrants, origin: config.publicUrl };

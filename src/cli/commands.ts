@@ -12,5 +12,6 @@ import { ssoCommands } from './admin-sso.ts';
 import { configCheckCommand } from './config-check.ts';
 import { apiCommands } from './admin-api.ts';
 import { webhookCommands } from './admin-webhooks.ts';
+import { upstreamCommands } from './upstream.ts';
 
-export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...webhookCommands, ...ssoCommands, ...apiCommands, ...mcpCommands, doctorCommand, configCheckCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, backupCommand, restoreCommand, ...accountCommands, ...invitationCommands, ...oauthCommands, ...creditCommands, ...webhookCommands, ...ssoCommands, ...apiCommands, ...mcpCommands, doctorCommand, configCheckCommand, ...upstreamCommands];

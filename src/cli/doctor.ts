@@ -5,7 +5,7 @@ import { UsageError, type Command } from './command.ts';
 export const doctorCommand: Command = {
   path: ['doctor'],
   summary: "Check an MCP server against each major client's OAuth discovery and registration (exit 1 on a divergence).",
-  args: '<url> [--client <sdk|claude-code|claude-ai|vscode|cursor|mcp-remote|inspector|hygiene> …] [--json] [--timeout <seconds>]',
+  args: '<url> [--client <sdk|claude-code|claude-ai|chatgpt|vscode|cursor|mcp-remote|inspector|hygiene> …] [--json] [--timeout <seconds>]',
   positionals: 1,
   options: { client: { type: 'string', multiple: true }, json: { type: 'boolean' }, timeout: { type: 'string' } },
   async run({ values, positionals }, io) {

@@ -6,13 +6,18 @@ export interface SseEvent {
   id?: string;
 }
 
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+/** A body to read events from: a fetch body, or any async iterable of bytes that can be cancelled (node:http's). */
+export type SseBody = ReadableStream<Uint8Array> | (AsyncIterable<Uint8Array> & { cancel(): Promise<void> });
+
+export async function* readSse(body: SseBody): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   let data: string[] = [];
   let event = '';
   let id: string | undefined;
-  const reader = body.getReader();
+  const stream = 'getReader' in body ? body.getReader() : undefined;
+  const iterator = stream ? undefined : (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const reader = { read: (): Promise<IteratorResult<Uint8Array, unknown>> => (stream ? stream.read() : iterator!.next()) } as { read(): Promise<{ value?: Uint8Array; done?: boolean }> };
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -40,7 +45,8 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
     }
     if (data.length) yield { event: event || 'message', data: data.join('\n'), id };
   } finally {
-    reader.releaseLock();
+    if (stream) stream.releaseLock();
+    else await iterator!.return?.();
     await body.cancel().catch(() => {});
   }
 }

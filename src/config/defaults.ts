@@ -113,6 +113,13 @@ export const settings = {
 
   // --- management API
   apiRateLimitPerMinute: s({ env: 'TOLLGATE_API_RATE_LIMIT_PER_MINUTE', type: 'integer', default: 600, min: 1, max: 1000000, description: 'Management API (`/api/v1/`): requests per minute per API key, per process; more get 429 with `Retry-After`.' }),
+  // --- gateway (upstream MCP servers)
+  demo: s({ env: 'TOLLGATE_DEMO', type: 'boolean', default: true, description: 'Serve the built-in demo CRM toolset (and fill new demo workspaces with its sample data). `false` leaves only the credits tools and the gateway\'s upstreams.' }),
+  gatewayTimeoutMs: s({ env: 'TOLLGATE_GATEWAY_TIMEOUT_MS', type: 'integer', default: 30000, min: 100, max: 3600000, description: 'How long a call to an upstream MCP server may take (per upstream: `tollgate upstream add --timeout`); then it fails as a tool error and is refunded.' }),
+  gatewayPollMs: s({ env: 'TOLLGATE_GATEWAY_POLL_MS', type: 'integer', default: 2000, min: 100, max: 60000, description: 'How often a serving process checks whether the upstream configuration changed (on PostgreSQL a change is also heard at once by NOTIFY).' }),
+  gatewayForwardedTokenTtlSeconds: s({ env: 'TOLLGATE_GATEWAY_FORWARDED_TOKEN_TTL_SECONDS', type: 'integer', default: 60, min: 10, max: 3600, description: 'Lifetime of the signed JWT forwarded to upstreams in place of the client\'s token (reused for the same caller while more than half of it is left).' }),
+  gatewayBreakerFailures: s({ env: 'TOLLGATE_GATEWAY_BREAKER_FAILURES', type: 'integer', default: 5, min: 1, max: 1000, description: 'Failed calls in a row (down, timeout, garbage) after which an upstream\'s circuit breaker opens.' }),
+  gatewayBreakerCooldownMs: s({ env: 'TOLLGATE_GATEWAY_BREAKER_COOLDOWN_MS', type: 'integer', default: 10000, min: 100, max: 600000, description: 'How long an open circuit breaker refuses calls before letting one trial call through.' }),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof settings;

@@ -37,6 +37,8 @@ export interface HttpAnswer {
   status: number;
   headers: Record<string, string>;
   body: string | null;
+  /** Sent instead of `body`, chunk by chunk as it comes (an SSE stream); ends when the iterable does. */
+  stream?: AsyncIterable<string>;
 }
 
 /** A route of the endpoint table: which paths it serves, and the endpoint that answers them. */

@@ -59,6 +59,18 @@ export function honoAdapter(routes: readonly EndpointRoute<unknown>[], frame: Fr
     const answer = await frame.run(hit.route, hit.match, request, started);
     // Nobody is listening any more; an empty answer ends the exchange.
     if (!answer) return new Response(null, { status: 499 as 200 });
+    if (answer.stream) {
+      const chunks = answer.stream[Symbol.asyncIterator]();
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { value, done } = await chunks.next();
+          if (done) controller.close();
+          else controller.enqueue(encoder.encode(value));
+        },
+      });
+      return new Response(body, { status: answer.status, headers: answer.headers });
+    }
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   };
 }

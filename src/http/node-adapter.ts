@@ -86,6 +86,14 @@ export function nodeAdapter(routes: readonly EndpointRoute<unknown>[], frame: Fr
         res.destroy();
         return;
       }
+      if (answer.stream) {
+        res.writeHead(answer.status, answer.headers);
+        void (async () => {
+          for await (const chunk of answer.stream!) if (!res.destroyed) res.write(chunk);
+          res.end();
+        })().catch(() => res.destroy());
+        return;
+      }
       const body = answer.body ?? '';
       res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(body) });
       res.end(body);

@@ -13,6 +13,8 @@ import {
 } from './protocol.ts';
 import { callTool, type ToolCallDeps } from './tool-call.ts';
 import type { CallContext, Outcome } from './outcome.ts';
+import { MethodError, type PassThroughMethods } from '../tools/tool-source.ts';
+import { rpcError } from './jsonrpc.ts';
 
 /** An HTTP answer: status, JSON body (if any) and extra headers. */
 export interface Answer {
@@ -24,6 +26,10 @@ export interface Answer {
 export interface DispatcherOptions {
   /** How long a 2026-07-28 client may cache `server/discover` (`ttlMs`). */
   discoverTtlMs?: number;
+  /** Methods besides tools that this endpoint passes through (an upstream's resources and prompts). */
+  methods?: PassThroughMethods;
+  /** Replaces the workspace instructions of `initialize` / `server/discover`. */
+  instructions?: string;
 }
 
 type Incoming = Extract<Message, { kind: 'request' | 'notification' }>;
@@ -37,6 +43,11 @@ function instructionsFor(ws: CallContext['workspace']): string {
 export function createDispatcher(deps: ToolCallDeps & { registry: ToolRegistry }, options: DispatcherOptions = {}) {
   const discoverTtlMs = options.discoverTtlMs ?? 60_000;
   const serverInfoMeta = { [META_SERVER_INFO]: SERVER_INFO };
+  const passThrough = options.methods;
+  // Advertise only what this endpoint really serves: tools, plus what its pass-through methods have.
+  const legacyCapabilities = passThrough ? { ...passThrough.capabilities, ...LEGACY_CAPABILITIES } : LEGACY_CAPABILITIES;
+  const modernCapabilities = passThrough ? { ...passThrough.capabilities, tools: {} } : { tools: {} };
+  const instructions = (ws: CallContext['workspace']) => options.instructions ?? instructionsFor(ws);
 
   // --- 2025 era
 
@@ -45,7 +56,7 @@ export function createDispatcher(deps: ToolCallDeps & { registry: ToolRegistry }
     if (typeof requested !== 'string') return { kind: 'error', status: 200, error: invalidParams('params.protocolVersion must be a string') };
     // MCP lifecycle: answer the requested version when supported, otherwise the latest one we support.
     const protocolVersion = isLegacyVersion(requested) ? requested : LATEST_LEGACY_VERSION;
-    const result = { protocolVersion, capabilities: LEGACY_CAPABILITIES, serverInfo: SERVER_INFO, instructions: instructionsFor(ctx.workspace) };
+    const result = { protocolVersion, capabilities: legacyCapabilities, serverInfo: SERVER_INFO, instructions: instructions(ctx.workspace) };
     return { kind: 'result', json: JSON.stringify(result) };
   }
 
@@ -55,9 +66,9 @@ export function createDispatcher(deps: ToolCallDeps & { registry: ToolRegistry }
     const result = {
       resultType: 'complete',
       supportedVersions: MODERN_VERSIONS,
-      capabilities: { tools: {} },
+      capabilities: modernCapabilities,
       serverInfo: SERVER_INFO,
-      instructions: instructionsFor(ctx.workspace),
+      instructions: instructions(ctx.workspace),
       ttlMs: discoverTtlMs,
       cacheScope: 'private',
       _meta: serverInfoMeta,
@@ -74,10 +85,31 @@ export function createDispatcher(deps: ToolCallDeps & { registry: ToolRegistry }
     return page.ok ? { kind: 'result', json: page.json } : { kind: 'error', status: 200, error: invalidParams(page.reason) };
   }
 
+  /** An upstream's resources/prompts method, passed through with the caller's identity. */
+  async function passThroughCall(method: string, params: Params | undefined, ctx: CallContext, modern: boolean): Promise<Outcome> {
+    const toolCtx = {
+      userId: ctx.token.userId, workspaceId: ctx.workspace.id, workspaceSlug: ctx.workspace.slug, clientId: ctx.token.clientId,
+      grantId: ctx.token.grantId, scopes: ctx.token.scopes, requestId: ctx.requestId,
+    };
+    try {
+      const result = await passThrough!.call(method, params, toolCtx);
+      return { kind: 'result', json: JSON.stringify(modern ? { resultType: 'complete', ...result, _meta: { ...(result._meta as object | undefined), ...serverInfoMeta } } : result) };
+    } catch (err) {
+      if (err instanceof MethodError) return { kind: 'error', status: 200, error: rpcError(err.code, err.message, err.data) };
+      ctx.logger.error({ requestId: ctx.requestId, method: method.slice(0, 60), err: { message: (err as Error)?.message } }, 'pass-through method failed');
+      return { kind: 'error', status: 200, error: rpcError(-32603, `Internal error in ${method.slice(0, 60)}; quote request id ${ctx.requestId}`) };
+    }
+  }
+
   async function handleMessage(msg: Incoming, route: Exclude<EraRoute, { era: 'reject' }>, ctx: CallContext): Promise<Outcome> {
     deps.connectionLog.firstCall(ctx.token, ctx.requestId, `${msg.method.slice(0, 60)} (protocol ${route.version})`);
     // Notifications (notifications/initialized, cancelled, …) need no answer: 202.
-    if (msg.kind === 'notification') return { kind: 'accepted' };
+    if (msg.kind === 'notification') {
+      // MCP cancellation: a call of the same grant still running in this process is aborted.
+      const cancelled = msg.method === 'notifications/cancelled' ? msg.params?.requestId : undefined;
+      if (cancelled !== undefined && deps.inFlight) deps.inFlight.get(`${ctx.token.grantId}\n${JSON.stringify(cancelled)}`)?.abort();
+      return { kind: 'accepted' };
+    }
     const modern = route.era === 'modern';
     switch (msg.method) {
       case 'tools/call':
@@ -85,6 +117,7 @@ export function createDispatcher(deps: ToolCallDeps & { registry: ToolRegistry }
       case 'tools/list':
         return listTools(msg.params, ctx, modern);
     }
+    if (passThrough?.handles(msg.method)) return passThroughCall(msg.method, msg.params, ctx, modern);
     if (modern) {
       if (msg.method === 'server/discover') return discover(ctx);
       // MCP 2026-07-28: a method the server does not implement (initialize and ping included) → 404 with -32601.

@@ -25,6 +25,42 @@ function responseFormat(accept: string | undefined): 'json' | 'sse' | undefined 
   return a.includes('text/event-stream') ? 'sse' : undefined;
 }
 
+/** Whether the client takes an SSE answer (Streamable HTTP clients send `application/json, text/event-stream`). */
+function acceptsSse(accept: string | undefined): boolean {
+  return accept !== undefined && accept.toLowerCase().includes('text/event-stream');
+}
+
+/** Chunks pushed as they come, read once as an async iterable; `end` pushes a last one and closes. */
+function eventQueue() {
+  const chunks: string[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  return {
+    push(chunk: string) {
+      if (ended) return;
+      chunks.push(chunk);
+      notify();
+    },
+    end(last: string) {
+      if (ended) return;
+      if (last) chunks.push(last);
+      ended = true;
+      notify();
+    },
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        while (chunks.length) yield chunks.shift()!;
+        if (ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+  };
+}
+
 /** OAuth 2.1 §5.2: access tokens are not accepted in the query string (they would land in logs and histories). */
 function queryCarriesToken(url: string): boolean {
   const q = url.indexOf('?');
@@ -37,14 +73,18 @@ export interface McpEndpointParts {
   readonly workspaces: WorkspaceCache;
   readonly dispatch: Dispatcher;
   readonly origins: OriginPolicy;
-  readonly urlsFor: (slug: string | undefined, trailingSlash: boolean) => EndpointUrls;
+  readonly urlsFor: (slug: string | undefined, trailingSlash: boolean, server?: string) => EndpointUrls;
+  /** The dispatcher of an upstream server's own endpoint (`/<ws>/mcp/<server>`), when one by that name is served. */
+  readonly serverDispatch?: (server: string) => Dispatcher | undefined;
 }
 
-type EndpointMatch = { slug: string | undefined; trailingSlash: boolean };
+type EndpointMatch = { slug: string | undefined; trailingSlash: boolean; server?: string };
 
 /** The MCP endpoints and their metadata, as routes of the endpoint table. */
 export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>[] {
   const { config, bearer, workspaces, dispatch, origins, urlsFor } = parts;
+  const serverDispatch = parts.serverDispatch ?? (() => undefined);
+  const serverNotFound = (req: HttpRequest, server: string, headers?: Headers) => oauthError(req, 404, 'not_found', `no MCP server named ${server.slice(0, 40)} here`, headers);
   // --- answers (plain values: both HTTP adapters send them)
 
   const json = jsonAnswer;
@@ -80,7 +120,7 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
 
   // --- the MCP endpoint, as a checklist
 
-  async function serveEndpoint(req: HttpRequest, slug: string | undefined, trailingSlash: boolean): Promise<HttpAnswer> {
+  async function serveEndpoint(req: HttpRequest, slug: string | undefined, trailingSlash: boolean, server?: string): Promise<HttpAnswer> {
     const method = req.method;
     const origin = req.header('origin');
 
@@ -97,7 +137,10 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       workspace = await workspaces.get(slug);
       if (!workspace) return workspaceNotFound(req, slug, cors);
     }
-    const urls = urlsFor(slug, trailingSlash);
+    // An upstream server's own endpoint must be one the gateway serves now.
+    const endpointDispatch = server === undefined ? dispatch : serverDispatch(server);
+    if (!endpointDispatch) return serverNotFound(req, server!, cors);
+    const urls = urlsFor(slug, trailingSlash, server);
 
     // 4. Tokens travel in the Authorization header only.
     if (queryCarriesToken(req.url)) {
@@ -157,8 +200,32 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       logger: req.logger,
       tags: req,
     };
-    const answer = await dispatch(body, callCtx);
+    // A call that asks for progress, from a client that takes SSE, may get its notifications/progress relayed:
+    // the answer becomes an SSE stream at the first notification (until then a refusal is still a plain answer).
+    if (body.includes('"progressToken"') && acceptsSse(req.header('accept'))) return streamWithProgress(endpointDispatch, body, callCtx, format, cors);
+    const answer = await endpointDispatch(body, callCtx);
     return respond(answer, format, cors);
+  }
+
+  async function streamWithProgress(run: Dispatcher, body: string, callCtx: CallContext, format: 'json' | 'sse', cors: Headers | undefined): Promise<HttpAnswer> {
+    const queue = eventQueue();
+    let first!: () => void;
+    const firstProgress = new Promise<undefined>((resolve) => (first = () => resolve(undefined)));
+    const ctx: CallContext = { ...callCtx, progress: (params) => {
+      queue.push(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params })}\n\n`);
+      first();
+    } };
+    const answered = run(body, ctx);
+    const done = await Promise.race([answered, firstProgress]);
+    if (done) return respond(done, format, cors);
+    answered.then(
+      (answer) => queue.end(answer.body ? `event: message\ndata: ${answer.body}\n\n` : ''),
+      (err) => {
+        callCtx.logger.error({ requestId: callCtx.requestId, err: { message: (err as Error)?.message } }, 'streamed mcp request failed');
+        queue.end(`event: message\ndata: ${errorMessage(null, { code: -32603, message: `Internal error; quote request id ${callCtx.requestId}` })}\n\n`);
+      },
+    );
+    return { status: 200, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', ...cors }, body: null, stream: queue };
   }
 
   function preflight(req: Pick<HttpRequest, 'header'>, origin: string | undefined, methods: string, anyOrigin = false): HttpAnswer {
@@ -178,7 +245,7 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
 
   // --- RFC 9728 protected-resource metadata (public; any origin may read it)
 
-  async function serveMetadata(req: HttpRequest, slug: string | undefined, trailingSlash: boolean): Promise<HttpAnswer> {
+  async function serveMetadata(req: HttpRequest, slug: string | undefined, trailingSlash: boolean, server?: string): Promise<HttpAnswer> {
     const cors = { 'Access-Control-Allow-Origin': '*' };
     if (req.method === 'OPTIONS') return preflight(req, req.header('origin'), 'GET, OPTIONS', true);
     let workspace: Workspace | undefined;
@@ -186,14 +253,19 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       workspace = await workspaces.get(slug);
       if (!workspace) return workspaceNotFound(req, slug, cors);
     }
-    const urls = urlsFor(slug, trailingSlash);
-    return json(200, protectedResourceMetadata(config, urls.resourceUsed, workspace), { ...cors, 'Cache-Control': 'public, max-age=300' });
+    if (server !== undefined && !serverDispatch(server)) return serverNotFound(req, server, cors);
+    const urls = urlsFor(slug, trailingSlash, server);
+    return json(200, protectedResourceMetadata(config, urls.resourceUsed, workspace, server), { ...cors, 'Cache-Control': 'public, max-age=300' });
   }
 
   // --- the routes (no redirects anywhere: `/mcp` and `/mcp/` are both served as they are)
 
   const ENDPOINT_PATH = /^\/([^/]+)\/mcp(\/?)$/;
   const METADATA_PATH = /^\/\.well-known\/oauth-protected-resource\/([^/]+)\/mcp(\/?)$/;
+  // An upstream server's own endpoint (the gateway): `/<ws>/mcp/<server>`.
+  const SERVER_PATH = /^\/([^/]+)\/mcp\/([a-z][a-z0-9-]{0,31})(\/?)$/;
+  const SERVER_METADATA_PATH = /^\/\.well-known\/oauth-protected-resource\/([^/]+)\/mcp\/([a-z][a-z0-9-]{0,31})(\/?)$/;
+  const serverSegment = (m: RegExpExecArray | null): EndpointMatch | undefined => (m ? { slug: m[1], server: m[2], trailingSlash: m[3] === '/' } : undefined);
   const INSERTED_METADATA_PATH = /^\/([^/]+)\/\.well-known\/oauth-protected-resource$/;
   const shared = (path: string, at: string): EndpointMatch | undefined =>
     config.sharedEndpoint && (path === at || path === `${at}/`) ? { slug: undefined, trailingSlash: path.length === at.length + 1 } : undefined;
@@ -205,8 +277,8 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       template: '/:workspace/mcp',
       // Every method: authentication comes before method dispatch (DESIGN: GET and DELETE are challenged like POST).
       methods: 'any',
-      match: (path) => shared(path, '/mcp') ?? segment(ENDPOINT_PATH.exec(path)),
-      serve: (req, m) => serveEndpoint(req, m.slug, m.trailingSlash),
+      match: (path) => shared(path, '/mcp') ?? segment(ENDPOINT_PATH.exec(path)) ?? serverSegment(SERVER_PATH.exec(path)),
+      serve: (req, m) => serveEndpoint(req, m.slug, m.trailingSlash, m.server),
     },
     {
       name: 'protected-resource metadata',
@@ -215,9 +287,10 @@ export function mcpRoutes(parts: McpEndpointParts): EndpointRoute<EndpointMatch>
       match: (path) =>
         shared(path, `${PRM_PREFIX}/mcp`) ??
         segment(METADATA_PATH.exec(path)) ??
+        serverSegment(SERVER_METADATA_PATH.exec(path)) ??
         // RFC 8414-style insertion after the workspace segment, which some clients try.
         (INSERTED_METADATA_PATH.exec(path) ? { slug: INSERTED_METADATA_PATH.exec(path)![1], trailingSlash: false } : undefined),
-      serve: (req, m) => serveMetadata(req, m.slug, m.trailingSlash),
+      serve: (req, m) => serveMetadata(req, m.slug, m.trailingSlash, m.server),
     },
   ];
 }

@@ -27,6 +27,8 @@ export interface CallContext {
   readonly logger: Logger;
   /** What the request's log line says about it (the tool called), when the transport keeps such a record. */
   readonly tags?: RequestTags;
+  /** Relays a `notifications/progress` to the client (set when its answer can be an SSE stream). */
+  readonly progress?: (params: Record<string, unknown>) => void;
 }
 
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {

@@ -1,6 +1,6 @@
 // RFC 9728 protected-resource metadata for each MCP endpoint, and the URLs that point at it.
 import type { Config } from '../config/config.ts';
-import { issuerFor, sharedResourceUrl, workspaceResourceUrl } from '../oauth/resource.ts';
+import { issuerFor, serverResourceUrl, sharedResourceUrl, workspaceResourceUrl } from '../oauth/resource.ts';
 
 export const PRM_PREFIX = '/.well-known/oauth-protected-resource';
 
@@ -22,8 +22,8 @@ export interface EndpointUrls {
  */
 export function endpointUrlBuilder(publicUrl: string) {
   const origin = new URL(publicUrl).origin;
-  return (slug: string | undefined, trailingSlash: boolean): EndpointUrls => {
-    const resource = slug === undefined ? sharedResourceUrl(publicUrl) : workspaceResourceUrl(publicUrl, slug);
+  return (slug: string | undefined, trailingSlash: boolean, server?: string): EndpointUrls => {
+    const resource = slug === undefined ? sharedResourceUrl(publicUrl) : server !== undefined ? serverResourceUrl(publicUrl, slug, server) : workspaceResourceUrl(publicUrl, slug);
     const slash = trailingSlash ? '/' : '';
     // RFC 9728 §3.1: the well-known suffix goes between the host and the resource's path.
     return { resource, resourceUsed: `${resource}${slash}`, metadataUrl: `${origin}${PRM_PREFIX}${resource.slice(origin.length)}${slash}` };
@@ -42,12 +42,12 @@ export interface ProtectedResourceMetadata {
  * RFC 9728 §2/§3.3: `resource` must be identical to the URL the client derived the metadata URL from, so it is the
  * URL form used, byte for byte; `authorization_servers[0]` is the issuer, byte-identical to the AS metadata `issuer`.
  */
-export function protectedResourceMetadata(config: Pick<Config, 'publicUrl' | 'issuerMode'>, resourceUsed: string, workspace: { slug: string; name: string } | undefined): ProtectedResourceMetadata {
+export function protectedResourceMetadata(config: Pick<Config, 'publicUrl' | 'issuerMode'>, resourceUsed: string, workspace: { slug: string; name: string } | undefined, server?: string): ProtectedResourceMetadata {
   return {
     resource: resourceUsed,
     authorization_servers: [issuerFor(config, workspace?.slug)],
     scopes_supported: [...SCOPES_SUPPORTED],
     bearer_methods_supported: ['header'],
-    resource_name: workspace ? `${workspace.name} (MCP)` : 'Tollgate MCP',
+    resource_name: workspace ? (server ? `${server} in ${workspace.name} (MCP)` : `${workspace.name} (MCP)`) : 'Tollgate MCP',
   };
 }

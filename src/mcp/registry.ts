@@ -45,6 +45,8 @@ export interface RegistryOptions {
   pageSize?: number;
   /** How long a 2026-07-28 client may cache a `tools/list` page (`ttlMs`). */
   listTtlMs?: number;
+  /** Given, a bad definition is left out and reported here instead of failing the build (tools discovered at run time). */
+  onInvalid?: (name: string, error: Error) => void;
 }
 
 // MCP 2025-11-25 tool names: 1–128 characters from A–Z a–z 0–9 _ - .
@@ -115,6 +117,14 @@ export function buildToolRegistry(tools: readonly ToolDefinition[], options: Reg
   const byName = new Map<string, RegisteredTool>();
   const ordered: ToolDefinition[] = [];
   for (const def of tools) {
+    try {
+      register(def);
+    } catch (err) {
+      if (!options.onInvalid) throw err;
+      options.onInvalid(String(def.name).slice(0, 140), err as Error);
+    }
+  }
+  function register(def: ToolDefinition): void {
     checkDefinition(def);
     if (byName.has(def.name)) throw new Error(`Tool "${def.name}" is registered twice`);
     let schema = def.inputSchema;

@@ -15,6 +15,8 @@ import { countCall, timeHandler, UNKNOWN_TOOL, type CallOutcome } from './metric
 import { tracing, withSpan } from '../observability/tracing.ts';
 
 export interface ToolCallDeps {
+  /** Calls in flight by `<grant>\n<JSON-RPC id>`, so that the client's notifications/cancelled can abort them. */
+  readonly inFlight?: Map<string, AbortController>;
   readonly registry: ToolRegistry;
   /** Rate limits and credits around each call (the credits module's implementation, or freeMetering). */
   readonly metering: Metering;
@@ -123,6 +125,12 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     scopes: ctx.token.scopes,
     requestId: ctx.requestId,
   };
+  // MCP progress: a request's `_meta.progressToken` asks for notifications/progress, relayed on the SSE answer.
+  const progressToken = isObject(params?._meta) ? params._meta.progressToken : undefined;
+  if (ctx.progress && (typeof progressToken === 'string' || typeof progressToken === 'number')) {
+    const relay = ctx.progress;
+    toolCtx.progress = (update) => relay({ progressToken, ...update });
+  }
   const metering = deps.metering;
   const args = params?.arguments === undefined ? {} : params.arguments;
   if (!isObject(args)) return counted(name, ctx, revision, 'bad_arguments', await countBadArguments(metering, tool, toolCtx, ctx, inBand(invalidParams('params.arguments must be an object'))));
@@ -180,6 +188,12 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   const started = performance.now();
   let result: ToolResult;
   let ok: boolean;
+  const flightKey = deps.inFlight && tool.def.cancellable ? `${ctx.token.grantId}\n${JSON.stringify(id)}` : undefined;
+  if (flightKey) {
+    const controller = new AbortController();
+    deps.inFlight!.set(flightKey, controller);
+    toolCtx.signal = controller.signal;
+  }
   try {
     // Tracing off: the handler is called as it is, with no closure or span name made.
     result = tracing.active ? await withSpan(`tools/call ${name}`, toolSpanAttributes(name, ctx), () => tool.def.handler(args, toolCtx)) : await tool.def.handler(args, toolCtx);
@@ -195,6 +209,7 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     }
   }
 
+  if (flightKey) deps.inFlight!.delete(flightKey);
   // 6. Record the outcome (refunds a failed call when configured). A failure here never loses the answer.
   const durationMs = performance.now() - started;
   timeHandler(name, durationMs);

@@ -34,7 +34,7 @@ export { OAuthError } from './errors.ts';
 export { validateClientMetadata } from './client-metadata.ts';
 export { clientIp } from './client-ip.ts';
 export { isLoopbackRedirect, redirectDisplay } from './redirect-uris.ts';
-export { sharedResourceUrl, workspaceResourceUrl } from './resource.ts';
+export { serverResourceUrl, sharedResourceUrl, workspaceResourceUrl } from './resource.ts';
 export { describeScope } from './scopes.ts';
 export { fetchJsonDocument, SafeFetchError, type SafeFetchOptions, type SafeFetchRequest } from './safe-fetch.ts';
 export { decodeJwt, publicKeyFromJwk, verifyEs256, verifyRs256, type DecodedJwt } from './jwt.ts';

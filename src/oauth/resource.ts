@@ -2,10 +2,17 @@
 import type { Config } from '../config/config.ts';
 import { isWorkspaceSlug } from '../accounts/index.ts';
 
-export type ResourceTarget = { kind: 'workspace'; slug: string } | { kind: 'shared' };
+/** `server`: an upstream MCP server's own endpoint in the workspace (the gateway), `<publicUrl>/<slug>/mcp/<server>`. */
+export type ResourceTarget = { kind: 'workspace'; slug: string; server?: string } | { kind: 'shared' };
 
 /** `<publicUrl>/<slug>/mcp`: the per-workspace MCP endpoint, and the `aud` of tokens for it. */
 export const workspaceResourceUrl = (publicUrl: string, slug: string): string => `${publicUrl}/${slug}/mcp`;
+
+/** `<publicUrl>/<slug>/mcp/<server>`: an upstream server's own endpoint in a workspace; its tokens work nowhere else. */
+export const serverResourceUrl = (publicUrl: string, slug: string, server: string): string => `${publicUrl}/${slug}/mcp/${server}`;
+
+/** The syntax of an upstream server's name in its resource URL (the gateway's UPSTREAM_NAME). */
+export const SERVER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** `<publicUrl>/mcp`: the shared endpoint, where the workspace is chosen at consent. */
 export const sharedResourceUrl = (publicUrl: string): string => `${publicUrl}/mcp`;
@@ -46,6 +53,9 @@ export function parseResource(publicUrl: string, resource: string): ResourceTarg
   if (!base || !canonical || !canonical.startsWith(base + '/')) return undefined;
   const rest = canonical.slice(base.length + 1);
   if (rest === 'mcp') return { kind: 'shared' };
-  const m = /^([^/]+)\/mcp$/.exec(rest);
-  return m && isWorkspaceSlug(m[1]) ? { kind: 'workspace', slug: m[1] } : undefined;
+  const m = /^([^/]+)\/mcp(?:\/([^/]+))?$/.exec(rest);
+  if (!m || !isWorkspaceSlug(m[1])) return undefined;
+  if (m[2] === undefined) return { kind: 'workspace', slug: m[1] };
+  // RFC 8707: each upstream server is a resource of its own, so a token for one is refused by every other.
+  return SERVER_NAME.test(m[2]) ? { kind: 'workspace', slug: m[1], server: m[2] } : undefined;
 }

@@ -156,6 +156,13 @@ test('the reads of one turn of the event loop share a snapshot; a write, a trans
   }
 });
 
+test('a statement that cannot be prepared inside a transaction runs right after a read of the same turn', async () => {
+  await count(); // opens this turn's snapshot
+  // SQLite refuses to prepare `pragma synchronous = …` inside a transaction ("Safety level may not be changed").
+  await sql`pragma synchronous = normal`.execute(store.db);
+  assert.equal(Number((await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db)).rows[0].synchronous), 1);
+});
+
 test('a compiled read on the root handle runs at once when the connection is free, and waits its turn when it is not', async () => {
   const file = (await sql<{ file: string }>`pragma database_list`.execute(store.db)).rows[0].file;
   const other = new DatabaseSync(file, { timeout: 2000 });

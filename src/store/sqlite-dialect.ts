@@ -46,6 +46,7 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
 const READS_ONLY = /^\s*(select|pragma|explain|begin|commit|end|rollback|savepoint|release)\b/i;
 const WITH_WRITE = /\b(insert|update|delete|replace)\b/i;
 const ROLLBACK = /^\s*rollback\b/i;
+const PLAIN_READ = /^\s*select\b/i;
 const mayWrite = (sql: string): boolean => (/^\s*with\b/i.test(sql) ? WITH_WRITE.test(sql) : !READS_ONLY.test(sql));
 
 /** Coalescing fdatasync of one file on the thread pool: callers that arrive while one runs share the next one. */
@@ -144,7 +145,7 @@ class NodeSqliteConnection {
     }
     const stmt = this.db.prepare(sql);
     const reader = stmt.columns().length > 0;
-    entry = { stmt, reader, writes: mayWrite(sql), plainRead: /^\s*select\b/i.test(sql), columns: reader ? arrayRowColumns(stmt) : undefined };
+    entry = { stmt, reader, writes: mayWrite(sql), plainRead: PLAIN_READ.test(sql), columns: reader ? arrayRowColumns(stmt) : undefined };
     this.#statements.set(sql, entry);
     if (this.#statements.size > STATEMENT_CACHE_SIZE) {
       const oldest = this.#statements.keys().next().value as string;
@@ -163,6 +164,9 @@ class NodeSqliteConnection {
 
   /** Runs one statement; `committed` is called when it committed writes that must reach the disk before it resolves. */
   run<R>(compiled: CompiledQuery, committed: () => Promise<void>): Promise<QueryResult<R>> {
+    // Some statements refuse to be even prepared inside a transaction (`pragma synchronous`): a statement seen for
+    // the first time, unless it is a plain read, is prepared outside the turn's read snapshot.
+    if (this.#snapshot && !this.#statements.has(compiled.sql) && !PLAIN_READ.test(compiled.sql)) this.endSnapshot();
     return this.#execute<R>(this.#prepare(compiled.sql), compiled, committed);
   }
 

@@ -95,7 +95,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     ...(dialect === 'postgres'
       ? {
           listen: (channel: string, onMessage: (payload: string) => void, onState: (up: boolean) => void): Listening => {
-            const l = pgListen(url, channel, onMessage, onState, { applicationName: `tollgate-listen ${process.pid}` });
+            const l = pgListen(url, channel, onMessage, onState, { applicationName: `tollgate-listen ${process.pid} ${channel}` });
             listening.add(l);
             return {
               close: () => {

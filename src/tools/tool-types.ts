@@ -10,6 +10,10 @@ export interface ToolContext {
   grantId: string;
   scopes: readonly string[];
   requestId: string;
+  /** Set when the client asked for progress (`_meta.progressToken`) and can receive it (an SSE answer). */
+  progress?: (update: { progress: number; total?: number; message?: string }) => void;
+  /** Aborted when the client cancels the call (`notifications/cancelled` reaching this process). */
+  signal?: AbortSignal;
 }
 
 /** An MCP `CallToolResult`. */
@@ -63,6 +67,8 @@ export interface ToolDefinition {
   /** Credits charged per call; 0 is free. */
   cost: number;
   annotations?: ToolAnnotations;
+  /** The handler honours `ctx.signal` (a client's notifications/cancelled aborts it): upstream tools. */
+  cancellable?: boolean;
   handler(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolResult>;
 }
 

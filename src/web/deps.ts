@@ -9,6 +9,7 @@ import type { CsrfGuard } from './csrf.ts';
 import type { PendingSignIn } from './pending-sign-in.ts';
 import type { Audit, AuditContext } from '../audit/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
+import type { Gateway } from '../gateway/index.ts';
 
 export type WebConfig = Pick<
   Config,
@@ -54,6 +55,8 @@ export interface WebDeps {
   readonly tools?: readonly { readonly name: string; readonly cost: number }[];
   /** Sign-in connections, linked identities and the workspace rules that go with them. */
   readonly identity: Pick<Identity, 'connections' | 'providers' | 'links' | 'rules' | 'signIn' | 'workspaceAccess'>;
+  /** The upstream MCP servers (the admin page; the same as `tollgate upstream …`). */
+  readonly gateway: Pick<Gateway, 'store' | 'health'>;
   /** Creates a workspace and runs every module's set-up for it (initial credits, …). */
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext): Promise<Workspace>;
   /** The audit trail: the admin page and each workspace's page for its owners; sign-ins are recorded here. */

@@ -37,7 +37,7 @@ export function mountInvitationAccept(app: Hono<AppEnv>, deps: Deps): void {
     html`<p>${inv.invitedBy ? html`<strong>${inv.invitedBy.name || inv.invitedBy.email}</strong> invited` : 'You are invited:'} <strong>${inv.email}</strong> to the workspace
       <strong>${inv.workspace.name}</strong> <span class="muted small">${inv.workspace.slug}</span> as <strong>${roleLabel(inv.role)}</strong>.</p>`;
 
-  async function invitePage(c: Ctx, token: string, inv: Invitation, session: Session | undefined, status: 200 | 400 | 409 = 200, error?: string): Promise<Response> {
+  async function invitePage(c: Ctx, token: string, inv: Invitation, session: Session | undefined, status: 200 | 400 | 403 | 409 = 200, error?: string): Promise<Response> {
     const errorLine = error ? html`<p class="message" role="alert">${error}</p>` : '';
     const signIn = `/login?next=${encodeURIComponent(here(token))}`;
     let body: Html;
@@ -58,6 +58,11 @@ export function mountInvitationAccept(app: Hono<AppEnv>, deps: Deps): void {
     } else if (await deps.accounts.users.findUserByEmail(inv.email)) {
       body = html`${summary(inv)}${errorLine}
         <p>An account with this address already exists. Sign in to accept the invitation.</p>
+        <div class="actions"><a class="button primary" href="${signIn}">Sign in to accept</a></div>`;
+    } else if (!deps.config.localPasswords) {
+      // TOLLGATE_LOCAL_PASSWORDS=false: no password accounts; the person signs in through a connection and comes back.
+      body = html`${summary(inv)}${errorLine}
+        <p>Sign in through your organization to accept the invitation.</p>
         <div class="actions"><a class="button primary" href="${signIn}">Sign in to accept</a></div>`;
     } else {
       body = html`${summary(inv)}${errorLine}
@@ -102,6 +107,7 @@ export function mountInvitationAccept(app: Hono<AppEnv>, deps: Deps): void {
         c.get('log').info({ event: 'invitation_accepted', workspace: joined.workspace.slug }, 'invitation accepted');
         return c.redirect(wsPath(joined.workspace), 303);
       }
+      if (!deps.config.localPasswords) return invitePage(c, token, inv, undefined, 403, 'Password accounts are turned off on this server: sign in through your organization to accept.');
       const password = (form.password ?? '').slice(0, 1024);
       if (password !== (form.password2 ?? '').slice(0, 1024)) return invitePage(c, token, inv, undefined, 400, 'The two passwords differ.');
       const name = textField(form, 'name', 200);

@@ -44,8 +44,12 @@ export function mountPasswordReset(app: Hono<AppEnv>, deps: Deps): void {
   const window = deps.config.loginWindowSeconds;
   const minutes = Math.round(deps.config.passwordResetTtlSeconds / 60);
 
+  // Offered only when mail goes out, and only while password sign-in is on (TOLLGATE_LOCAL_PASSWORDS).
+  const offered = mail.configured && deps.config.localPasswords;
   const unavailable = (c: Ctx) =>
-    showMessage(c, 404, 'Password reset is not available', 'This server does not send email. Ask the person who runs it to reset your password.', [{ href: '/login', label: 'Sign in' }]);
+    deps.config.localPasswords
+      ? showMessage(c, 404, 'Password reset is not available', 'This server does not send email. Ask the person who runs it to reset your password.', [{ href: '/login', label: 'Sign in' }])
+      : showMessage(c, 404, 'Password reset is not available', 'This server signs people in through their organization, not with passwords.', [{ href: '/login', label: 'Sign in' }]);
 
   const requestPage = (c: Ctx, status: 200 | 400 | 429, p: { email?: string; error?: string } = {}) =>
     c.html(
@@ -66,10 +70,10 @@ export function mountPasswordReset(app: Hono<AppEnv>, deps: Deps): void {
       status,
     );
 
-  app.get(PASSWORD_RESET_PATH, (c) => (mail.configured ? requestPage(c, 200) : unavailable(c)));
+  app.get(PASSWORD_RESET_PATH, (c) => (offered ? requestPage(c, 200) : unavailable(c)));
 
   app.post(PASSWORD_RESET_PATH, async (c) => {
-    if (!mail.configured) return unavailable(c);
+    if (!offered) return unavailable(c);
     const form = await readCsrfForm(c, deps, false);
     if (form instanceof Response) return form;
     const email = (form.email ?? '').trim().slice(0, 320);

@@ -11,6 +11,7 @@ import { mountAdmin } from './pages/admin.ts';
 import { mountAdminApi } from './pages/admin-api.ts';
 import { mountAdminWebhooks } from './pages/admin-webhooks.ts';
 import { mountAudit } from './pages/audit.ts';
+import { mountAdminUpstreams } from './pages/admin-upstreams.ts';
 import { mountApps } from './pages/apps.ts';
 import { mountClients } from './pages/clients.ts';
 import { mountDashboard } from './pages/dashboard.ts';
@@ -40,6 +41,7 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
     createWorkspace: (input, audit) => deps.createWorkspace(input, audit),
     audit: deps.audit,
     webhooks: deps.webhooks,
+    gateway: deps.gateway,
     csrf: csrfGuard(deps.secret, { secureCookies: secureCookies(deps.config) }),
     invitations: deps.invitations,
     passwordResets: deps.passwordResets,
@@ -62,6 +64,7 @@ export function mountWeb(app: Hono<AppEnv>, deps: WebDeps): void {
   mountAdminApi(app, pages);
   mountAdminWebhooks(app, pages);
   mountAudit(app, pages);
+  mountAdminUpstreams(app, pages);
   // Fixed paths before `/dashboard/:ws/...` patterns that could shadow them.
   mountApps(app, pages);
   mountClients(app, pages);

@@ -15,7 +15,7 @@ import { FormError, readPostForm, requireOperator, textField, type Ctx, type Sig
 import type { ClientKind, OAuthClient } from '../../oauth/index.ts';
 import { webAuditContext } from '../audit-context.ts';
 
-export type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'api-keys' | 'pricing' | 'sso' | 'webhooks' | 'audit';
+export type AdminTab = 'workspaces' | 'users' | 'clients' | 'keys' | 'api-keys' | 'pricing' | 'sso' | 'webhooks' | 'audit' | 'upstreams';
 const TABS: { id: AdminTab; label: string }[] = [
   { id: 'workspaces', label: 'Workspaces and credits' },
   { id: 'users', label: 'Users' },
@@ -26,6 +26,7 @@ const TABS: { id: AdminTab; label: string }[] = [
   { id: 'pricing', label: 'Prices and plans' },
   { id: 'webhooks', label: 'Webhooks' },
   { id: 'audit', label: 'Audit log' },
+  { id: 'upstreams', label: 'Upstream MCP servers' },
 ];
 
 /** Clients listed at once (self-registration can make many): the newest. */
