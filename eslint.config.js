@@ -20,11 +20,11 @@ const MAY_IMPORT = {
   client: ['util'],
   mail: ['util', 'config'],
   cli: MODULES,
-  identity: ['util', 'config', 'store', 'accounts', 'oauth'],
+  identity: ['util', 'config', 'store', 'accounts', 'oauth', 'audit'],
   api: ['util', 'config', 'store', 'http', 'accounts', 'oauth', 'credits', 'audit'],
   webhooks: ['util', 'config', 'store', 'audit'],
   audit: ['util', 'config', 'store'],
-  gateway: ['util', 'config', 'store', 'tools', 'oauth', 'client'],
+  gateway: ['util', 'config', 'store', 'tools', 'oauth', 'client', 'audit'],
 };
 // observability/ (metrics, tracing) sits at the bottom beside util: every module may use it; it uses util only.
 MODULES.push('observability');

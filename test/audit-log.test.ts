@@ -80,6 +80,30 @@ forEachDialect('audit log and admin pages', (dialect) => {
     assert.ok(!all.includes(secret) && !all.includes(next), 'no client secret in the audit log');
   });
 
+  test('sign-in connections, auto-join rules, required connections and upstream servers: each change recorded, never a secret', async () => {
+    const ctx = { actor: { type: 'cli' as const, label: 'ops@host' }, userAgent: 'tollgate test' };
+    await srv.services.identity.connections.addConnection({ name: 'acme', issuer: 'https://login.acme.example', clientId: 'acme-client', clientSecret: 'sso-secret-never-logged' }, ctx);
+    const cn = (await srv.services.identity.connections.getConnection('acme'))!;
+    const rule = await srv.services.identity.rules.addJoinRule({ workspaceId: demoId, connectionId: cn.id, domain: 'acme.example', role: 'member' }, ctx);
+    await srv.services.identity.rules.requireConnection(demoId, cn.id, ctx);
+    await srv.services.identity.rules.requireConnection(demoId, null, ctx);
+    await srv.services.identity.rules.removeJoinRule(rule.id, ctx);
+    await srv.services.identity.connections.removeConnection('acme', ctx);
+    await srv.services.gateway.store.addUpstream({ name: 'crm', target: { transport: 'http', url: 'https://crm.internal.example/mcp', headers: { 'X-Api-Key': 'upstream-secret-never-logged' } }, defaultPrice: 2, timeoutMs: null }, ctx);
+    await srv.services.gateway.store.setDefaultPrice('crm', 3, ctx);
+    await srv.services.gateway.store.removeUpstream('crm', ctx);
+    for (const action of ['sso.connection_added', 'sso.join_rule_added', 'sso.requirement_changed', 'sso.join_rule_removed', 'sso.connection_removed', 'upstream.added', 'upstream.price_changed', 'upstream.removed']) {
+      const [r] = await records(action);
+      assert.ok(r, `${action} recorded`);
+      assert.equal(r.actor.label, 'ops@host');
+    }
+    assert.equal((await records('sso.requirement_changed')).length, 2);
+    const added = (await records('upstream.added'))[0];
+    assert.deepEqual((added.after as { header_names: string[] }).header_names, ['X-Api-Key']);
+    const all = JSON.stringify((await srv.services.audit.list({ limit: 500 })).records);
+    assert.ok(!all.includes('sso-secret-never-logged') && !all.includes('upstream-secret-never-logged'), 'no secret in the audit log');
+  });
+
   test('the operator\'s page filters by action and workspace; a workspace\'s page is for its owners only', async () => {
     const page = await getPage(owner, `${srv.url}/admin/audit?action=member.`);
     assert.equal(page.status, 200);

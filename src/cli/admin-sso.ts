@@ -5,6 +5,7 @@ import { CommandError, UsageError, type Command } from './command.ts';
 import { withServices } from './context.ts';
 import { table } from './format.ts';
 import { callbackUrl, ProviderError } from '../identity/index.ts';
+import { cliAuditContext } from './audit-context.ts';
 
 export const ssoCommands: Command[] = [
   {
@@ -45,7 +46,7 @@ export const ssoCommands: Command[] = [
             throw err;
           }
         }
-        const cn = await s.identity.connections.addConnection({ name: positionals[0], issuer, clientId, clientSecret: secret!, label: values.label as string | undefined, scopes: values.scopes as string | undefined });
+        const cn = await s.identity.connections.addConnection({ name: positionals[0], issuer, clientId, clientSecret: secret!, label: values.label as string | undefined, scopes: values.scopes as string | undefined }, cliAuditContext('admin sso add'));
         io.out(`Added sign-in connection ${cn.name} (${cn.label}) for ${cn.issuer}.`);
         io.out(`Register this redirect URI at the provider: ${callbackUrl(s.config.publicUrl, cn.name)}`);
       });
@@ -68,7 +69,7 @@ export const ssoCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        await s.identity.connections.removeConnection(positionals[0]);
+        await s.identity.connections.removeConnection(positionals[0], cliAuditContext('admin sso remove'));
         io.out(`Removed sign-in connection ${positionals[0]}.`);
       });
     },
@@ -93,7 +94,7 @@ export const ssoCommands: Command[] = [
           if (!cn) throw new CommandError(`No connection named "${values.connection}"`);
           connectionId = cn.id;
         }
-        const rule = await s.identity.rules.addJoinRule({ workspaceId: ws.id, connectionId, domain: values.domain as string | undefined, claim: claimPair?.slice(0, eq), value: claimPair?.slice(eq + 1), role });
+        const rule = await s.identity.rules.addJoinRule({ workspaceId: ws.id, connectionId, domain: values.domain as string | undefined, claim: claimPair?.slice(0, eq), value: claimPair?.slice(eq + 1), role }, cliAuditContext('admin sso auto-join'));
         io.out(`Added auto-join rule ${rule.id}: ${rule.kind === 'domain' ? `verified e-mail at ${rule.value}` : `claim ${rule.claim} = ${rule.value}`} → ${ws.slug} as ${rule.role}.`);
       });
     },
@@ -117,7 +118,7 @@ export const ssoCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        await s.identity.rules.removeJoinRule(positionals[0]);
+        await s.identity.rules.removeJoinRule(positionals[0], cliAuditContext('admin sso remove-rule'));
         io.out('Removed the auto-join rule.');
       });
     },
@@ -131,13 +132,13 @@ export const ssoCommands: Command[] = [
       await withServices(io, async (s) => {
         const ws = await s.accounts.workspaces.requireWorkspace(positionals[0]);
         if (positionals[1] === 'none') {
-          await s.identity.rules.requireConnection(ws.id, null);
+          await s.identity.rules.requireConnection(ws.id, null, cliAuditContext('admin sso require'));
           io.out(`${ws.slug} accepts any sign-in.`);
           return;
         }
         const cn = await s.identity.connections.getConnection(positionals[1]);
         if (!cn) throw new CommandError(`No connection named "${positionals[1]}"`);
-        await s.identity.rules.requireConnection(ws.id, cn.id);
+        await s.identity.rules.requireConnection(ws.id, cn.id, cliAuditContext('admin sso require'));
         io.out(`${ws.slug} now accepts only people signed in with ${cn.label}.`);
       });
     },

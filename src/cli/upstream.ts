@@ -3,6 +3,7 @@
 import { CommandError, UsageError, type Command } from './command.ts';
 import { withServices } from './context.ts';
 import { describeTarget, priceOf, scopeOf, upstreamInput, UpstreamConfigError, workspaceToolName, type UpstreamTarget } from '../gateway/index.ts';
+import { cliAuditContext } from './audit-context.ts';
 
 const list = (v: string | boolean | string[] | undefined): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
 
@@ -49,7 +50,7 @@ export const upstreamCommands: Command[] = [
         return { name, target, defaultPrice: checkPrice(values.price as string), timeoutMs: values.timeout === undefined ? null : checkTimeout(values.timeout as string) };
       });
       await withServices(io, async (s) => {
-        const u = await asUsage(() => s.gateway.store.addUpstream(input));
+        const u = await asUsage(() => s.gateway.store.addUpstream(input, cliAuditContext('upstream add')));
         io.out(`Added upstream ${u.name}: ${describeTarget(u.target)}, ${u.defaultPrice} credit(s) per call by default.`);
         try {
           const tools = await s.gateway.discoverNow(u.name);
@@ -123,12 +124,12 @@ export const upstreamCommands: Command[] = [
           if (tool === '*') {
             if (scope !== undefined) throw new UsageError('--scope is set per tool, not for "*"');
             const price = upstreamInput.checkPrice(credits);
-            await s.gateway.store.setDefaultPrice(name, price);
+            await s.gateway.store.setDefaultPrice(name, price, cliAuditContext('upstream price'));
             io.out(`${name}: tools without a price of their own now cost ${price} credit(s) per call.`);
             return;
           }
           const price = credits === 'default' ? null : upstreamInput.checkPrice(credits);
-          await s.gateway.store.setToolPrice(name, tool, price, scope);
+          await s.gateway.store.setToolPrice(name, tool, price, scope, cliAuditContext('upstream price'));
           io.out(`${name} ${tool}: ${price === null ? 'the upstream\'s default price' : `${price} credit(s) per call`}${scope === undefined ? '' : `, scope ${scope ?? 'from readOnlyHint'}`}.`);
         });
       });
@@ -141,7 +142,7 @@ export const upstreamCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        if (!(await s.gateway.store.removeUpstream(positionals[0]))) throw new CommandError(`No upstream named ${positionals[0].slice(0, 40)}`);
+        if (!(await s.gateway.store.removeUpstream(positionals[0], cliAuditContext('upstream remove')))) throw new CommandError(`No upstream named ${positionals[0].slice(0, 40)}`);
         io.out(`Removed upstream ${positionals[0]}.`);
       });
     },

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.ts';
 import { SecretBox } from '../util/crypto-box.ts';
 import type { GatewayTables, GatewayToolsTable, GatewayUpstreamsTable } from './tables.ts';
 import { UpstreamConfigError, type Upstream, type UpstreamTarget } from './upstream-config.ts';
+import { recordAudit, type AuditContext, type AuditEntry } from '../audit/index.ts';
 
 /** The PostgreSQL channel on which a change is announced (payload: the new version). */
 export const GATEWAY_CHANNEL = 'tollgate_gateway';
@@ -62,10 +63,12 @@ export function gatewayStore(store: Store, secret: string) {
     discoveredAt: Number(row.discovered_at),
   });
 
-  /** Runs `work` and bumps the version in one transaction; on PostgreSQL the commit is announced. */
-  async function changing<T>(work: (trx: Kysely<GatewayTables>) => Promise<T>): Promise<T> {
+  /** Runs `work` and bumps the version in one transaction (with its audit entry); on PostgreSQL the commit is announced. */
+  async function changing<T>(work: (trx: Kysely<GatewayTables>) => Promise<T>, audit?: AuditEntry | ((result: T) => AuditEntry | undefined)): Promise<T> {
     return db.transaction().execute(async (trx) => {
       const result = await work(trx);
+      const entry = typeof audit === 'function' ? audit(result) : audit;
+      if (entry) await recordAudit(trx as never, entry);
       await trx.updateTable('gateway_state').set({ version: sql`version + 1` }).where('id', '=', 1).execute();
       // PostgreSQL: NOTIFY is delivered at commit, so listeners never reload before the change is visible.
       if (store.dialect === 'postgres') await sql`select pg_notify(${GATEWAY_CHANNEL}, '')`.execute(trx);
@@ -84,7 +87,7 @@ export function gatewayStore(store: Store, secret: string) {
       return Number(row?.version ?? 0);
     },
 
-    async addUpstream(input: { name: string; target: UpstreamTarget; defaultPrice: number; timeoutMs: number | null }): Promise<Upstream> {
+    async addUpstream(input: { name: string; target: UpstreamTarget; defaultPrice: number; timeoutMs: number | null }, audit?: AuditContext): Promise<Upstream> {
       const now = Date.now();
       const t = input.target;
       const row: GatewayUpstreamsTable = {
@@ -103,6 +106,12 @@ export function gatewayStore(store: Store, secret: string) {
         const existing = await trx.selectFrom('gateway_upstreams').select('name').where('name', '=', input.name).executeTakeFirst();
         if (existing) throw new UpstreamConfigError(`An upstream named ${input.name} exists already (remove it first)`);
         await trx.insertInto('gateway_upstreams').values(row).execute();
+      }, audit && {
+        ...audit,
+        action: 'upstream.added',
+        target: { type: 'upstream', id: input.name },
+        // Header and environment values are secrets: only their names are recorded.
+        after: { transport: t.transport, url: row.url, command: t.transport === 'stdio' ? t.command[0] : undefined, header_names: t.transport === 'http' ? Object.keys(t.headers) : undefined, env_names: t.transport === 'stdio' ? Object.keys(t.env) : undefined, default_price: input.defaultPrice },
       });
       return toUpstream(row);
     },
@@ -117,29 +126,29 @@ export function gatewayStore(store: Store, secret: string) {
       return row ? toUpstream(row) : undefined;
     },
 
-    async removeUpstream(name: string): Promise<boolean> {
+    async removeUpstream(name: string, audit?: AuditContext): Promise<boolean> {
       return changing(async (trx) => {
         await trx.deleteFrom('gateway_tools').where('upstream', '=', name).execute();
         const r = await trx.deleteFrom('gateway_upstreams').where('name', '=', name).executeTakeFirst();
         return Number(r.numDeletedRows) > 0;
-      });
+      }, (removed) => (audit && removed ? { ...audit, action: 'upstream.removed', target: { type: 'upstream', id: name } } : undefined));
     },
 
-    async setDefaultPrice(name: string, price: number): Promise<void> {
+    async setDefaultPrice(name: string, price: number, audit?: AuditContext): Promise<void> {
       await changing(async (trx) => {
         await requireUpstream(trx, name);
         await trx.updateTable('gateway_upstreams').set({ default_price: price, updated_at: Date.now() }).where('name', '=', name).execute();
-      });
+      }, audit && { ...audit, action: 'upstream.price_changed', target: { type: 'upstream', id: name }, after: { default_price: price } });
     },
 
     /** A tool's price (null: back to the default) and scope (undefined: unchanged; null: from readOnlyHint). */
-    async setToolPrice(name: string, tool: string, price: number | null, scope?: ToolScopeName | null): Promise<void> {
+    async setToolPrice(name: string, tool: string, price: number | null, scope?: ToolScopeName | null, audit?: AuditContext): Promise<void> {
       await changing(async (trx) => {
         await requireUpstream(trx, name);
         const found = await trx.selectFrom('gateway_tools').select('name').where('upstream', '=', name).where('name', '=', tool).executeTakeFirst();
         if (!found) throw new UpstreamConfigError(`Upstream ${name} has no tool named ${tool.slice(0, 128)} (see \`tollgate upstream tools ${name}\`)`);
         await trx.updateTable('gateway_tools').set({ price, ...(scope === undefined ? {} : { scope }) }).where('upstream', '=', name).where('name', '=', tool).execute();
-      });
+      }, audit && { ...audit, action: 'upstream.tool_price_changed', target: { type: 'upstream_tool', id: `${name}/${tool}` }, after: { price, scope } });
     },
 
     async listTools(name?: string): Promise<StoredTool[]> {

@@ -7,6 +7,7 @@ import { newId } from '../util/ids.ts';
 import { isUniqueViolation } from '../accounts/index.ts';
 import { IdentityError } from './errors.ts';
 import type { IdentityConnectionsTable, IdentityTables } from './tables.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 
 export interface Connection {
   id: string;
@@ -39,7 +40,7 @@ export function validateIssuer(issuer: string, allowHttp: boolean): string {
 export function connectionsService(store: Store, box: Pick<SecretBox, 'seal' | 'open'>, options: { allowHttp: boolean }) {
   const db: Kysely<IdentityTables> = store.typed<IdentityTables>();
   return {
-    async addConnection(input: { name: string; issuer: string; clientId: string; clientSecret: string; label?: string; scopes?: string }): Promise<Connection> {
+    async addConnection(input: { name: string; issuer: string; clientId: string; clientSecret: string; label?: string; scopes?: string }, audit?: AuditContext): Promise<Connection> {
       if (!NAME_RE.test(input.name) || input.name.includes('--')) throw new IdentityError('invalid_name', `"${input.name.slice(0, 60)}" is not a valid connection name: use 2–40 lower-case letters, digits and dashes`);
       const issuer = validateIssuer(input.issuer, options.allowHttp);
       const clientId = input.clientId.trim();
@@ -60,7 +61,11 @@ export function connectionsService(store: Store, box: Pick<SecretBox, 'seal' | '
         created_at: Date.now(),
       };
       try {
-        await db.insertInto('identity_connections').values(row).execute();
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('identity_connections').values(row).execute();
+          // The client secret is never recorded.
+          if (audit) await recordAudit(trx as never, { ...audit, action: 'sso.connection_added', target: { type: 'sso_connection', id: row.name }, after: { issuer, client_id: clientId, label, scopes } });
+        });
       } catch (err) {
         if (isUniqueViolation(err)) throw new IdentityError('name_taken', `A connection named "${input.name}" already exists`);
         throw err;
@@ -90,9 +95,12 @@ export function connectionsService(store: Store, box: Pick<SecretBox, 'seal' | '
     },
 
     /** Removes the connection, its linked identities, rules and requirements (the accounts stay). */
-    async removeConnection(name: string): Promise<void> {
-      const r = await db.deleteFrom('identity_connections').where('name', '=', name).executeTakeFirst();
-      if (!r.numDeletedRows) throw new IdentityError('not_found', `No connection named "${name.slice(0, 60)}"`);
+    async removeConnection(name: string, audit?: AuditContext): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const r = await trx.deleteFrom('identity_connections').where('name', '=', name).executeTakeFirst();
+        if (!r.numDeletedRows) throw new IdentityError('not_found', `No connection named "${name.slice(0, 60)}"`);
+        if (audit) await recordAudit(trx as never, { ...audit, action: 'sso.connection_removed', target: { type: 'sso_connection', id: name } });
+      });
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import { newId } from '../util/ids.ts';
 import { IdentityError } from './errors.ts';
 import type { IdentityJoinRulesTable, IdentityTables, JoinRuleKind } from './tables.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 
 export interface JoinRule {
   id: string;
@@ -46,7 +47,7 @@ export function ruleMatches(rule: JoinRule, facts: SignInFacts): boolean {
 export function workspaceRulesService(store: Store) {
   const db: Kysely<IdentityTables> = store.typed<IdentityTables>();
   return {
-    async addJoinRule(input: { workspaceId: string; connectionId?: string | null; domain?: string; claim?: string; value?: string; role?: 'admin' | 'member' }): Promise<JoinRule> {
+    async addJoinRule(input: { workspaceId: string; connectionId?: string | null; domain?: string; claim?: string; value?: string; role?: 'admin' | 'member' }, audit?: AuditContext): Promise<JoinRule> {
       const role = input.role ?? 'member';
       // Auto-join never makes owners: ownership is given by a person.
       if (role !== 'admin' && role !== 'member') throw new IdentityError('invalid_input', 'Auto-join gives the role member or admin');
@@ -64,7 +65,10 @@ export function workspaceRulesService(store: Store) {
       } else {
         throw new IdentityError('invalid_input', 'Give either an e-mail domain or a claim and its value');
       }
-      await db.insertInto('identity_join_rules').values(row).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('identity_join_rules').values(row).execute();
+        if (audit) await recordAudit(trx as never, { ...audit, action: 'sso.join_rule_added', target: { type: 'sso_join_rule', id: row.id }, workspaceId: row.workspace_id, after: toRule(row) });
+      });
       return toRule(row);
     },
 
@@ -74,9 +78,12 @@ export function workspaceRulesService(store: Store) {
       return (await q.execute()).map(toRule);
     },
 
-    async removeJoinRule(id: string): Promise<void> {
-      const r = await db.deleteFrom('identity_join_rules').where('id', '=', id).executeTakeFirst();
-      if (!r.numDeletedRows) throw new IdentityError('not_found', 'No such auto-join rule');
+    async removeJoinRule(id: string, audit?: AuditContext): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const r = await trx.deleteFrom('identity_join_rules').where('id', '=', id).executeTakeFirst();
+        if (!r.numDeletedRows) throw new IdentityError('not_found', 'No such auto-join rule');
+        if (audit) await recordAudit(trx as never, { ...audit, action: 'sso.join_rule_removed', target: { type: 'sso_join_rule', id } });
+      });
     },
 
     /** The rules that admit this sign-in. */
@@ -86,10 +93,11 @@ export function workspaceRulesService(store: Store) {
     },
 
     /** Sign-ins to this workspace must come through `connectionId` (null lifts the requirement). */
-    async requireConnection(workspaceId: string, connectionId: string | null): Promise<void> {
+    async requireConnection(workspaceId: string, connectionId: string | null, audit?: AuditContext): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('identity_workspace_requirements').where('workspace_id', '=', workspaceId).execute();
         if (connectionId) await trx.insertInto('identity_workspace_requirements').values({ workspace_id: workspaceId, connection_id: connectionId }).execute();
+        if (audit) await recordAudit(trx as never, { ...audit, action: 'sso.requirement_changed', target: { type: 'workspace', id: workspaceId }, workspaceId, after: { required_connection: connectionId } });
       });
     },
 

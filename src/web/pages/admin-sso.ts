@@ -10,6 +10,7 @@ import { timeTag } from '../format.ts';
 import type { Html } from '../layout.ts';
 import { FormError, requireOperator, textField, type Ctx, type SignedIn } from '../page-context.ts';
 import { adminPage, operatorPost } from './admin.ts';
+import { webAuditContext } from '../audit-context.ts';
 
 const DONE = { added: 'Connection added.', removed: 'Connection removed; its linked identities are gone, the accounts stay.', rule: 'Auto-join rule added.', 'rule-removed': 'Auto-join rule removed.', required: 'Requirement saved.' };
 
@@ -111,7 +112,7 @@ export function mountAdminSso(app: Hono<AppEnv>, services: PageDeps): void {
   });
 
   app.post('/admin/sso', (c) =>
-    operatorPost(c, services, (op, flash, form) => ssoPage(c, op, flash, form), async (_op, form) => {
+    operatorPost(c, services, (op, flash, form) => ssoPage(c, op, flash, form), async (op, form) => {
       const issuer = textField(form, 'issuer', 2048);
       if (!issuer) throw new FormError('Give the provider\'s issuer URL.');
       try {
@@ -128,21 +129,21 @@ export function mountAdminSso(app: Hono<AppEnv>, services: PageDeps): void {
         clientId: textField(form, 'client_id', 512) ?? '',
         clientSecret: form.client_secret ?? '',
         scopes: textField(form, 'scopes', 512) || undefined,
-      });
+      }, webAuditContext(c, services.config.trustedProxyHops, op.user));
       c.get('log').info({ event: 'sso_connection_added' }, 'sign-in connection added');
       return c.redirect('/admin/sso?done=added', 303);
     }),
   );
 
   app.post('/admin/sso/:name/remove', (c) =>
-    operatorPost(c, services, (op, flash) => ssoPage(c, op, flash), async () => {
-      await identity.connections.removeConnection(c.req.param('name'));
+    operatorPost(c, services, (op, flash) => ssoPage(c, op, flash), async (op) => {
+      await identity.connections.removeConnection(c.req.param('name'), webAuditContext(c, services.config.trustedProxyHops, op.user));
       return c.redirect('/admin/sso?done=removed', 303);
     }),
   );
 
   app.post('/admin/sso/rules', (c) =>
-    operatorPost(c, services, (op, flash, form) => ssoPage(c, op, flash, form), async (_op, form) => {
+    operatorPost(c, services, (op, flash, form) => ssoPage(c, op, flash, form), async (op, form) => {
       const ws = await accounts.workspaces.requireWorkspace(textField(form, 'workspace', 40) ?? '');
       const connection = await connectionByName(textField(form, 'connection', 40) || undefined);
       const domain = textField(form, 'domain', 253) || undefined;
@@ -150,23 +151,23 @@ export function mountAdminSso(app: Hono<AppEnv>, services: PageDeps): void {
       const eq = claimPair?.indexOf('=') ?? -1;
       if (claimPair && eq < 1) throw new FormError('Write the claim as name=value, e.g. groups=engineering.');
       const role = form.role === 'admin' ? 'admin' : 'member';
-      await identity.rules.addJoinRule({ workspaceId: ws.id, connectionId: connection?.id ?? null, domain, claim: claimPair?.slice(0, eq), value: claimPair?.slice(eq + 1), role });
+      await identity.rules.addJoinRule({ workspaceId: ws.id, connectionId: connection?.id ?? null, domain, claim: claimPair?.slice(0, eq), value: claimPair?.slice(eq + 1), role }, webAuditContext(c, services.config.trustedProxyHops, op.user));
       return c.redirect('/admin/sso?done=rule', 303);
     }),
   );
 
   app.post('/admin/sso/rules/:id/remove', (c) =>
-    operatorPost(c, services, (op, flash) => ssoPage(c, op, flash), async () => {
-      await identity.rules.removeJoinRule(c.req.param('id').slice(0, 64));
+    operatorPost(c, services, (op, flash) => ssoPage(c, op, flash), async (op) => {
+      await identity.rules.removeJoinRule(c.req.param('id').slice(0, 64), webAuditContext(c, services.config.trustedProxyHops, op.user));
       return c.redirect('/admin/sso?done=rule-removed', 303);
     }),
   );
 
   app.post('/admin/sso/require', (c) =>
-    operatorPost(c, services, (op, flash, form) => ssoPage(c, op, flash, form), async (_op, form) => {
+    operatorPost(c, services, (op, flash, form) => ssoPage(c, op, flash, form), async (op, form) => {
       const ws = await accounts.workspaces.requireWorkspace(textField(form, 'workspace', 40) ?? '');
       const connection = await connectionByName(textField(form, 'connection', 40) || undefined);
-      await identity.rules.requireConnection(ws.id, connection?.id ?? null);
+      await identity.rules.requireConnection(ws.id, connection?.id ?? null, webAuditContext(c, services.config.trustedProxyHops, op.user));
       return c.redirect('/admin/sso?done=required', 303);
     }),
   );

@@ -9,6 +9,7 @@ import { describeTarget, priceOf, scopeOf, upstreamInput, UpstreamConfigError, w
 import { confirmForm, csrfField, doneFlash, type Flash } from '../components.ts';
 import { FormError, requireOperator, type Ctx, type SignedIn } from '../page-context.ts';
 import { adminPage, operatorPost } from './admin.ts';
+import { webAuditContext } from '../audit-context.ts';
 
 const lines = (text: string | undefined): string[] => (text ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
 
@@ -82,7 +83,7 @@ export function mountAdminUpstreams(app: Hono<AppEnv>, services: PageDeps): void
   });
 
   app.post('/admin/upstreams', (c) =>
-    operatorPost(c, services, (op, flash, form) => upstreamsPage(c, op, flash, form), async (_op, form) => {
+    operatorPost(c, services, (op, flash, form) => upstreamsPage(c, op, flash, form), async (op, form) => {
       const { checkName, checkUrl, checkPrice, parseHeader } = upstreamInput;
       const input = await checked(() => {
         const name = checkName((form.name ?? '').trim());
@@ -93,14 +94,14 @@ export function mountAdminUpstreams(app: Hono<AppEnv>, services: PageDeps): void
         const target: UpstreamTarget = { transport: 'http', url: checkUrl(url), headers: Object.fromEntries(lines(form.headers).map(parseHeader)) };
         return { name, target, defaultPrice: checkPrice((form.price ?? '').trim()), timeoutMs: null };
       });
-      await checked(() => gw.store.addUpstream(input));
+      await checked(() => gw.store.addUpstream(input, webAuditContext(c, services.config.trustedProxyHops, op.user)));
       return c.redirect('/admin/upstreams?done=added', 303);
     }),
   );
 
   app.post('/admin/upstreams/:name/price', (c) =>
-    operatorPost(c, services, (op, flash) => upstreamsPage(c, op, flash), async (_op, f) => {
-      await checked(async () => gw.store.setToolPrice(upstreamInput.checkName(c.req.param('name')), (f.tool ?? '').slice(0, 128), upstreamInput.checkPrice((f.price ?? '').trim())));
+    operatorPost(c, services, (op, flash) => upstreamsPage(c, op, flash), async (op, f) => {
+      await checked(async () => gw.store.setToolPrice(upstreamInput.checkName(c.req.param('name')), (f.tool ?? '').slice(0, 128), upstreamInput.checkPrice((f.price ?? '').trim()), undefined, webAuditContext(c, services.config.trustedProxyHops, op.user)));
       return c.redirect('/admin/upstreams?done=priced', 303);
     }),
   );
@@ -108,7 +109,7 @@ export function mountAdminUpstreams(app: Hono<AppEnv>, services: PageDeps): void
   app.post('/admin/upstreams/:name/remove', (c) =>
     operatorPost(c, services, (op, flash) => upstreamsPage(c, op, flash), async (op) => {
       const name = await checked(() => upstreamInput.checkName(c.req.param('name')));
-      if (!(await gw.store.removeUpstream(name))) throw new FormError(`There is no upstream named ${name}.`);
+      if (!(await gw.store.removeUpstream(name, webAuditContext(c, services.config.trustedProxyHops, op.user)))) throw new FormError(`There is no upstream named ${name}.`);
       c.get('log').info({ upstream: name, by: op.user.id }, 'upstream removed by an operator');
       return c.redirect('/admin/upstreams?done=removed', 303);
     }),
