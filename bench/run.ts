@@ -70,6 +70,29 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 /** One server's load run in a round, with the CPU time it cost the server per call. */
 type Round = LoadResult & { cpuUs: number };
 
+/**
+ * `rounds` rounds over these servers, interleaved, and in a different order each round, so that a change in the
+ * machine's load hits all alike; each run with the CPU time it cost the server per call.
+ */
+async function interleavedRounds(servers: ReadonlyMap<string, BenchServer>, keys: string[], label: string): Promise<Record<string, Round>[]> {
+  const rows: Record<string, Round>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const row: Record<string, Round> = {};
+    for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) {
+      const server = servers.get(key)!;
+      const cpu0 = serverCpuMs(server);
+      const res = await runLoad(server.ready, { connections, seconds });
+      assertClean(key, res);
+      // CPU time per call (µs): what the call costs the server, whatever share of the cores the machine's other load left it.
+      const cpuUs = ((serverCpuMs(server) - cpu0) * 1000) / Math.max(1, res.requests);
+      row[key] = { ...res, cpuUs };
+      say(`  ${label}round ${r + 1} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  ${fmt(cpuUs)} µs CPU/call`);
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
 async function throughput() {
   say(`\nThroughput: ${warmup} s warm-up per server, then ${rounds} rounds × ${seconds} s, ${connections} connections, tools/call get_contact; ${canPin ? `servers pinned to core ${SERVER_CORE}, load generator to core ${LOAD_CORE}` : 'no CPU pinning (one core or no taskset)'}`);
   const servers = new Map<string, BenchServer>();
@@ -94,25 +117,7 @@ async function throughput() {
       say(`  ${key} cannot run here: ${failed[key]}`);
     }
   };
-  /** `rounds` rounds over these servers, interleaved, and in a different order each round, so that a change in the machine's load hits all alike. */
-  const interleaved = async (keys: string[], label: string): Promise<Record<string, Round>[]> => {
-    const rows: Record<string, Round>[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const row: Record<string, Round> = {};
-      for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) {
-        const server = servers.get(key)!;
-        const cpu0 = serverCpuMs(server);
-        const res = await runLoad(server.ready, { connections, seconds });
-        assertClean(key, res);
-        // CPU time per call (µs): what the call costs the server, whatever share of the cores the machine's other load left it.
-        const cpuUs = ((serverCpuMs(server) - cpu0) * 1000) / Math.max(1, res.requests);
-        row[key] = { ...res, cpuUs };
-        say(`  ${label}round ${r + 1} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  ${fmt(cpuUs)} µs CPU/call`);
-      }
-      rows.push(row);
-    }
-    return rows;
-  };
+  const interleaved = (keys: string[], label: string) => interleavedRounds(servers, keys, label);
   const first = ['L', 'D', ...PEERS, 'T'];
   let perRound: Record<string, Round>[];
   let perRoundPostgres: Record<string, Round>[] = [];
@@ -194,21 +199,8 @@ async function gatewayOverhead() {
       if (w.non2xx) assertClean(key, w);
     }
     const keys = ['U', 'G', 'T'];
-    const rows: Record<string, Round>[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const row: Record<string, Round> = {};
-      for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) {
-        const server = servers.get(key)!;
-        const cpu0 = serverCpuMs(server);
-        const res = await runLoad(server.ready, { connections, seconds });
-        assertClean(key, res);
-        // G's CPU is Tollgate's own process only: U's share of a proxied call is measured in U's rounds.
-        const cpuUs = ((serverCpuMs(server) - cpu0) * 1000) / Math.max(1, res.requests);
-        row[key] = { ...res, cpuUs };
-        say(`  gateway round ${r + 1} ${key} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  ${fmt(cpuUs)} µs CPU/call`);
-      }
-      rows.push(row);
-    }
+    // G's CPU is Tollgate's own process only: U's share of a proxied call is measured in U's rounds.
+    const rows = await interleavedRounds(servers, keys, 'gateway ');
     const summary = Object.fromEntries(keys.map((k) => [k, { label: labels[k], rps: median(rows.map((r) => r[k].rps)), p50: median(rows.map((r) => r[k].p50)), p99: median(rows.map((r) => r[k].p99)), cpuUs: median(rows.map((r) => r[k].cpuUs)) }]));
     const gu = median(rows.map((r) => r.G.rps / Math.max(1, r.U.rps)));
     const extraCpu = median(rows.map((r) => r.G.cpuUs - r.T.cpuUs));
