@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, forEachDialect, type TestDatabase } from './helpers/databases.ts';
-import { runCli, spawnCli, waitForExit } from './helpers/cli.ts';
+import { runCli, spawnCli } from './helpers/cli.ts';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import type { WebhooksTables } from '../src/webhooks/tables.ts';
@@ -18,6 +18,9 @@ import type { AuditTables } from '../src/audit/tables.ts';
 // Real processes, not the in-process server: the suite's second (Hono-adapter) pass has nothing to add here.
 const ADMIN_EMAIL = 'owner@example.com';
 const ADMIN_PASSWORD = 'correct horse battery staple';
+
+/** Resolves once the child has exited or was killed (a killed child has a signalCode and no exitCode). */
+const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 
 forEachDialect('outbox: SIGKILL between commit and delivery', (dialect) => {
   let tdb: TestDatabase;
@@ -56,7 +59,7 @@ forEachDialect('outbox: SIGKILL between commit and delivery', (dialect) => {
     for (const child of children) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        await waitForExit(child);
+        await exited(child);
       }
     }
     await store?.close();
@@ -67,7 +70,7 @@ forEachDialect('outbox: SIGKILL between commit and delivery', (dialect) => {
 
   const deliveries = () => store.typed<WebhooksTables>().selectFrom('webhook_deliveries').select(['status', 'attempts']).execute();
 
-  test('the killed process\'s delivery is made by the next one, with the same event id', async () => {
+  test('the killed process\'s delivery is made by the next one, with the same event id', { timeout: 180_000 }, async () => {
     const first = await spawnCli(['serve'], { env, ready: /Tollgate is running at/, timeoutMs: 60_000 });
     children.push(first.child);
     // The first delivery is held open and its process killed while the POST is in flight.
@@ -85,7 +88,7 @@ forEachDialect('outbox: SIGKILL between commit and delivery', (dialect) => {
     const audited = await store.typed<AuditTables>().selectFrom('audit_log').select(['actor_type', 'action', 'user_agent']).where('action', '=', 'workspace.created').execute();
     assert.deepEqual(audited.map((r) => [r.actor_type, r.user_agent]), [['cli', 'tollgate admin workspace create']]);
     await receiver.waitFor((r) => r.length === 1, 30_000);
-    await waitForExit(first.child);
+    await exited(first.child);
     assert.equal(first.child.signalCode, 'SIGKILL');
     const pending = await deliveries();
     assert.deepEqual(pending.map((d) => [d.status, Number(d.attempts)]), [['pending', 1]], 'the attempt in flight was never recorded');
