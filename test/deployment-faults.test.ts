@@ -19,6 +19,7 @@ import { deploymentUnavailable, privateRedis, startHaproxy, startPrivatePostgres
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const REQUEST_TIMEOUT_MS = 15_000; // a request that takes longer is a hang
 const RECOVERY_LIMIT_MS = 15_000;
+const REVOCATION_LIMIT_MS = 1000; // a busy CI machine; the 50 ms target is oauth-revocation-processes' to hold
 const WORKERS = 6;
 const TOOL = 'search_contacts';
 // The processes run `tollgate serve` (node:http), whatever adapter an in-process suite is on: this file runs once.
@@ -112,7 +113,7 @@ test('three processes behind HAProxy survive a SIGKILL, a PostgreSQL restart and
   };
   const answeredCalls = new Set<string>(); // request ids of metered calls answered with a result: each one was charged
   let attemptedCalls = 0;
-  const revocations: { ok: number; notHonoured: string[] } = { ok: 0, notHonoured: [] };
+  const revocations: { ok: number; maxMs: number; notHonoured: string[] } = { ok: 0, maxMs: 0, notHonoured: [] };
   /** Files an answer under its kind; true when it is a success. Every 5xx must be a 503 with Retry-After. */
   const judge = (what: string, r: Outcome, okStatus = 200): r is Answer => {
     if (!('status' in r)) {
@@ -205,12 +206,28 @@ test('three processes behind HAProxy survive a SIGKILL, a PostgreSQL restart and
       if (warmed.some((r) => !('status' in r) || r.status !== 200)) continue; // a process is starting or the database is away
       const r = await form(`${lb.url}/revoke`, { client_id: s.clientId, token: s.refresh, token_type_hint: 'refresh_token' });
       if (!judge('revoke', r)) continue;
-      await sleep(50); // revocation reaches every process within 50 ms (LISTEN/NOTIFY; test/oauth-revocation-processes)
+      // Each live process must refuse the token promptly (LISTEN/NOTIFY; 50 ms on a quiet machine, see
+      // test/oauth-revocation-processes): polled from the revocation's answer, up to REVOCATION_LIMIT_MS.
+      const revokedAt = performance.now();
       for (const url of live) {
-        const c = await callTool(url, s.access);
-        if ('status' in c && c.status === 401) revocations.ok++;
-        else if ('status' in c && c.status === 503) count('revocation check 503');
-        else revocations.notHonoured.push(`${url} answered ${'status' in c ? c.status : c.failure} for a revoked token`);
+        for (;;) {
+          const c = await callTool(url, s.access);
+          const waited = performance.now() - revokedAt;
+          if ('status' in c && c.status === 401) {
+            revocations.ok++;
+            revocations.maxMs = Math.max(revocations.maxMs, waited);
+            break;
+          }
+          if ('status' in c && c.status === 503) {
+            count('revocation check 503');
+            break;
+          }
+          if (waited > REVOCATION_LIMIT_MS) {
+            revocations.notHonoured.push(`${url} answered ${'status' in c ? c.status : c.failure} for a token revoked ${waited.toFixed(0)} ms before`);
+            break;
+          }
+          await sleep(5);
+        }
       }
     }
   };
@@ -257,7 +274,7 @@ test('three processes behind HAProxy survive a SIGKILL, a PostgreSQL restart and
   const lines = [...counts.entries()].sort().map(([k, v]) => `  ${k}: ${v}`);
   const report = [
     `metered calls attempted: ${attemptedCalls}, answered with a result: ${answeredCalls.size}`,
-    `revocations checked on each live process: ${revocations.ok} refused at once, ${revocations.notHonoured.length} not honoured`,
+    `revocations checked on each live process: ${revocations.ok} refused (the slowest ${revocations.maxMs.toFixed(0)} ms after the revocation's answer), ${revocations.notHonoured.length} not honoured within ${REVOCATION_LIMIT_MS} ms`,
     'recovery:',
     ...Object.entries(recovery).map(([k, v]) => `  ${k}: ${Number.isFinite(v) ? `${(v / 1000).toFixed(2)} s` : 'never'}`),
     'answers by phase and kind:',
