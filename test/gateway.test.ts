@@ -235,6 +235,14 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
     assert.equal((await legacyCall(`${srv.url}/demo/mcp/nosuch`, none.accessToken, 'tools/list')).status, 404);
   });
 
+  test('W3C trace context: a caller\'s traceparent reaches the upstream with the call', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
+    const r = await mcpRequest(mcpUrl, { token: ws.accessToken, headers: { 'mcp-protocol-version': '2025-11-25', traceparent }, body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'jwt__whoami', arguments: {} } } });
+    assert.equal(r.status, 200);
+    assert.ok(jwt.traceparents.some((t) => t.split('-')[1] === traceId), `the upstream saw ${JSON.stringify(jwt.traceparents)}`);
+  });
+
   test('no token passthrough: the upstream gets a signed JWT for the caller, verifies it against the JWKS, never sees the client token', async () => {
     const r = await callTool(mcpUrl, ws.accessToken, 'jwt__whoami', {});
     const claims = r.body.result.structuredContent;

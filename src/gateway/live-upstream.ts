@@ -86,7 +86,7 @@ export function liveUpstream(upstream: Upstream, tokens: ForwardedTokens, logger
       if (progressToken) meta.progressToken = progressToken;
       if (t.transport === 'http') {
         const sent = progressToken ? { ...params, _meta: meta } : params;
-        return guarded(() => connection.request(method, sent, { timeoutMs, headers: { authorization: `Bearer ${token}` }, onNotification, signal: ctx.signal }), check);
+        return guarded(() => connection.request(method, sent, { timeoutMs, headers: { ...ctx.traceHeaders?.(), authorization: `Bearer ${token}` }, onNotification, signal: ctx.signal }), check);
       }
       meta[META_FORWARDED_TOKEN] = token;
       return guarded(() => connection.request(method, { ...params, _meta: meta }, { timeoutMs, onNotification, signal: ctx.signal }), check);

@@ -12,7 +12,7 @@ import { decodeHeaderValue, headerValue } from './era.ts';
 import { ErrorCode, META_SERVER_INFO, SERVER_INFO } from './protocol.ts';
 import { rateLimitHeaders, type CallContext, type Outcome } from './outcome.ts';
 import { countCall, timeHandler, UNKNOWN_TOOL, type CallOutcome } from './metrics.ts';
-import { tracing, withSpan } from '../observability/tracing.ts';
+import { outgoingTraceHeaders, tracing, withSpan } from '../observability/tracing.ts';
 
 export interface ToolCallDeps {
   /** Calls in flight by `<grant>\n<JSON-RPC id>`, so that the client's notifications/cancelled can abort them. */
@@ -124,6 +124,8 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     grantId: ctx.token.grantId,
     scopes: ctx.token.scopes,
     requestId: ctx.requestId,
+    // W3C Trace Context: the caller's trace (or this process's span, when tracing is on) goes on to upstreams.
+    traceHeaders: () => outgoingTraceHeaders(ctx.header),
   };
   // MCP progress: a request's `_meta.progressToken` asks for notifications/progress, relayed on the SSE answer.
   const progressToken = isObject(params?._meta) ? params._meta.progressToken : undefined;

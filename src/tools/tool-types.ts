@@ -14,6 +14,8 @@ export interface ToolContext {
   progress?: (update: { progress: number; total?: number; message?: string }) => void;
   /** Aborted when the client cancels the call (`notifications/cancelled` reaching this process). */
   signal?: AbortSignal;
+  /** W3C trace context to send on a call this tool makes to another service (`traceparent`, `tracestate`). */
+  traceHeaders?: () => Record<string, string>;
 }
 
 /** An MCP `CallToolResult`. */

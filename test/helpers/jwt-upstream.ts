@@ -11,6 +11,8 @@ export interface JwtUpstream {
   readonly url: string;
   /** Every Authorization header it received (to check no client token ever arrived). */
   readonly authorizations: string[];
+  /** Every traceparent header it received (W3C Trace Context, passed on by Tollgate). */
+  readonly traceparents: string[];
   /** Requests refused for a bad JWT. */
   refused: number;
   close(): Promise<void>;
@@ -60,11 +62,13 @@ export async function startJwtUpstream(tollgateUrl: string, options: { modernOnl
   const handler = createMcpHandler(factory as never, options.modernOnly ? { legacy: 'reject' } : {});
 
   const authorizations: string[] = [];
+  const traceparents: string[] = [];
   const state = { refused: 0 };
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     authorizations.push(String(req.headers.authorization ?? ''));
+    if (typeof req.headers.traceparent === 'string') traceparents.push(req.headers.traceparent);
     const claims = await verify(req.headers.authorization);
     if (!claims) {
       state.refused++;
@@ -85,6 +89,7 @@ export async function startJwtUpstream(tollgateUrl: string, options: { modernOnl
   return {
     url,
     authorizations,
+    traceparents,
     get refused() {
       return state.refused;
     },
