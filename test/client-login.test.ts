@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { startTestServer, ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from './helpers/server.ts';
+import { registry } from '../src/observability/metrics.ts';
 import { runCli as run, CLI, ROOT } from './helpers/cli.ts';
 import { approveAuthorization } from './helpers/oauth-flow.ts';
 import { CredentialStore, type Credentials } from '../src/client/credential-store.ts';
@@ -192,12 +193,22 @@ test('the stdio proxy bridges JSON-RPC lines both ways', async (t) => {
   send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'stdio-test', version: '1' } } });
   const init = await waitFor(1);
   assert.equal(init.result?.serverInfo?.name, 'tollgate', stderr);
+  // Tollgate offers 2026-07-28: the proxy answered the stdio client's initialize from server/discover, in the
+  // revision the client asked for, and speaks stateless 2026-07-28 to the server (counted by revision below).
+  assert.equal(init.result.protocolVersion, '2025-06-18');
+  const callsIn2026 = async () => {
+    const text = await registry.metrics();
+    const line = text.split('\n').find((l) => l.startsWith('tollgate_mcp_tool_calls_total{') && l.includes('tool="check_credit_balance"') && l.includes('revision="2026-07-28"'));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  const before2026 = await callsIn2026();
   send({ jsonrpc: '2.0', method: 'notifications/initialized' });
   send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
   send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'check_credit_balance', arguments: {} } });
   const [list, call] = await Promise.all([waitFor(2), waitFor(3)]);
   assert.ok(list.result.tools.some((t: { name: string }) => t.name === 'search_contacts'));
   assert.equal(call.result.isError, undefined);
+  assert.equal(await callsIn2026(), before2026 + 1, 'the proxied tools/call reached the server in 2026-07-28');
   child.stdin.write('not json\n');
   assert.equal((await new Promise<Record<string, any>>((r) => lines.once('line', () => r(responses.at(-1)!)))).error.code, -32700);
   child.stdin.end();
