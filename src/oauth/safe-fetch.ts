@@ -67,17 +67,24 @@ function guardedLookup(allowPrivate: boolean) {
   };
 }
 
-/** GETs a JSON document under the guard. Throws SafeFetchError with a reason safe to show. */
-export function fetchJsonDocument(url: string, options: SafeFetchOptions, request?: SafeFetchRequest): Promise<FetchedDocument> {
+/** The URL, if the guard lets it be fetched before any lookup: https (unless allowed), no literal non-public address. */
+function guardedUrl(url: string, options: Pick<SafeFetchOptions, 'allowHttp' | 'allowPrivateAddresses'>): URL | SafeFetchError {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return Promise.reject(new SafeFetchError('not a valid URL'));
+    return new SafeFetchError('not a valid URL');
   }
-  if (u.protocol !== 'https:' && !(options.allowHttp && u.protocol === 'http:')) return Promise.reject(new SafeFetchError('the URL must use https'));
+  if (u.protocol !== 'https:' && !(options.allowHttp && u.protocol === 'http:')) return new SafeFetchError('the URL must use https');
   const literal = u.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(literal) && !options.allowPrivateAddresses && !isPublicAddress(literal)) return Promise.reject(new SafeFetchError(`${u.hostname} is not a public address`));
+  if (isIP(literal) && !options.allowPrivateAddresses && !isPublicAddress(literal)) return new SafeFetchError(`${u.hostname} is not a public address`);
+  return u;
+}
+
+/** GETs a JSON document under the guard. Throws SafeFetchError with a reason safe to show. */
+export function fetchJsonDocument(url: string, options: SafeFetchOptions, request?: SafeFetchRequest): Promise<FetchedDocument> {
+  const u = guardedUrl(url, options);
+  if (u instanceof SafeFetchError) return Promise.reject(u);
 
   return new Promise<FetchedDocument>((resolve, reject) => {
     let settled = false;
@@ -145,15 +152,8 @@ function describe(err: Error): string {
  * with the status (the answer's body is read up to a small cap and dropped); throws SafeFetchError.
  */
 export function postGuarded(url: string, body: string, headers: Record<string, string>, options: Omit<SafeFetchOptions, 'maxBytes'>): Promise<{ status: number }> {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return Promise.reject(new SafeFetchError('not a valid URL'));
-  }
-  if (u.protocol !== 'https:' && !(options.allowHttp && u.protocol === 'http:')) return Promise.reject(new SafeFetchError('the URL must use https'));
-  const literal = u.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(literal) && !options.allowPrivateAddresses && !isPublicAddress(literal)) return Promise.reject(new SafeFetchError(`${u.hostname} is not a public address`));
+  const u = guardedUrl(url, options);
+  if (u instanceof SafeFetchError) return Promise.reject(u);
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (err: Error | undefined, status?: number) => {
