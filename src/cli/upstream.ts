@@ -95,7 +95,7 @@ export const upstreamCommands: Command[] = [
             await s.gateway.discoverNow(u.name);
             tools = await s.gateway.store.listTools(u.name);
           } catch (err) {
-            if (values.refresh || !tools.length) throw new CommandError(`Cannot list the tools of ${u.name}: ${(err as Error).message.slice(0, 200)}`);
+            throw new CommandError(`Cannot list the tools of ${u.name}: ${(err as Error).message.slice(0, 200)}`);
           }
         }
         if (!tools.length) {
