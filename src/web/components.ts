@@ -114,6 +114,14 @@ export function secretBox(id: string, value: string): Html {
 }
 
 /** The hidden CSRF field every form carries. */
+/** Deny, and Approve unless the request cannot be approved (the consent and device pages; `decision` is the field). */
+export function decisionButtons(blocked: boolean): Html {
+  return html`<div class="actions">
+          <button type="submit" name="decision" value="deny">Deny</button>
+          ${blocked ? '' : html`<button class="primary" type="submit" name="decision" value="approve">Approve</button>`}
+        </div>`;
+}
+
 export const csrfField = (token: string): Html => html`<input type="hidden" name="csrf_token" value="${token}" />`;
 
 /**

@@ -23,7 +23,7 @@ import {
 } from '../oauth/index.ts';
 import { CSRF_FIELD } from './csrf.ts';
 import type { PageDeps } from './deps.ts';
-import { urlCode } from './components.ts';
+import { decisionButtons, urlCode } from './components.ts';
 import { layout, messagePage, type Html } from './layout.ts';
 import { readSession, sessionCookieValue } from './session.ts';
 
@@ -98,10 +98,7 @@ export function renderConsentPage(p: ConsentPageProps): Html {
         <input type="hidden" name="${CSRF_FIELD}" value="${p.csrf}" />
         <input type="hidden" name="request" value="${p.sealedRequest}" />
         ${p.blocked ? '' : picker}
-        <div class="actions">
-          <button type="submit" name="decision" value="deny">Deny</button>
-          ${p.blocked ? '' : html`<button class="primary" type="submit" name="decision" value="approve">Approve</button>`}
-        </div>
+        ${decisionButtons(!!p.blocked)}
       </form>
       <form method="post" action="/logout" class="signed-in-as muted">
         <input type="hidden" name="${CSRF_FIELD}" value="${p.csrf}" />

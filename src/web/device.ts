@@ -7,6 +7,7 @@ import type { AppEnv } from '../http/env.ts';
 import { readForm } from '../http/body.ts';
 import type { Workspace } from '../accounts/index.ts';
 import { describeScope, formatUserCode, normalizeUserCode, workspaceResourceUrl, type OAuthClient } from '../oauth/index.ts';
+import { decisionButtons } from './components.ts';
 import { CSRF_FIELD } from './csrf.ts';
 import type { PageDeps } from './deps.ts';
 import { layout, messagePage } from './layout.ts';
@@ -67,10 +68,7 @@ function renderRequest(p: DeviceRequestView) {
         <input type="hidden" name="${CSRF_FIELD}" value="${p.csrf}" />
         <input type="hidden" name="user_code" value="${p.userCode}" />
         ${p.blocked ? '' : picker}
-        <div class="actions">
-          <button type="submit" name="decision" value="deny">Deny</button>
-          ${p.blocked ? '' : html`<button class="primary" type="submit" name="decision" value="approve">Approve</button>`}
-        </div>
+        ${decisionButtons(!!p.blocked)}
       </form>
       <p class="signed-in-as muted">Signed in as <strong>${p.userEmail}</strong>.</p>`,
   });
