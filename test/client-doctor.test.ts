@@ -172,11 +172,9 @@ test('a challenge without resource_metadata is judged alike on POST, GET and DEL
 });
 
 test('a server that refuses the connection: "no answer", without a hint about 403', async () => {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((r) => probe.close(r));
-  const r = await runCli(['doctor', `http://127.0.0.1:${port}/mcp`, '--client', 'sdk']);
+  // Port 3 on loopback: a privileged port nothing listens on and fetch does not block (as it does 1), which no suite
+  // running beside this one can take, as it could an ephemeral port freed just before the run.
+  const r = await runCli(['doctor', 'http://127.0.0.1:3/mcp', '--client', 'sdk']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const o = outcomes(r.stdout).get('MCP SDKs (TypeScript, Python) and the spec');
   assert.match(o?.divergence ?? '', /no answer \(ECONNREFUSED\)/);
