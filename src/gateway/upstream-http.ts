@@ -1,5 +1,5 @@
 // A Streamable HTTP upstream (MCP 2025-03-26 … 2025-11-25): one upstream session per process, shared by every call
-// (each POST carries its caller's forwarded JWT), over fetch's keep-alive connection pool. Initialised once, lazily;
+// (each POST carries its caller's forwarded JWT), over a keep-alive connection pool (http-post.ts). Initialised once, lazily;
 // re-initialised when the upstream answers 404 for an expired session. JSON and SSE answers are both read; a
 // server-to-client request inside an SSE answer is refused at once rather than left hanging.
 import { mediaType } from '../util/media-type.ts';
@@ -9,7 +9,8 @@ import {
   type JsonRpcMessage, type RequestOptions, type UpstreamConnection,
 } from './connection.ts';
 import { UpstreamError, UpstreamRpcError } from './upstream-errors.ts';
-import { postUpstream, upstreamAgents, type UpstreamResponse } from './http-post.ts';
+import { upstreamPoster, type UpstreamResponse } from './http-post.ts';
+import { Http1Error } from './http1-client.ts';
 
 export interface HttpConnectionOptions {
   readonly url: string;
@@ -35,7 +36,7 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
   const listeners: ((m: JsonRpcMessage) => void)[] = [];
   const inflight = new Set<AbortController>();
   const target = new URL(options.url);
-  const agents = upstreamAgents();
+  const poster = upstreamPoster(target);
 
   function headersFor(extra: Readonly<Record<string, string>> | undefined): Record<string, string> {
     const h: Record<string, string> = { ...options.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra };
@@ -60,9 +61,12 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
       let res: UpstreamResponse;
       try {
         // No redirect is followed (node:http never does): a 3xx is an error answer below.
-        res = await postUpstream(target, headersFor(requestOptions.headers), JSON.stringify(message), controller.signal, agents);
+        res = await poster.post(headersFor(requestOptions.headers), JSON.stringify(message), controller.signal);
       } catch (err) {
-        throw controller.signal.aborted && controller.signal.reason instanceof UpstreamError ? controller.signal.reason : new UpstreamError(`is unreachable (${(err as Error).cause ? ((err as Error).cause as NodeJS.ErrnoException).code ?? 'network error' : 'network error'})`);
+        if (controller.signal.aborted && controller.signal.reason instanceof UpstreamError) throw controller.signal.reason;
+        // Its answer did not parse as HTTP (http1-client.ts says how, in words without the answer's own text).
+        if (err instanceof Http1Error && err.cause?.code === 'EPROTO') throw new UpstreamError(err.message);
+        throw new UpstreamError(`is unreachable (${(err as Error).cause ? ((err as Error).cause as NodeJS.ErrnoException).code ?? 'network error' : 'network error'})`);
       }
       const sid = res.headers.get('mcp-session-id');
       if (sid && message.method === 'initialize') sessionId = sid;
@@ -247,7 +251,7 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
           .then((r) => r.body?.cancel())
           .catch(() => {});
       }
-      agents.destroy();
+      poster.destroy();
     },
   };
 }
