@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { assertClean, median, runLoad, type LoadResult } from './lib/load.ts';
-import { canPin, CORES, LOAD_CORE, SERVER_CORE, serverCpuMs, startBenchServer, type BenchServer } from './lib/processes.ts';
+import { canPin, CORES, LOAD_CORE, repin, SERVER_CORE, serverCpuMs, startBenchServer, type BenchServer } from './lib/processes.ts';
 import { EXTRA_SECTIONS, extraMeasurements, fmt, type ExtraSection, type Measurement } from './extras.ts';
 
 const { values } = parseArgs({
@@ -180,9 +180,11 @@ async function throughput() {
  * The gateway's overhead (issue 17): U, an SDK v2 Streamable HTTP server with one tool called directly with a static
  * token, and G, Tollgate metered in front of that same U process (the forwarded JWT instead of the client's token,
  * credits, the ledger, the log), beside T (a built-in tool) for Tollgate's own CPU per call. Same load, same rounds.
+ * U runs on the load generator's core in its own rounds and in G's, as an upstream on a host of its own would: with
+ * U and G on one core, G/U measured how two processes share a core rather than what the gateway costs.
  */
 async function gatewayOverhead() {
-  say(`\nGateway: U (the upstream alone) and G (Tollgate in front of it), with T for Tollgate's CPU per built-in call; ${warmup} s warm-up, ${rounds} rounds × ${seconds} s, ${connections} connections`);
+  say(`\nGateway: U (the upstream alone) and G (Tollgate in front of it), with T for Tollgate's CPU per built-in call; ${warmup} s warm-up, ${rounds} rounds × ${seconds} s, ${connections} connections; ${canPin ? `U on core ${LOAD_CORE} with the load generator, G and T on core ${SERVER_CORE}` : 'no CPU pinning'}`);
   const servers = new Map<string, BenchServer>();
   const labels: Record<string, string> = {
     U: 'U: official SDK v2 Streamable HTTP server (createMcpHandler), 1 tool, static token',
@@ -191,6 +193,7 @@ async function gatewayOverhead() {
   };
   try {
     const u = await startBenchServer('U', path.join(here, 'servers', 'upstream.ts'), { BENCH_UPSTREAM_TOKEN: 'any' });
+    repin(u, LOAD_CORE);
     servers.set('U', u);
     servers.set('G', await startBenchServer('G', path.join(here, 'servers', 'tollgate.ts'), { BENCH_UPSTREAM_URL: u.ready.url }));
     servers.set('T', await startBenchServer('T', path.join(here, 'servers', 'tollgate.ts')));

@@ -13,6 +13,13 @@ export const canPin = hasTaskset && CORES >= 2;
 export const SERVER_CORE = String(CORES - 1);
 export const LOAD_CORE = '0';
 
+/** Moves a running server (every thread) to another core, where the machine can pin. */
+export function repin(server: BenchServer, core: string): void {
+  if (!canPin) return;
+  const r = spawnSync('taskset', ['-a', '-p', '-c', core, String(server.child.pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`taskset could not move ${server.name} to core ${core}`);
+}
+
 export function pinned(core: string, cmd: string, args: string[]): [string, string[]] {
   return canPin ? ['taskset', ['-c', core, cmd, ...args]] : [cmd, args];
 }
