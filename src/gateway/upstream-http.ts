@@ -173,21 +173,32 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
     return initializing;
   };
 
-  /** The upstream's notifications (tools/list_changed) arrive on the session's GET stream, when it offers one. */
+  /**
+   * The upstream's notifications (tools/list_changed) arrive on the session's GET stream, when it offers one. A stream
+   * that ends or breaks is opened again, after 1 s, doubling up to 60 s while it keeps ending within 30 s; one the
+   * upstream does not offer (405, or not an event stream) is not asked for again in this session.
+   */
   let listening = false;
+  let reopenMs = 1000;
+  let reopenTimer: NodeJS.Timeout | undefined;
   function startListening(): void {
     if (listening || closed || !sessionId) return;
     listening = true;
     void (async () => {
       const controller = new AbortController();
       inflight.add(controller);
+      const session = sessionId;
+      let opened = 0;
+      let offered = true;
       try {
         const headers = { ...options.headers, ...(await options.serviceHeaders()), accept: 'text/event-stream', ...(sessionId ? { 'mcp-session-id': sessionId } : {}), ...(protocolVersion ? { 'mcp-protocol-version': protocolVersion } : {}) };
         const res = await fetch(options.url, { method: 'GET', headers, signal: controller.signal, redirect: 'error' });
         if (!res.ok || mediaType(res.headers.get('content-type')) !== 'text/event-stream' || !res.body) {
+          offered = false;
           await res.body?.cancel().catch(() => {});
           return;
         }
+        opened = Date.now();
         for await (const ev of readSse(res.body)) {
           let m: unknown;
           try {
@@ -203,6 +214,13 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
       } finally {
         inflight.delete(controller);
         listening = false;
+        // The same session only: a new one (after a 404) opens its own stream when it starts.
+        if (offered && !closed && sessionId === session) {
+          const delay = opened && Date.now() - opened > 30_000 ? 1000 : reopenMs;
+          reopenMs = Math.min(delay * 2, 60_000);
+          reopenTimer = setTimeout(startListening, delay);
+          reopenTimer.unref();
+        }
       }
     })();
   }
@@ -243,6 +261,7 @@ export function httpConnection(options: HttpConnectionOptions): UpstreamConnecti
     onServerNotification: (listener) => void listeners.push(listener),
     async close() {
       closed = true;
+      clearTimeout(reopenTimer);
       for (const c of inflight) c.abort(new UpstreamError('is shut down'));
       const sid = sessionId;
       if (sid) {
