@@ -106,6 +106,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
   const webhooks = webhooksModule(store, config, secret, (url, body, headers) =>
     postGuarded(url, body, headers, { allowHttp: config.outboundWebhookAllowHttp, allowPrivateAddresses: config.outboundWebhookAllowPrivateAddresses, timeoutMs: config.outboundWebhookTimeoutMs }), logger);
   const gateway = gatewayModule({ store, secret, config, logger, signer: oauth.keys, issuer: config.publicUrl });
+  oauth.resourceServers.serve({ has: (name) => gateway.liveTools.servers().has(name) });
 
   // The tool sources, in the order tools/list shows them (the demo CRM only with TOLLGATE_DEMO; the gateway's last).
   const allTools = [...credits.tools, ...(config.demo ? crm.tools : []), ...(options.extraTools ?? [])];

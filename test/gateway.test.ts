@@ -22,6 +22,7 @@ import { callTool, legacyCall, mcpRequest, modernCall } from './helpers/mcp-http
 import { startJwtUpstream, type JwtUpstream } from './helpers/jwt-upstream.ts';
 import { ROOT } from './helpers/cli.ts';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers/server.ts';
+import { authorizeUrl, obtainTokens, pkcePair, registerClient } from './helpers/oauth-flow.ts';
 import { getPage, postForm, signIn, submit, textOf as pageText } from './helpers/web-pages.ts';
 
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -233,6 +234,18 @@ describe('gateway: real upstream MCP servers behind Tollgate', () => {
     // An upstream that is not configured is not an endpoint.
     const none = await mintAccessToken(srv.services, { resource: `${srv.url}/demo/mcp/nosuch` });
     assert.equal((await legacyCall(`${srv.url}/demo/mcp/nosuch`, none.accessToken, 'tools/list')).status, 404);
+  });
+
+  test('RFC 8707 at /authorize: a client gets a token for a served upstream\'s own endpoint, and invalid_target for one not served', async () => {
+    const resource = `${srv.url}/demo/mcp/memory`;
+    const { tokens } = await obtainTokens(srv.url, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, resource });
+    assert.equal((await legacyCall(resource, tokens.access_token, 'tools/list')).status, 200);
+    const redirectUri = 'http://127.0.0.1:9/callback';
+    const client = await registerClient(srv.url, { client_name: 'Gateway test', redirect_uris: [redirectUri] });
+    const res = await fetch(authorizeUrl(srv.url, { client_id: client.client_id, redirect_uri: redirectUri, code_challenge: pkcePair().challenge, resource: `${srv.url}/demo/mcp/nosuch`, state: 'st' }), { redirect: 'manual' });
+    const back = new URL(res.headers.get('location') ?? 'http://none/');
+    assert.equal(back.searchParams.get('error'), 'invalid_target');
+    assert.match(back.searchParams.get('error_description') ?? '', /no MCP server named nosuch/);
   });
 
   test('W3C trace context: a caller\'s traceparent reaches the upstream with the call', async () => {

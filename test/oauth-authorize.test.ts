@@ -95,6 +95,7 @@ forEachDialect('OAuth /authorize and consent', (dialect) => {
       [{ resource: 'https://other.example.com/mcp' }, 'invalid_target', /not an MCP endpoint/],
       [{ resource: `${srv.url}/nosuchws/mcp` }, 'invalid_target', /not found/],
       [{ resource: `${srv.url}/demo/other` }, 'invalid_target', /not an MCP endpoint/],
+      [{ resource: `${srv.url}/demo/mcp/nosuchserver` }, 'invalid_target', /no MCP server named nosuchserver/],
       [{ nonce: 'n'.repeat(600) }, 'invalid_request', /nonce/],
     ];
     for (const [params, error, description] of cases) {

@@ -8,7 +8,7 @@ import type { ClientEvents } from './client-events.ts';
 import type { OAuthClient } from './clients.ts';
 import type { CodesService } from './codes.ts';
 import { OAuthError } from './errors.ts';
-import { issuerForSlug, resolveResource, type IssuerConfig, type IssuerContext, type ResolvedResource } from './issuers.ts';
+import { issuerForSlug, resolveResource, type IssuerConfig, type IssuerContext, type ResolvedResource, type ResourceServers } from './issuers.ts';
 import { findRegisteredRedirect, isLoopbackRedirect } from './redirect-uris.ts';
 import { workspaceResourceUrl } from './resource.ts';
 import { parseRequestedScopes } from './scopes.ts';
@@ -32,6 +32,7 @@ export interface AuthorizeDeps {
     readonly clientEvents: Pick<ClientEvents, 'record'>;
     readonly requestBox: Pick<SecretBox, 'seal' | 'open'>;
     readonly workspaceClients: Pick<WorkspaceClients, 'ownerOf'>;
+    readonly resourceServers: ResourceServers;
   };
 }
 
@@ -116,7 +117,7 @@ export async function validateAuthorizationRequest(deps: AuthorizeDeps, ctx: Iss
   if (prompt.includes('none') && prompt.length > 1) return fail('invalid_request', 'prompt=none cannot be combined with other prompt values');
   if (p.max_age !== undefined && !/^\d{1,9}$/.test(p.max_age)) return fail('invalid_request', 'max_age must be a non-negative number of seconds');
 
-  const resource = resolveResource(deps.config, ctx, p.resource);
+  const resource = resolveResource(deps.config, ctx, p.resource, deps.oauth.resourceServers);
   if ('error' in resource) return fail('invalid_target', resource.error);
   if (resource.kind === 'workspace' && !(await deps.workspaces.getWorkspaceBySlug(resource.slug))) {
     return fail('invalid_target', `Workspace "${resource.slug}" not found`);

@@ -21,7 +21,7 @@ export async function handleDeviceAuthorization(c: Context<AppEnv>, services: OA
   // RFC 8628 §3.1: the client authenticates as it would at the token endpoint.
   const { client } = await authenticateClient(c, form, services.oauth, { assertionAudiences: [ctx.issuer, endpointUrl(ctx, 'token'), endpointUrl(ctx, 'device_authorization')] });
   if (isMachineClient(client)) throw new OAuthError('unauthorized_client', 'A machine client has no person to approve it: use client_credentials');
-  const resolved = resolveResource(services.config, ctx, form.resource);
+  const resolved = resolveResource(services.config, ctx, form.resource, services.oauth.resourceServers);
   if ('error' in resolved) throw new OAuthError('invalid_target', resolved.error);
   if (resolved.kind === 'workspace' && !(await services.accounts.workspaces.getWorkspaceBySlug(resolved.slug))) throw new OAuthError('invalid_target', 'workspace not found');
   const scopes = parseRequestedScopes(form.scope);

@@ -18,7 +18,7 @@ import { usedJtisService } from './used-jtis.ts';
 import { machineClientsService } from './machine-clients.ts';
 import { trustedIdpsService } from './trusted-idps.ts';
 import { deviceCodesService } from './device-codes.ts';
-import { endpointUrl, rootIssuer } from './issuers.ts';
+import { endpointUrl, rootIssuer, type ResourceServers } from './issuers.ts';
 
 export type { Grant } from './grants.ts';
 export type { VerifiedAccessToken, VerifyResult } from './access-tokens.ts';
@@ -67,6 +67,9 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
   const usedJtis = usedJtisService(store);
   const deviceCodes = deviceCodesService(store);
   const workspaceClients = workspaceClientsService(store);
+  // None until the gateway says which it serves: a token for `/<ws>/mcp/<name>` needs an upstream by that name.
+  let servedServers: ResourceServers = { has: () => false };
+  const resourceServers = { has: (name: string) => servedServers.has(name), serve: (servers: ResourceServers) => void (servedServers = servers) };
   const root = rootIssuer(config);
 
   /** A client by id: a registered one, or the client a metadata document URL describes (may fetch it). */
@@ -121,6 +124,8 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
     machineClients: machineClientsService(store, clients, workspaceClients),
     /** Enterprise identity providers whose identity assertions (ID-JAG) the token endpoint accepts. */
     trustedIdps: trustedIdpsService(store, { allowPrivate: config.idpJwksAllowPrivateAddresses, timeoutMs: config.cimdTimeoutMs }),
+    /** The upstream servers with endpoints of their own: tokens are issued only for those (the gateway sets them). */
+    resourceServers,
     /** Seals authorization requests between /authorize and the consent decision. */
     requestBox: new SecretBox(secret, 'authorization-request'),
     /** Closes what the module holds open (PostgreSQL: the connection that hears revocations). */

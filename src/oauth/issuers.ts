@@ -50,7 +50,12 @@ export type ResolvedResource =
  * Returns an error description (for `invalid_target`) when it is not one of ours. Workspace existence is the
  * caller's check.
  */
-export function resolveResource(config: IssuerConfig, ctx: IssuerContext, raw: string | undefined): ResolvedResource | { error: string } {
+/** The upstream servers whose own endpoints (`/<ws>/mcp/<server>`) are served now (the gateway sets it). */
+export interface ResourceServers {
+  has(name: string): boolean;
+}
+
+export function resolveResource(config: IssuerConfig, ctx: IssuerContext, raw: string | undefined, servers: ResourceServers): ResolvedResource | { error: string } {
   if (raw === undefined || raw === '') {
     if (ctx.slug) return { kind: 'workspace', resource: workspaceResourceUrl(config.publicUrl, ctx.slug), slug: ctx.slug };
     if (config.issuerMode === 'root') return { kind: 'pick', resource: null, implicit: true };
@@ -68,6 +73,8 @@ export function resolveResource(config: IssuerConfig, ctx: IssuerContext, raw: s
   }
   if (ctx.slug && target.slug !== ctx.slug) return { error: 'this workspace\'s authorization server issues tokens only for its own endpoint' };
   if (!ctx.slug && config.issuerMode === 'workspace') return { error: `in per-workspace issuer mode, tokens for ${canonical.slice(0, 200)} come from ${issuerFor(config, target.slug)}` };
+  // RFC 8707 §2: a token only for a resource this server has; an upstream's endpoint exists while the gateway serves it.
+  if (target.server !== undefined && !servers.has(target.server)) return { error: `no MCP server named ${target.server} is served here` };
   return { kind: 'workspace', resource: canonical, slug: target.slug };
 }
 

@@ -341,7 +341,7 @@ async function verifyIdentityAssertion(req: TokenRequest): Promise<IdentityAsser
 /** The resource the assertion is for (its `resource` claim), which a `resource` parameter may only repeat. */
 async function assertionTarget(req: TokenRequest, assertion: IdentityAssertion): Promise<{ kind: 'workspace'; resource: string; slug: string } | { kind: 'shared'; resource: string }> {
   if (!assertion.resource) throw new OAuthError('invalid_grant', 'Identity assertion refused: it names no resource');
-  const resolved = resolveResource(req.services.config, req.ctx, assertion.resource);
+  const resolved = resolveResource(req.services.config, req.ctx, assertion.resource, req.services.oauth.resourceServers);
   if ('error' in resolved) throw new OAuthError('invalid_target', resolved.error);
   // RFC 8707 §2: a resource parameter may not point the token anywhere the assertion did not.
   if (req.form.resource !== undefined && canonicalizeResource(req.form.resource) !== canonicalizeResource(assertion.resource)) throw new OAuthError('invalid_target', 'resource differs from the identity assertion\'s resource');

@@ -43,7 +43,7 @@ export interface WebDeps {
   readonly accounts: Pick<Accounts, 'users' | 'workspaces' | 'sessions'>;
   readonly oauth: Pick<
     OAuth,
-    'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox' | 'deviceCodes'
+    'clients' | 'clientEvents' | 'directory' | 'grants' | 'keys' | 'throttle' | 'workspaceClients' | 'resolveClient' | 'codes' | 'requestBox' | 'deviceCodes' | 'resourceServers'
   >;
   readonly credits: Pick<
     Credits,
