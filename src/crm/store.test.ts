@@ -47,4 +47,20 @@ forEachDialect('CRM store: a contact with its deals in one statement', (dialect)
     assert.equal(await crm.getContactWithDeals(other, contact.id, 100), undefined);
     assert.equal(await crm.getContactWithDeals(ws, 'ct_nope', 100), undefined);
   });
+
+  test('reads issued together (combined into one statement on PostgreSQL) each get their own answer', async () => {
+    const { contacts } = await crm.searchContacts(ws, { limit: 100, offset: 0 });
+    const keys: [string, string, number][] = [
+      ...contacts.map((c, i): [string, string, number] => [ws, c.id, i % 3 === 0 ? 1 : 100]),
+      [other, contacts[0].id, 100],
+      [ws, 'ct_nope', 100],
+      [ws, contacts[1].id, 100],
+      [ws, contacts[1].id, 100],
+    ];
+    const one = [];
+    for (const [w, id, limit] of keys) one.push(await crm.getContactWithDeals(w, id, limit));
+    const together = await Promise.all(keys.map(([w, id, limit]) => crm.getContactWithDeals(w, id, limit)));
+    assert.deepEqual(together, one);
+    assert.equal(together.filter((r) => r === undefined).length, 2);
+  });
 });

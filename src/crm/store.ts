@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { prepareQuery, type PreparedQuery } from '../store/prepared.ts';
 import type { Store } from '../store/store.ts';
 import type { CrmContactsTable, CrmDealsTable, CrmTables } from './tables.ts';
+import { contactReadBatcher } from './contact-batch.ts';
 
 export const STAGES = ['lead', 'qualified', 'proposal', 'negotiation', 'won', 'lost'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -139,7 +140,9 @@ export interface CrmStore {
 
 export function crmStore(store: Store): CrmStore {
   const db = store.typed<CrmTables>();
-  return crmStoreOn(db, compileHotQueries(db));
+  // PostgreSQL: concurrent get_contact reads share one statement (contact-batch.ts); SQLite reads in-process.
+  const batched = store.dialect === 'postgres' ? contactReadBatcher(db, DEAL_COLUMNS) : undefined;
+  return crmStoreOn(db, compileHotQueries(db), batched);
 }
 
 const DEAL_COLUMNS = ['id', 'workspace_id', 'contact_id', 'title', 'amount_cents', 'currency', 'stage', 'expected_close', 'search_text', 'created_at', 'updated_at', 'stage_changed_at'] as const;
@@ -200,7 +203,7 @@ function compileHotQueries(db: Kysely<CrmTables>) {
   };
 }
 
-function crmStoreOn(db: Kysely<CrmTables>, hot: ReturnType<typeof compileHotQueries>): CrmStore {
+function crmStoreOn(db: Kysely<CrmTables>, hot: ReturnType<typeof compileHotQueries>, batched?: ReturnType<typeof contactReadBatcher>): CrmStore {
   /** Runs `fn` in a transaction (or in the current one). */
   const atomically = <T>(fn: (trx: Kysely<CrmTables>) => Promise<T>): Promise<T> => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
   const like = (column: 'search_text', pattern: string) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`;
@@ -220,7 +223,8 @@ function crmStoreOn(db: Kysely<CrmTables>, hot: ReturnType<typeof compileHotQuer
     },
 
     async getContactWithDeals(workspaceId: string, id: string, limit: number): Promise<{ contact: Contact; deals: Deal[] } | undefined> {
-      const { rows } = await db.executeQuery(hot.contactWithDeals(limit)([workspaceId, id]));
+      type Row = CrmContactsTable & Record<string, unknown>;
+      const rows = (batched ? await batched(workspaceId, id, limit) : (await db.executeQuery(hot.contactWithDeals(limit)([workspaceId, id]))).rows) as Row[];
       if (!rows.length) return undefined;
       const deals: Deal[] = [];
       for (const r of rows) {
