@@ -1,7 +1,7 @@
 // PostgreSQL LISTEN on one dedicated connection (never one of the pool's: a pooled connection is shared, and a
 // LISTEN on it would hear for whoever holds it next). The connection comes back by itself, with backoff, when it is
 // lost; `onState` tells the listener when it hears (true) and when notifications may be missed (false).
-import pg from 'pg';
+import type pg from 'pg';
 
 export interface Listening {
   /** Stops listening and closes the connection. */
@@ -51,7 +51,10 @@ export function pgListen(
 
   async function connect(): Promise<void> {
     if (closed) return;
-    const c = new pg.Client({ connectionString: url, application_name: options.applicationName, keepAlive: true, connectionTimeoutMillis: 5000 });
+    // Loaded with the first PostgreSQL connection (a SQLite deployment never loads the driver).
+    const { default: driver } = await import('pg');
+    if (closed) return;
+    const c = new driver.Client({ connectionString: url, application_name: options.applicationName, keepAlive: true, connectionTimeoutMillis: 5000 });
     client = c;
     let lost = false;
     const onLost = () => {

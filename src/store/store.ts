@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
 import { preparedStatementsPool } from './pg-prepared.ts';
 import { pgListen, type Listening } from './pg-listen.ts';
 export type { Listening } from './pg-listen.ts';
@@ -64,6 +63,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     } catch {
       throw new StoreError('The PostgreSQL URL is malformed (expected postgres://user@host:port/database)');
     }
+    // The driver is loaded only for a PostgreSQL URL: on SQLite it would be some 10 MB of memory for nothing.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize ?? 10,

@@ -1,7 +1,8 @@
 // Counters in Redis, shared by every process that uses it. A Lua script counts all of a call's keys in one
 // round trip and starts each key's window (PEXPIRE) on its first call. If Redis cannot answer, calls are
 // counted in process memory until it can (logged), so an outage degrades the limit instead of failing calls.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../../util/logger.ts';
 import type { RateLimitBackend, WindowCount } from './backend.ts';
 import { memoryBackend } from './memory.ts';
@@ -37,7 +38,9 @@ type WithScript = Redis & { tollgateRateLimit(numKeys: number, ...args: (string 
 
 export function redisBackend(url: string, options: RedisBackendOptions = {}): RateLimitBackend {
   const prefix = options.keyPrefix ?? 'tollgate:rl:';
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 1000, enableAutoPipelining: true }) as WithScript;
+  // Loaded only when Redis is configured: the client and its dependencies cost some 20 MB of memory otherwise unused.
+  const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+  const redis = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 1000, enableAutoPipelining: true }) as WithScript;
   redis.defineCommand('tollgateRateLimit', { lua: SCRIPT });
   // ioredis reports connection trouble here; the failing command reports it to the caller below.
   redis.on('error', () => {});
