@@ -94,6 +94,7 @@ export async function startServer(initial: Config, logger: Logger, options: Star
     // The outbox's delivery worker runs in every serving process (claims are leased, so several never collide).
     opened.webhooks.worker.start();
     await opened.gateway.start();
+    void opened.startHousekeeping();
   } catch (err) {
     await services?.close().catch(() => {});
     server.close();

@@ -60,6 +60,11 @@ export interface Services {
   createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext): Promise<Workspace>;
   /** Fills the demo workspace with each tool source's sample data. */
   seedDemo(workspace: Workspace): Promise<void>;
+  /**
+   * Deletes what outlived its retention (finished webhook deliveries after TOLLGATE_OUTBOUND_WEBHOOK_RETENTION_DAYS,
+   * audit entries after TOLLGATE_AUDIT_RETENTION_DAYS when set), now and hourly; `serve` starts it.
+   */
+  startHousekeeping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -129,6 +134,20 @@ export async function openServices(config: Config, logger: Logger, options: Open
     }
   });
 
+  const audit = auditModule(store);
+  // Serving processes delete what has outlived its retention, at start and hourly (several processes doing it at
+  // once is harmless: each deletes what the others left).
+  let housekeeping: NodeJS.Timeout | undefined;
+  const keepHouse = async () => {
+    try {
+      const webhookRows = await webhooks.prune();
+      const auditRows = config.auditRetentionDays > 0 ? await audit.prune(Date.now() - config.auditRetentionDays * 86_400_000) : 0;
+      if (webhookRows.deliveries || webhookRows.events || auditRows) logger.info({ ...webhookRows, auditEntries: auditRows }, 'deleted webhook history and audit entries past their retention');
+    } catch (err) {
+      logger.warn({ err: { message: (err as Error).message } }, 'retention housekeeping failed');
+    }
+  };
+
   // Each module's set-up for a new workspace.
   const workspaceHooks: readonly ((ws: Workspace) => Promise<void>)[] = [credits.onWorkspaceCreated, mcp.onWorkspaceCreated];
   const demoSeeders: readonly ((ws: Workspace) => Promise<void>)[] = config.demo ? [crm.seedDemo] : [];
@@ -150,7 +169,7 @@ export async function openServices(config: Config, logger: Logger, options: Open
     api: apiModule(store),
     tools,
     webhooks,
-    audit: auditModule(store),
+    audit,
     gateway,
     async createWorkspace(input: { slug: string; name?: string; ownerUserId?: string }, audit?: AuditContext) {
       const ws = await accounts.workspaces.createWorkspace(input, audit);
@@ -160,7 +179,15 @@ export async function openServices(config: Config, logger: Logger, options: Open
     async seedDemo(ws: Workspace) {
       for (const seed of demoSeeders) await seed(ws);
     },
+    /** Starts the hourly retention pass (serving processes); the first runs at once. Resolves after that one. */
+    async startHousekeeping(): Promise<void> {
+      if (housekeeping) return;
+      housekeeping = setInterval(() => void keepHouse(), 3_600_000);
+      housekeeping.unref();
+      await keepHouse();
+    },
     async close() {
+      clearInterval(housekeeping);
       await webhooks.worker.stop();
       await gateway.close();
       await credits.close();

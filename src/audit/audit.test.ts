@@ -44,4 +44,15 @@ forEachDialect('audit log', (dialect) => {
     assert.deepEqual(page2.records.map((r) => r.action), ['signin.failed', 'member.role_changed']);
     assert.equal(page2.nextBeforeId, null);
   });
+
+  test('prune deletes only the entries older than the cut-off', async () => {
+    const audit = auditModule(store);
+    await audit.record({ actor: { type: 'system', id: null, label: null }, action: 'retention.test', target: { type: 'none', id: 'x' } });
+    await store.db.updateTable('audit_log').set({ at: 1_000 }).where('action', '=', 'retention.test').execute();
+    const before = (await audit.list({ limit: 100 })).records.map((r) => r.action);
+    assert.equal(await audit.prune(10_000), 1);
+    const left = (await audit.list({ limit: 100 })).records.map((r) => r.action);
+    assert.deepEqual(left, before.filter((a) => a !== 'retention.test'));
+    assert.ok(left.length > 0, 'the recent entries are kept');
+  });
 });

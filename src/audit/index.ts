@@ -14,6 +14,8 @@ export function auditModule(store: Store) {
     list: (filter: AuditFilter = {}) => listAudit(db, filter),
     /** Records an event that is not part of another change (a sign-in, a failed sign-in), in its own statement. */
     record: (entry: AuditEntry) => recordAudit(db, entry),
+    /** Deletes the entries older than `before` (ms); how many went. */
+    prune: async (before: number): Promise<number> => Number((await db.deleteFrom('audit_log').where('at', '<', before).executeTakeFirst()).numDeletedRows),
   };
 }
 

@@ -102,6 +102,9 @@ export const settings = {
   checkoutUrlTemplate: s({ env: 'TOLLGATE_CHECKOUT_URL_TEMPLATE', type: 'string', default: null, description: 'Checkout link behind the dashboard\'s "Buy credits" button and quoted when credits run out, with `{workspace}` (the slug) and `{external_id}` filled in, URL-encoded; e.g. a Stripe Payment Link `https://buy.stripe.com/…?client_reference_id={workspace}`. Takes precedence over `buyCreditsUrl`.' }),
   lowBalanceCredits: s({ env: 'TOLLGATE_LOW_BALANCE_CREDITS', type: 'integer', default: 100, min: 0, max: 1000000000, description: 'At or below this balance the dashboard warns and the `credits.low` event is sent (0: only when exhausted).' }),
 
+  // --- audit log
+  auditRetentionDays: s({ env: 'TOLLGATE_AUDIT_RETENTION_DAYS', type: 'integer', default: 0, min: 0, max: 36500, description: 'Audit log entries are deleted once this many days old; 0 keeps them for ever.' }),
+
   // --- outbound webhooks
   outboundWebhookAllowHttp: s({ env: 'TOLLGATE_OUTBOUND_WEBHOOK_ALLOW_HTTP', type: 'boolean', default: false, description: 'Allow `http` webhook endpoint URLs (tests only).' }),
   outboundWebhookAllowPrivateAddresses: s({ env: 'TOLLGATE_OUTBOUND_WEBHOOK_ALLOW_PRIVATE_ADDRESSES', type: 'boolean', default: false, description: 'Allow webhook endpoints on loopback and private addresses (tests and intranets only); otherwise deliveries reach public addresses only.' }),
@@ -109,6 +112,7 @@ export const settings = {
   outboundWebhookPollMs: s({ env: 'TOLLGATE_OUTBOUND_WEBHOOK_POLL_MS', type: 'integer', default: 1000, min: 50, max: 600000, description: 'How often each `serve` process looks for due deliveries.' }),
   outboundWebhookLeaseSeconds: s({ env: 'TOLLGATE_OUTBOUND_WEBHOOK_LEASE_SECONDS', type: 'integer', default: 60, min: 1, max: 3600, description: 'How long a process holds a delivery it claimed; a process that dies is replaced by another after this long.' }),
   outboundWebhookMaxAttempts: s({ env: 'TOLLGATE_OUTBOUND_WEBHOOK_MAX_ATTEMPTS', type: 'integer', default: 10, min: 1, max: 100, description: 'Attempts per delivery before it is marked failed (a redeliver from the admin page starts again).' }),
+  outboundWebhookRetentionDays: s({ env: 'TOLLGATE_OUTBOUND_WEBHOOK_RETENTION_DAYS', type: 'integer', default: 30, min: 1, max: 3650, description: 'Finished deliveries (delivered, or failed for good) and their events are deleted once this many days old; pending ones are kept until delivered.' }),
   outboundWebhookRetryBaseSeconds: s({ env: 'TOLLGATE_OUTBOUND_WEBHOOK_RETRY_BASE_SECONDS', type: 'integer', default: 30, min: 1, max: 86400, description: 'First retry delay; each later one doubles (at most 6 hours, with jitter).' }),
 
   // --- management API

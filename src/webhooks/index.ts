@@ -6,6 +6,8 @@ import { SecretBox } from '../util/crypto-box.ts';
 import type { Logger } from '../util/logger.ts';
 import { endpointsService } from './endpoints.ts';
 import { deliveryWorker, type PostEvent } from './worker.ts';
+import { pruneWebhookHistory } from './retention.ts';
+import type { WebhooksTables } from './tables.ts';
 
 export { enqueueEvent, enqueueEvents, EVENT_TYPES, type EventType, type OutboundEvent, type AnyTransaction } from './outbox.ts';
 export { WebhooksError, type WebhookEndpoint, type DeliveryLogEntry } from './endpoints.ts';
@@ -14,7 +16,7 @@ export type { PostEvent } from './worker.ts';
 
 export type WebhooksConfig = Pick<
   Config,
-  'outboundWebhookAllowHttp' | 'outboundWebhookPollMs' | 'outboundWebhookLeaseSeconds' | 'outboundWebhookMaxAttempts' | 'outboundWebhookRetryBaseSeconds'
+  'outboundWebhookAllowHttp' | 'outboundWebhookPollMs' | 'outboundWebhookLeaseSeconds' | 'outboundWebhookMaxAttempts' | 'outboundWebhookRetryBaseSeconds' | 'outboundWebhookRetentionDays'
 >;
 
 export function webhooksModule(store: Store, config: WebhooksConfig, secret: string, post: PostEvent, logger?: Logger) {
@@ -26,7 +28,13 @@ export function webhooksModule(store: Store, config: WebhooksConfig, secret: str
     maxAttempts: config.outboundWebhookMaxAttempts,
     retryBaseSeconds: config.outboundWebhookRetryBaseSeconds,
   }, logger);
-  return { endpoints, worker };
+  const db = store.typed<WebhooksTables>();
+  return {
+    endpoints,
+    worker,
+    /** Deletes finished deliveries (and events left without any) older than the retention period. */
+    prune: (now = Date.now()) => pruneWebhookHistory(db, now - config.outboundWebhookRetentionDays * 86_400_000),
+  };
 }
 
 export type Webhooks = ReturnType<typeof webhooksModule>;
