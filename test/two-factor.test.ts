@@ -58,6 +58,9 @@ describe('TOTP two-factor sign-in', () => {
     const later = await getPage(jar, `${srv.url}/account/two-factor`);
     assert.match(textOf(later.body), /Two-factor sign-in is on for ada@example\.com\. 10 of 10 recovery codes left/);
     assert.ok(!adaCodes.some((c) => later.body.includes(c)), 'the codes are shown only once');
+    const ada = (await srv.services.accounts.users.findUserByEmail('ada@example.com'))!;
+    const enabled = (await srv.services.audit.list({ action: 'two_factor.enabled' })).records;
+    assert.deepEqual(enabled.map((r) => [r.target.id, r.actor.type, r.actor.label]), [[ada.id, 'user', 'ada@example.com']]);
   });
 
   test('sign-in asks for the code after the password; no session before it; wrong, replayed and forged attempts are refused', async () => {

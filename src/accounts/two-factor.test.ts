@@ -5,6 +5,7 @@ import { accountsModule, twoFactorService, RECOVERY_CODE_COUNT, type TwoFactorSe
 import { hotp, totpAt, totpStep } from './totp.ts';
 import type { Store } from '../store/store.ts';
 import type { AccountsTables } from './tables.ts';
+import { auditModule } from '../audit/index.ts';
 
 forEachDialect('two-factor', (dialect) => {
   let store: Store & { drop(): Promise<void> };
@@ -72,11 +73,20 @@ forEachDialect('two-factor', (dialect) => {
     assert.deepEqual(await tf.verify(userId, codes[0], T0), { ok: false, reason: 'wrong' });
     assert.equal(await tf.remainingRecoveryCodes(userId), RECOVERY_CODE_COUNT - 1);
     assert.deepEqual(await tf.verify(userId, 'aaaaa-aaaaa', T0), { ok: false, reason: 'wrong' });
-    const fresh = (await tf.regenerateRecoveryCodes(userId))!;
+    const cli = { actor: { type: 'cli' as const, id: 'op', label: 'op@host' } };
+    const fresh = (await tf.regenerateRecoveryCodes(userId, cli))!;
     assert.deepEqual(await tf.verify(userId, codes[1], T0), { ok: false, reason: 'wrong' });
     assert.deepEqual(await tf.verify(userId, fresh[1], T0), { ok: true, method: 'recovery' });
-    assert.equal(await tf.disable(userId), true);
+    assert.equal(await tf.disable(userId, cli), true);
     assert.equal(await tf.status(userId), 'off');
     assert.deepEqual(await tf.verify(userId, fresh[2], T0), { ok: false, reason: 'not_enrolled' });
+    // Both changes are in the audit log, in their own transactions; turning off what is off records nothing.
+    assert.equal(await tf.disable(userId, cli), false);
+    const { records } = await auditModule(store).list({ limit: 10 });
+    assert.deepEqual(records.filter((r) => r.action.startsWith('two_factor.')).map((r) => [r.action, r.target.id, r.actor.label]), [
+      ['two_factor.disabled', userId, 'op@host'],
+      ['two_factor.recovery_codes_replaced', userId, 'op@host'],
+    ]);
+    assert.ok(!JSON.stringify(records).includes(fresh[3]), 'no recovery code in the trail');
   });
 });

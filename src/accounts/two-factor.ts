@@ -9,6 +9,7 @@ import { UserFacingError } from '../util/errors.ts';
 import { sha256Hex } from '../util/ids.ts';
 import { isUniqueViolation } from './errors.ts';
 import type { AccountsTables } from './tables.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 import { matchTotp, newTotpKey } from './totp.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
@@ -72,7 +73,7 @@ export function twoFactorService(store: Store, secret: string) {
     },
 
     /** Turns two-factor on when `code` is right for the pending key; returns the recovery codes (shown once). */
-    async confirmEnrolment(userId: string, code: string, now = Date.now()): Promise<string[] | undefined> {
+    async confirmEnrolment(userId: string, code: string, now = Date.now(), audit?: AuditContext): Promise<string[] | undefined> {
       return db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('user_totp').select(['secret_sealed', 'enabled_at']).where('user_id', '=', userId).executeTakeFirst();
         if (!row || row.enabled_at !== null) return undefined;
@@ -80,6 +81,7 @@ export function twoFactorService(store: Store, secret: string) {
         if (step === undefined) return undefined;
         const r = await trx.updateTable('user_totp').set({ enabled_at: now, last_step: step }).where('user_id', '=', userId).where('enabled_at', 'is', null).executeTakeFirst();
         if (!Number(r.numUpdatedRows)) return undefined;
+        if (audit) await recordAudit(trx as never, { ...audit, action: 'two_factor.enabled', target: { type: 'user', id: userId } });
         return replaceRecoveryCodes(trx, userId, now);
       });
     },
@@ -122,20 +124,23 @@ export function twoFactorService(store: Store, secret: string) {
     },
 
     /** New recovery codes (the old ones stop working); undefined when two-factor is off. */
-    async regenerateRecoveryCodes(userId: string): Promise<string[] | undefined> {
+    async regenerateRecoveryCodes(userId: string, audit?: AuditContext): Promise<string[] | undefined> {
       return db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('user_totp').select('enabled_at').where('user_id', '=', userId).executeTakeFirst();
         if (!row || row.enabled_at === null) return undefined;
+        if (audit) await recordAudit(trx as never, { ...audit, action: 'two_factor.recovery_codes_replaced', target: { type: 'user', id: userId } });
         return replaceRecoveryCodes(trx, userId, Date.now());
       });
     },
 
     /** Turns two-factor off (the key and recovery codes are deleted); true when it was on or pending. */
-    async disable(userId: string): Promise<boolean> {
+    async disable(userId: string, audit?: AuditContext): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
         await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
         const r = await trx.deleteFrom('user_totp').where('user_id', '=', userId).executeTakeFirst();
-        return Number(r.numDeletedRows) > 0;
+        const had = Number(r.numDeletedRows) > 0;
+        if (had && audit) await recordAudit(trx as never, { ...audit, action: 'two_factor.disabled', target: { type: 'user', id: userId } });
+        return had;
       });
     },
   };

@@ -3,6 +3,7 @@
 // a person locked out of their second factor.
 import { CommandError, type Command } from './command.ts';
 import { withServices } from './context.ts';
+import { cliAuditContext } from './audit-context.ts';
 import { table } from './format.ts';
 import { InvitationRefused, ROLES, type Role } from '../accounts/index.ts';
 import { invitationLink, invitationMail } from '../web/invitation-mail.ts';
@@ -75,7 +76,7 @@ export const invitationCommands: Command[] = [
       await withServices(io, async (s) => {
         const user = await s.accounts.users.findUserByEmail(positionals[0]);
         if (!user) throw new CommandError(`No user with the email ${positionals[0]}`);
-        const had = await s.twoFactor.disable(user.id);
+        const had = await s.twoFactor.disable(user.id, cliAuditContext('admin user reset-two-factor'));
         io.out(had ? `Two-factor sign-in of ${user.email} turned off; they can set it up again after signing in.` : `${user.email} had no two-factor sign-in.`);
       });
     },

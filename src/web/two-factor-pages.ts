@@ -213,7 +213,7 @@ export function mountTwoFactor(app: Hono<AppEnv>, deps: Deps): void {
   app.post(`${ENROL_PATH}/confirm`, async (c) => {
     const p = await posted(c);
     if (p instanceof Response) return p;
-    const codes = await twoFactor.confirmEnrolment(p.who.user.id, p.form.code ?? '');
+    const codes = await twoFactor.confirmEnrolment(p.who.user.id, p.form.code ?? '', Date.now(), webAuditContext(c, deps.config.trustedProxyHops, p.who.user));
     if (!codes) {
       if ((await twoFactor.status(p.who.user.id)) === 'on') return c.redirect(ENROL_PATH, 303);
       return enrolPage(c, p.who, 400, 'That code is not right. Check the time on your device, and enter the code the app shows now.');
@@ -239,7 +239,7 @@ export function mountTwoFactor(app: Hono<AppEnv>, deps: Deps): void {
 
   app.post(`${ENROL_PATH}/recovery-codes`, (c) =>
     withFreshCode(c, async (who) => {
-      const codes = await twoFactor.regenerateRecoveryCodes(who.user.id);
+      const codes = await twoFactor.regenerateRecoveryCodes(who.user.id, webAuditContext(c, deps.config.trustedProxyHops, who.user));
       return recoveryCodesPage(c, codes ?? [], ENROL_PATH);
     }),
   );
@@ -247,7 +247,7 @@ export function mountTwoFactor(app: Hono<AppEnv>, deps: Deps): void {
   app.post(`${ENROL_PATH}/disable`, (c) =>
     withFreshCode(c, async (who) => {
       if (mustKeep(who.user)) return managePage(c, who, 400, { kind: 'error', text: 'Operators of this server must keep two-factor sign-in on.' });
-      await twoFactor.disable(who.user.id);
+      await twoFactor.disable(who.user.id, webAuditContext(c, deps.config.trustedProxyHops, who.user));
       c.get('log').info({ event: 'two_factor_disabled' }, 'two-factor sign-in turned off');
       return c.html(card(c, 'Two-factor sign-in', html`<h1>Two-factor sign-in is off</h1><p><a href="${ENROL_PATH}">Set it up again</a> · <a href="/">Your workspaces</a></p>`));
     }),
