@@ -78,6 +78,11 @@ describe('invitations and password reset by email', () => {
     assert.equal(user.emailVerified, true, 'the link reached that mailbox');
     const ws = (await srv.services.accounts.workspaces.getWorkspaceBySlug('acme'))!;
     assert.equal(await srv.services.accounts.workspaces.getRole(ws.id, user.id), 'admin');
+    // The audit trail: the owner created it, the new account accepted it; never the link's token.
+    const trail = (await srv.services.audit.list({ action: 'invitation.', workspaceId: ws.id })).records.filter((r) => (r.after as { email?: string } | null)?.email === 'newbie@example.com' || r.actor.id === user.id);
+    assert.deepEqual(trail.map((r) => [r.action, r.actor.label]), [['invitation.accepted', 'newbie@example.com'], ['invitation.created', 'owner@example.com']]);
+    assert.deepEqual(trail[0].after, { user_id: user.id, role: 'admin', signed_up: true });
+    assert.ok(!JSON.stringify(trail).includes(link.searchParams.get('token')!));
 
     // Used: the same link again, signed out or in.
     const again = await getPage(new CookieJar(), link.toString());
@@ -104,6 +109,10 @@ describe('invitations and password reset by email', () => {
     const accepted = await submit(jar, link.toString(), '/invite/accept', { token: link.searchParams.get('token')! });
     assert.equal(accepted.status, 303);
     assert.equal((await getPage(jar, `${srv.url}/dashboard/acme`)).status, 200);
+    const existing = (await srv.services.accounts.users.findUserByEmail('existing@example.com'))!;
+    const accept = (await srv.services.audit.list({ action: 'invitation.accepted' })).records.find((r) => r.actor.id === existing.id);
+    assert.equal(accept?.actor.label, 'existing@example.com');
+    assert.deepEqual(accept?.after, { user_id: existing.id, role: 'member', already_member: false });
   });
 
   test('revoked, expired and unknown links each get a clear page; nothing is created', async () => {
@@ -130,6 +139,9 @@ describe('invitations and password reset by email', () => {
       assert.match(textOf(r.body), /Invitation not found/);
     }
     assert.equal(await srv.services.accounts.users.findUserByEmail('revoked@example.com'), undefined);
+    const revokedRecord = (await srv.services.audit.list({ action: 'invitation.revoked', workspaceId: ws.id })).records;
+    assert.equal(revokedRecord.length, 1);
+    assert.equal(revokedRecord[0].actor.label, 'owner@example.com');
   });
 
   test('members cannot invite, admins cannot make owners, already-members and bad addresses are refused, CSRF is checked', async () => {

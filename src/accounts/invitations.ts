@@ -12,6 +12,7 @@ import { hashPassword } from './password.ts';
 import type { AccountsTables, InvitationsTable, Role, UsersTable } from './tables.ts';
 import { isEmailAddress, MIN_PASSWORD_LENGTH, normalizeEmail, type User } from './users.ts';
 import { ROLES, type Workspace } from './workspaces.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 
 export type InvitationState = 'pending' | 'expired' | 'accepted' | 'revoked';
 
@@ -116,7 +117,7 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
      * Creates an invitation and returns it with its token (shown once; only its hash is kept). A pending invitation
      * of the same address to the same workspace is revoked: the newest link is the one that works.
      */
-    async createInvitation(input: { workspace: Workspace; email: string; role: Role; invitedBy?: string }): Promise<{ invitation: Invitation; token: string }> {
+    async createInvitation(input: { workspace: Workspace; email: string; role: Role; invitedBy?: string }, audit?: AuditContext): Promise<{ invitation: Invitation; token: string }> {
       const email = input.email.trim();
       if (!isEmailAddress(email)) throw new InvitationRefused('invalid_email', `"${email.slice(0, 80)}" is not a valid email address.`);
       if (!ROLES.includes(input.role)) throw new InvitationRefused('invalid_role');
@@ -155,6 +156,7 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
           .where('revoked_at', 'is', null)
           .execute();
         await trx.insertInto('invitations').values(row).execute();
+        if (audit) await recordAudit(trx as never, { ...audit, action: 'invitation.created', target: { type: 'invitation', id: row.id }, workspaceId: row.workspace_id, after: { email: row.email, role: row.role } });
       });
       const invitation = toInvitation(await select().where('invitations.id', '=', row.id).executeTakeFirstOrThrow(), now);
       // Housekeeping, at most hourly per process: invitations that ended long ago go.
@@ -190,27 +192,32 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
     },
 
     /** Revokes an open invitation of this workspace; false when there is none with that id. */
-    async revokeInvitation(workspaceId: string, id: string): Promise<boolean> {
-      const r = await db
-        .updateTable('invitations')
-        .set({ revoked_at: Date.now() })
-        .where('id', '=', id)
-        .where('workspace_id', '=', workspaceId)
-        .where('accepted_at', 'is', null)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+    async revokeInvitation(workspaceId: string, id: string, audit?: AuditContext): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('invitations')
+          .set({ revoked_at: Date.now() })
+          .where('id', '=', id)
+          .where('workspace_id', '=', workspaceId)
+          .where('accepted_at', 'is', null)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+        const revoked = Number(r.numUpdatedRows) > 0;
+        if (revoked && audit) await recordAudit(trx as never, { ...audit, action: 'invitation.revoked', target: { type: 'invitation', id }, workspaceId });
+        return revoked;
+      });
     },
 
     /**
      * Accepts the invitation for an existing account (signed in with a password, or just created or found by single
      * sign-on): uses the link up and adds the membership with the invited role. Throws InvitationRefused.
      */
-    async acceptForUser(token: string, userId: string): Promise<{ workspace: Workspace; role: Role; alreadyMember: boolean }> {
+    async acceptForUser(token: string, userId: string, audit?: AuditContext): Promise<{ workspace: Workspace; role: Role; alreadyMember: boolean }> {
       const now = Date.now();
       return db.transaction().execute(async (trx) => {
         const row = await claim(trx, token, now);
         const alreadyMember = await addMembership(trx, row, userId, now);
+        if (audit) await recordAudit(trx as never, { ...audit, action: 'invitation.accepted', target: { type: 'invitation', id: row.id }, workspaceId: row.workspace_id, after: { user_id: userId, role: row.role, already_member: alreadyMember } });
         const inv = toInvitation(row, now);
         return { workspace: inv.workspace, role: inv.role, alreadyMember };
       });
@@ -220,7 +227,7 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
      * Signs the invited person up: creates the account for the invited address with this password and adds the
      * membership, together with the link's use. `emailVerified` when the link was mailed (it reached that mailbox).
      */
-    async acceptWithSignUp(token: string, input: { password: string; name?: string }): Promise<{ user: User; workspace: Workspace; role: Role }> {
+    async acceptWithSignUp(token: string, input: { password: string; name?: string }, audit?: AuditContext): Promise<{ user: User; workspace: Workspace; role: Role }> {
       if (input.password.length < MIN_PASSWORD_LENGTH) throw new AccountsError('weak_password', `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`);
       const passwordHash = await hashPassword(input.password);
       const now = Date.now();
@@ -239,6 +246,11 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
           };
           await trx.insertInto('users').values(user).execute();
           await addMembership(trx, row, user.id, now);
+          if (audit) {
+            // The new account is the actor: it exists from this transaction on.
+            const actor = { type: 'user' as const, id: user.id, label: user.email };
+            await recordAudit(trx as never, { ...audit, actor, action: 'invitation.accepted', target: { type: 'invitation', id: row.id }, workspaceId: row.workspace_id, after: { user_id: user.id, role: row.role, signed_up: true } });
+          }
           const inv = toInvitation(row, now);
           return {
             user: { id: user.id, email: user.email, name: user.name, isAdmin: false, emailVerified: user.email_verified === 1, createdAt: now },

@@ -23,7 +23,7 @@ export const invitationCommands: Command[] = [
         if (!ws) throw new CommandError(`Workspace "${positionals[0]}" not found`);
         let created;
         try {
-          created = await s.invitations.createInvitation({ workspace: ws, email: positionals[1], role });
+          created = await s.invitations.createInvitation({ workspace: ws, email: positionals[1], role }, cliAuditContext('admin invite'));
         } catch (err) {
           if (err instanceof InvitationRefused) throw new CommandError(err.message);
           throw err;
@@ -62,7 +62,7 @@ export const invitationCommands: Command[] = [
       await withServices(io, async (s) => {
         const ws = await s.accounts.workspaces.getWorkspaceBySlug(positionals[0]);
         if (!ws) throw new CommandError(`Workspace "${positionals[0]}" not found`);
-        if (!(await s.invitations.revokeInvitation(ws.id, positionals[1]))) throw new CommandError(`No open invitation ${positionals[1]} in ${ws.slug}`);
+        if (!(await s.invitations.revokeInvitation(ws.id, positionals[1], cliAuditContext('admin invite revoke')))) throw new CommandError(`No open invitation ${positionals[1]} in ${ws.slug}`);
         io.out(`Invitation ${positionals[1]} revoked.`);
       });
     },

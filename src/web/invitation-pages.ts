@@ -7,6 +7,7 @@ import type { AppEnv } from '../http/env.ts';
 import { AccountsError, InvitationRefused, type Invitation } from '../accounts/index.ts';
 import { csrfField, roleLabel, wsPath } from './components.ts';
 import type { PageDeps } from './deps.ts';
+import { webAuditContext } from './audit-context.ts';
 import { INVITE_PATH } from './invitation-mail.ts';
 import { layout, messagePage, type Html } from './layout.ts';
 import { textField, type Ctx } from './page-context.ts';
@@ -103,7 +104,7 @@ export function mountInvitationAccept(app: Hono<AppEnv>, deps: Deps): void {
     if (refused || !inv) return refusedPage(c, refused ?? new InvitationRefused('invalid'));
     try {
       if (session) {
-        const joined = await deps.invitations.acceptForUser(token, session.user.id);
+        const joined = await deps.invitations.acceptForUser(token, session.user.id, webAuditContext(c, deps.config.trustedProxyHops, session.user));
         c.get('log').info({ event: 'invitation_accepted', workspace: joined.workspace.slug }, 'invitation accepted');
         return c.redirect(wsPath(joined.workspace), 303);
       }
@@ -112,7 +113,7 @@ export function mountInvitationAccept(app: Hono<AppEnv>, deps: Deps): void {
       if (password !== (form.password2 ?? '').slice(0, 1024)) return invitePage(c, token, inv, undefined, 400, 'The two passwords differ.');
       const name = textField(form, 'name', 200);
       if (name === undefined) return invitePage(c, token, inv, undefined, 400, 'Your name must be one line of at most 200 characters.');
-      const joined = await deps.invitations.acceptWithSignUp(token, { password, name });
+      const joined = await deps.invitations.acceptWithSignUp(token, { password, name }, webAuditContext(c, deps.config.trustedProxyHops));
       c.get('log').info({ event: 'invitation_accepted', workspace: joined.workspace.slug, signup: true }, 'invitation accepted with a new account');
       return finishPasswordSignIn(c, deps, joined.user, wsPath(joined.workspace));
     } catch (err) {

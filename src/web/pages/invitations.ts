@@ -7,6 +7,7 @@ import type { AppEnv } from '../../http/env.ts';
 import { InvitationRefused, ROLES, type Invitation, type Role } from '../../accounts/index.ts';
 import { confirmForm, csrfField, roleLabel, secretBox, wsPath, type Flash } from '../components.ts';
 import type { PageDeps } from '../deps.ts';
+import { webAuditContext } from '../audit-context.ts';
 import { agoTag, timeTag } from '../format.ts';
 import { invitationLink, invitationMail } from '../invitation-mail.ts';
 import type { Html } from '../layout.ts';
@@ -84,7 +85,7 @@ export function mountInvitations(app: Hono<AppEnv>, deps: PageDeps, renderMember
       if (!invitableRoles(access.role).includes(role)) return fail(access.role === 'owner' ? 'Choose a role.' : 'Only owners can invite owners.');
       let created;
       try {
-        created = await deps.invitations.createInvitation({ workspace: access.workspace, email, role, invitedBy: access.user.id });
+        created = await deps.invitations.createInvitation({ workspace: access.workspace, email, role, invitedBy: access.user.id }, webAuditContext(c, deps.config.trustedProxyHops, access.user));
       } catch (err) {
         if (err instanceof InvitationRefused) return fail(err.message);
         throw err;
@@ -102,7 +103,7 @@ export function mountInvitations(app: Hono<AppEnv>, deps: PageDeps, renderMember
 
   app.post('/dashboard/:ws/invitations/:id/revoke', (c) =>
     managerAction(c, async (access) => {
-      const ok = await deps.invitations.revokeInvitation(access.workspace.id, c.req.param('id') ?? '');
+      const ok = await deps.invitations.revokeInvitation(access.workspace.id, c.req.param('id') ?? '', webAuditContext(c, deps.config.trustedProxyHops, access.user));
       if (!ok) return c.html(await renderMembers(c, deps, access, { flash: { kind: 'error', text: 'That invitation is no longer open.' } }), 404);
       return c.redirect(`${wsPath(access.workspace, '/members')}?done=invite-revoked`, 303);
     }),
