@@ -1,8 +1,8 @@
 // The gateway's POST to an upstream: over http1-client.ts's own socket pool for http, over node:https on a keep-alive
-// agent for https. fetch (undici, web streams, an AbortSignal's DOMException) cost several hundred µs of CPU per
-// proxied call on this path (bench: G − T), node:http's client about 200 µs more than the pool. It answers with the
-// part of a fetch Response the connection reads.
-import http from 'node:http';
+// agent for https (upstream URLs are one or the other, upstream-config.ts). fetch (undici, web streams, an
+// AbortSignal's DOMException) cost several hundred µs of CPU per proxied call on this path (bench: G − T); node:http's
+// client cost G 5–15 % more CPU per proxied call than the pool (bench/tools/ab.ts). It answers with the part of a
+// fetch Response the connection reads.
 import https from 'node:https';
 import { Http1Pool } from './http1-client.ts';
 
@@ -32,14 +32,13 @@ export function upstreamPoster(url: URL): UpstreamPoster {
     return { post: (headers, body, signal) => pool.post(path, headers, body, signal), destroy: () => pool.destroy() };
   }
   const agent = new https.Agent({ keepAlive: true, maxSockets: 256 });
-  return { post: (headers, body, signal) => postOverNode(url, headers, body, signal, agent), destroy: () => agent.destroy() };
+  return { post: (headers, body, signal) => postOverHttps(url, headers, body, signal, agent), destroy: () => agent.destroy() };
 }
 
-function postOverNode(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal, agent: http.Agent): Promise<UpstreamResponse> {
-  const secure = url.protocol === 'https:';
+function postOverHttps(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal, agent: https.Agent): Promise<UpstreamResponse> {
   const payload = Buffer.from(body);
   return new Promise((resolve, reject) => {
-    const req = (secure ? https : http).request(
+    const req = https.request(
       url,
       { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) }, agent, signal },
       (res) => {

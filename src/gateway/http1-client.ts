@@ -133,6 +133,8 @@ class Connection {
   reused = false;
   idleSince = 0;
   dead = false;
+  /** Sends the current request again on a fresh socket: set only for a request on a reused one. */
+  retry: (() => void) | undefined;
 
   private readonly pool: Http1Pool;
 
@@ -204,7 +206,6 @@ class Connection {
     if (te !== undefined) {
       // RFC 9112 §6.1: chunked must be the final coding; §6.3: with Transfer-Encoding, Content-Length is ignored and
       // the connection is not reused.
-      if (!/(^|,)\s*chunked\s*$/i.test(te)) throw new Http1Error('answered with a transfer coding other than chunked', 'EPROTO');
       if (te.toLowerCase().replace(/\s/g, '') !== 'chunked') throw new Http1Error('answered with a transfer coding other than chunked', 'EPROTO');
       if (cl !== undefined) ex.keepAlive = false;
       ex.framing = { kind: 'chunked', remaining: 0, step: 'size' };
@@ -337,8 +338,6 @@ class Connection {
     }
     this.fail(ex, err);
   }
-
-  retry: (() => void) | undefined;
 
   kill(): void {
     this.dead = true;
