@@ -156,7 +156,7 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
           .where('revoked_at', 'is', null)
           .execute();
         await trx.insertInto('invitations').values(row).execute();
-        if (audit) await recordAudit(trx as never, { ...audit, action: 'invitation.created', target: { type: 'invitation', id: row.id }, workspaceId: row.workspace_id, after: { email: row.email, role: row.role } });
+        if (audit) await recordAudit(trx, { ...audit, action: 'invitation.created', target: { type: 'invitation', id: row.id }, workspaceId: row.workspace_id, after: { email: row.email, role: row.role } });
       });
       const invitation = toInvitation(await select().where('invitations.id', '=', row.id).executeTakeFirstOrThrow(), now);
       // Housekeeping, at most hourly per process: invitations that ended long ago go.
@@ -203,7 +203,7 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
           .where('revoked_at', 'is', null)
           .executeTakeFirst();
         const revoked = Number(r.numUpdatedRows) > 0;
-        if (revoked && audit) await recordAudit(trx as never, { ...audit, action: 'invitation.revoked', target: { type: 'invitation', id }, workspaceId });
+        if (revoked && audit) await recordAudit(trx, { ...audit, action: 'invitation.revoked', target: { type: 'invitation', id }, workspaceId });
         return revoked;
       });
     },
@@ -217,7 +217,7 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
       return db.transaction().execute(async (trx) => {
         const row = await claim(trx, token, now);
         const alreadyMember = await addMembership(trx, row, userId, now);
-        if (audit) await recordAudit(trx as never, { ...audit, action: 'invitation.accepted', target: { type: 'invitation', id: row.id }, workspaceId: row.workspace_id, after: { user_id: userId, role: row.role, already_member: alreadyMember } });
+        if (audit) await recordAudit(trx, { ...audit, action: 'invitation.accepted', target: { type: 'invitation', id: row.id }, workspaceId: row.workspace_id, after: { user_id: userId, role: row.role, already_member: alreadyMember } });
         const inv = toInvitation(row, now);
         return { workspace: inv.workspace, role: inv.role, alreadyMember };
       });
@@ -249,7 +249,7 @@ export function invitationsService(store: Store, config: Pick<Config, 'invitatio
           if (audit) {
             // The new account is the actor: it exists from this transaction on.
             const actor = { type: 'user' as const, id: user.id, label: user.email };
-            await recordAudit(trx as never, { ...audit, actor, action: 'invitation.accepted', target: { type: 'invitation', id: row.id }, workspaceId: row.workspace_id, after: { user_id: user.id, role: row.role, signed_up: true } });
+            await recordAudit(trx, { ...audit, actor, action: 'invitation.accepted', target: { type: 'invitation', id: row.id }, workspaceId: row.workspace_id, after: { user_id: user.id, role: row.role, signed_up: true } });
           }
           const inv = toInvitation(row, now);
           return {

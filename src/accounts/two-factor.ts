@@ -81,7 +81,7 @@ export function twoFactorService(store: Store, secret: string) {
         if (step === undefined) return undefined;
         const r = await trx.updateTable('user_totp').set({ enabled_at: now, last_step: step }).where('user_id', '=', userId).where('enabled_at', 'is', null).executeTakeFirst();
         if (!Number(r.numUpdatedRows)) return undefined;
-        if (audit) await recordAudit(trx as never, { ...audit, action: 'two_factor.enabled', target: { type: 'user', id: userId } });
+        if (audit) await recordAudit(trx, { ...audit, action: 'two_factor.enabled', target: { type: 'user', id: userId } });
         return replaceRecoveryCodes(trx, userId, now);
       });
     },
@@ -128,7 +128,7 @@ export function twoFactorService(store: Store, secret: string) {
       return db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('user_totp').select('enabled_at').where('user_id', '=', userId).executeTakeFirst();
         if (!row || row.enabled_at === null) return undefined;
-        if (audit) await recordAudit(trx as never, { ...audit, action: 'two_factor.recovery_codes_replaced', target: { type: 'user', id: userId } });
+        if (audit) await recordAudit(trx, { ...audit, action: 'two_factor.recovery_codes_replaced', target: { type: 'user', id: userId } });
         return replaceRecoveryCodes(trx, userId, Date.now());
       });
     },
@@ -139,7 +139,7 @@ export function twoFactorService(store: Store, secret: string) {
         await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
         const r = await trx.deleteFrom('user_totp').where('user_id', '=', userId).executeTakeFirst();
         const had = Number(r.numDeletedRows) > 0;
-        if (had && audit) await recordAudit(trx as never, { ...audit, action: 'two_factor.disabled', target: { type: 'user', id: userId } });
+        if (had && audit) await recordAudit(trx, { ...audit, action: 'two_factor.disabled', target: { type: 'user', id: userId } });
         return had;
       });
     },
