@@ -31,6 +31,9 @@ test('operators create, list and revoke API keys, and set prices and plans as da
     assert.ok(!listed.stdout.includes(secret.slice(21)), 'the secret is never listed');
 
     assert.equal((await cli('admin', 'api-keys', 'create', 'x', '--access', 'admin')).code, 2);
+    const nowhere = await cli('admin', 'api-keys', 'create', 'x', '--workspace', 'nowhere');
+    assert.equal(nowhere.code, 1);
+    assert.match(nowhere.out, /Workspace "nowhere" not found/);
 
     const revoked = await cli('admin', 'api-keys', 'revoke', id);
     assert.match(revoked.stdout, new RegExp(`Revoked API key ${id}`));

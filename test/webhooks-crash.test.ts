@@ -53,6 +53,9 @@ forEachDialect('outbox: SIGKILL between commit and delivery', (dialect) => {
     const added = await runCli(['admin', 'webhooks', 'add', `${receiver.url}/hook`, '--events', 'workspace.created'], { env });
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /Signing secret: whsec_/);
+    const nowhere = await runCli(['admin', 'webhooks', 'add', `${receiver.url}/other`, '--workspace', 'nowhere'], { env });
+    assert.equal(nowhere.code, 1);
+    assert.match(nowhere.stderr, /Workspace "nowhere" not found/);
     store = await openStore(tdb.url);
   });
   after(async () => {

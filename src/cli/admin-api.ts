@@ -1,7 +1,7 @@
 // `tollgate admin api-keys …`, `tollgate admin prices …`, `tollgate admin plans …`: management API keys, per-tool
 // prices and plans as data, on the configured database.
 import { CommandError, UsageError, type Command } from './command.ts';
-import { withServices } from './context.ts';
+import { requireWorkspace, withServices } from './context.ts';
 import { cliAuditContext } from './audit-context.ts';
 import { ApiKeyError } from '../api/index.ts';
 import { CreditsError } from '../credits/index.ts';
@@ -36,12 +36,7 @@ export const apiCommands: Command[] = [
       if (access !== 'read' && access !== 'write') throw new UsageError('--access is read or write');
       const expiresAt = values['expires-in'] ? Date.now() + parseDuration(values['expires-in'] as string) : null;
       await withServices(io, async (s) => {
-        let workspaceId: string | null = null;
-        if (values.workspace) {
-          const ws = await s.accounts.workspaces.getWorkspaceBySlug(values.workspace as string);
-          if (!ws) throw new CommandError(`Workspace "${values.workspace}" not found`);
-          workspaceId = ws.id;
-        }
+        const workspaceId = values.workspace ? (await requireWorkspace(s, values.workspace as string)).id : null;
         const { key, secret } = await s.api.keys.createKey({ name: positionals[0], access, workspaceId, expiresAt }, cliAuditContext('admin api-keys create')).catch(userFacing);
         io.out(`Created API key ${key.id} (${key.access}, ${values.workspace ? `workspace ${values.workspace}` : 'every workspace'}, expires ${when(key.expiresAt)}).`);
         io.out('The key, shown this once (send it as Authorization: Bearer …):');

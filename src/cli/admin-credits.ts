@@ -1,16 +1,9 @@
 // `tollgate admin credits …`: operators grant credits, assign plans and read a workspace's balance and ledger.
-import { CommandError, UsageError, type Command } from './command.ts';
-import { withServices } from './context.ts';
-import type { Services } from '../services.ts';
+import { UsageError, type Command } from './command.ts';
+import { requireWorkspace, withServices } from './context.ts';
 import { cliAuditContext } from './audit-context.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');
-
-async function requireWorkspace(s: Services, slug: string) {
-  const ws = await s.accounts.workspaces.getWorkspaceBySlug(slug);
-  if (!ws) throw new CommandError(`Workspace "${slug}" not found`);
-  return ws;
-}
 
 function grantCommand(verb: 'grant' | 'deduct', summary: string): Command {
   return {

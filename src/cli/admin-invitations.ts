@@ -2,7 +2,7 @@
 // TOLLGATE_SMTP_URL is set), list a workspace's open invitations, revoke one; and `admin user reset-two-factor` for
 // a person locked out of their second factor.
 import { CommandError, type Command } from './command.ts';
-import { withServices } from './context.ts';
+import { requireWorkspace, withServices } from './context.ts';
 import { cliAuditContext } from './audit-context.ts';
 import { table } from './format.ts';
 import { InvitationRefused, ROLES, type Role } from '../accounts/index.ts';
@@ -19,8 +19,7 @@ export const invitationCommands: Command[] = [
       const role = values.role as Role;
       if (!ROLES.includes(role)) throw new CommandError(`--role must be one of ${ROLES.join(', ')}`);
       await withServices(io, async (s) => {
-        const ws = await s.accounts.workspaces.getWorkspaceBySlug(positionals[0]);
-        if (!ws) throw new CommandError(`Workspace "${positionals[0]}" not found`);
+        const ws = await requireWorkspace(s, positionals[0]);
         let created;
         try {
           created = await s.invitations.createInvitation({ workspace: ws, email: positionals[1], role }, cliAuditContext('admin invite'));
@@ -46,8 +45,7 @@ export const invitationCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        const ws = await s.accounts.workspaces.getWorkspaceBySlug(positionals[0]);
-        if (!ws) throw new CommandError(`Workspace "${positionals[0]}" not found`);
+        const ws = await requireWorkspace(s, positionals[0]);
         const list = await s.invitations.listOpenInvitations(ws.id);
         io.out(table([['ID', 'EMAIL', 'ROLE', 'STATE', 'EXPIRES', 'MAILED'], ...list.map((i) => [i.id, i.email, i.role, i.state, new Date(i.expiresAt).toISOString(), i.mailedAt ? 'yes' : ''])]));
       });
@@ -60,8 +58,7 @@ export const invitationCommands: Command[] = [
     positionals: 2,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        const ws = await s.accounts.workspaces.getWorkspaceBySlug(positionals[0]);
-        if (!ws) throw new CommandError(`Workspace "${positionals[0]}" not found`);
+        const ws = await requireWorkspace(s, positionals[0]);
         if (!(await s.invitations.revokeInvitation(ws.id, positionals[1], cliAuditContext('admin invite revoke')))) throw new CommandError(`No open invitation ${positionals[1]} in ${ws.slug}`);
         io.out(`Invitation ${positionals[1]} revoked.`);
       });

@@ -1,7 +1,7 @@
 // `tollgate admin webhooks …`: register, list and remove outbound webhook endpoints (per deployment or per
 // workspace). The signing secret is printed once, when the endpoint is added.
 import { CommandError, type Command } from './command.ts';
-import { withServices } from './context.ts';
+import { requireWorkspace, withServices } from './context.ts';
 import { table } from './format.ts';
 import { EVENT_TYPES, WebhooksError } from '../webhooks/index.ts';
 
@@ -14,12 +14,7 @@ export const webhookCommands: Command[] = [
     options: { workspace: { type: 'string' }, events: { type: 'string' }, description: { type: 'string' } },
     async run({ values, positionals }, io) {
       await withServices(io, async (s) => {
-        let workspaceId: string | null = null;
-        if (values.workspace) {
-          const ws = await s.accounts.workspaces.getWorkspaceBySlug(values.workspace as string);
-          if (!ws) throw new CommandError(`Workspace "${values.workspace}" not found`);
-          workspaceId = ws.id;
-        }
+        const workspaceId = values.workspace ? (await requireWorkspace(s, values.workspace as string)).id : null;
         try {
           const { endpoint, secret } = await s.webhooks.endpoints.addEndpoint({ url: positionals[0], workspaceId, events: values.events as string | undefined, description: values.description as string | undefined });
           io.out(`Added webhook endpoint ${endpoint.id} → ${endpoint.url} (${values.workspace ? `workspace ${values.workspace}` : 'the whole deployment'}; events: ${endpoint.events === '*' ? 'all' : endpoint.events.join(', ')}).`);

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfig, type Config } from '../config/config.ts';
 import type { Services } from '../services.ts';
+import type { Workspace } from '../accounts/index.ts';
 import { CommandError, type CommandIO } from './command.ts';
 
 export function configFrom(io: CommandIO): Config {
@@ -66,4 +67,11 @@ export async function withServices<T>(io: CommandIO, fn: (services: Services) =>
   } finally {
     await services.close();
   }
+}
+
+/** The workspace with this slug, or the command fails with "Workspace "<slug>" not found". */
+export async function requireWorkspace(s: Services, slug: string): Promise<Workspace> {
+  const ws = await s.accounts.workspaces.getWorkspaceBySlug(slug);
+  if (!ws) throw new CommandError(`Workspace "${slug}" not found`);
+  return ws;
 }
