@@ -1,8 +1,8 @@
 // `get_contact`'s read on PostgreSQL, combined across calls: the reads that calls issue in one turn of the event loop
 // go to the database as ONE statement (each key's contact with its first deals, by a lateral join), instead of one
 // round trip per call. Calls resume together after the ledger's group commit, so their reads arrive together too.
-// Measured on the bench's metered tool call on PostgreSQL: 1,750–2,500 → 3,200–3,900 calls/s, Tollgate's CPU per call
-// 340–470 → 200–250 µs (bench/tools/one.ts-style runs, one T_pg at 50 connections). SQLite
+// Measured on the bench's metered tool call on PostgreSQL (T_pg alone at 50 connections): 1,750–2,500 → 3,200–3,900
+// calls/s, Tollgate's CPU per call 340–470 → 200–250 µs; in a full `npm run bench`, T_pg/T 0.26–0.33 → 0.57. SQLite
 // reads in-process and gains nothing from this: it keeps one statement per call.
 import { sql, type Kysely } from 'kysely';
 import { batchPerTurn, type BatchPerTurn } from '../util/batch-per-turn.ts';
