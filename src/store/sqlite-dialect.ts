@@ -290,7 +290,7 @@ class NodeSqliteDriver implements Driver {
     // SQLite creates -wal and -shm with the main file's mode: make it owner-only first, so they are born that way.
     ownerOnly(this.#path);
     const db = new DatabaseSync(this.#path, { timeout: this.#busyTimeoutMs });
-    const mode = (db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: string } | undefined)?.journal_mode;
+    const mode = await walMode(db, this.#busyTimeoutMs);
     for (const file of [this.#path, `${this.#path}-wal`, `${this.#path}-shm`]) ownerOnly(file);
     const wal = mode === 'wal';
     // In WAL mode the sync after each commit is ours (see the top of this file); otherwise SQLite's own, in line.
@@ -398,6 +398,28 @@ export class NodeSqliteDialect implements Dialect {
     return new SqliteIntrospector(db);
   }
 }
+
+/**
+ * `PRAGMA journal_mode = WAL`, waiting out another process that is switching the same new file at that moment: that
+ * answers "database is locked" at once, without calling the busy handler (two `tollgate serve` starting together on a
+ * fresh file meet it about one time in three). Retried until `busyTimeoutMs` has passed, as any other lock would be.
+ */
+async function walMode(db: DatabaseSync, busyTimeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return (db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: string } | undefined)?.journal_mode;
+    } catch (err) {
+      if ((err as { errcode?: number }).errcode !== SQLITE_BUSY || Date.now() >= deadline) {
+        db.close();
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+}
+
+const SQLITE_BUSY = 5;
 
 /**
  * Kysely on node:sqlite, for the hot paths' compiled reads (src/store/prepared.ts): `executeQuery` of a compiled

@@ -144,7 +144,9 @@ function describeDbError(err: unknown): string {
   if (e?.code === 'ENOTFOUND') return 'host not found';
   if (e?.code === '3D000') return 'database does not exist';
   if (e?.code === '28P01' || e?.code === '28000') return 'authentication failed';
-  if (e?.code === 'ERR_SQLITE_ERROR' || /unable to open/.test(String(e?.message))) return 'cannot open the database file';
+  // node:sqlite reports every failure as ERR_SQLITE_ERROR: its errstr says which ("database is locked" is not a
+  // missing file).
+  if (/unable to open/.test(String(e?.message))) return 'cannot open the database file';
   return String(e?.message ?? err).split('\n')[0];
 }
 
