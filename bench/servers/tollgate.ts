@@ -144,6 +144,8 @@ async function main(): Promise<void> {
       TOLLGATE_RATE_LIMIT_PER_MINUTE: '10000000',
       TOLLGATE_LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'info',
       ...(env.TOLLGATE_REDIS_URL ? { TOLLGATE_REDIS_URL: env.TOLLGATE_REDIS_URL } : {}),
+      // A metrics listener, to look inside a measured server (batch sizes, query latency); off in `npm run bench`.
+      ...(env.TOLLGATE_METRICS_PORT ? { TOLLGATE_METRICS_PORT: env.TOLLGATE_METRICS_PORT } : {}),
     },
   });
   const seeded = await seed(config);

@@ -11,6 +11,7 @@ import { UsageRollups, type Usage } from './rollups.ts';
 import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from '../store/prepared.ts';
 import { creditsMetrics } from './metrics.ts';
 import { enqueueEvents, type OutboundEvent } from '../webhooks/index.ts';
+import { planStatement, type BatchOp } from './ledger-statement.ts';
 
 export interface ChargeRequest {
   workspaceId: string;
@@ -24,7 +25,7 @@ export interface ChargeRequest {
   at: number;
 }
 
-/** `balance` after the deduction when ok; the balance that was too low when not. */
+/** `balance` after the deduction when ok (null when the batch had no need to know it: a free call, no account); the balance that was too low when not. */
 export type ChargeOutcome = { ok: true; balance: number | null } | { ok: false; balance: number };
 
 export interface FailureRecord {
@@ -132,6 +133,14 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
     );
   const idle: (() => void)[] = [];
   let closed = false;
+  // PostgreSQL: the balances this process last saw, so that a batch for a workspace known to be short of room skips
+  // the one-statement attempt (ledger-statement.ts). A hint only: the statement itself checks the balance.
+  const knownBalances = new Map<string, number>();
+  const KNOWN_LIMIT = 10_000;
+  const remember = (workspaceId: string, balance: number) => {
+    if (knownBalances.size >= KNOWN_LIMIT && !knownBalances.has(workspaceId)) knownBalances.clear();
+    knownBalances.set(workspaceId, balance);
+  };
 
   function enqueue(op: Op): void {
     queue.push(op);
@@ -160,6 +169,11 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
   }
 
   async function commitBatch(batch: Op[]): Promise<void> {
+    if (store.dialect === 'postgres') {
+      const rest = await commitInOneStatement(batch);
+      if (!rest.length) return;
+      batch = rest;
+    }
     let outcomes: ChargeOutcome[];
     const started = performance.now();
     try {
@@ -178,6 +192,45 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
     }
     // The commit has returned, so the batch is durable: acknowledge it.
     batch.forEach((op, i) => op.resolve(outcomes[i]));
+  }
+
+  /**
+   * PostgreSQL: the batch in one statement where every charged workspace has room (ledger-statement.ts). Answers the
+   * operations it wrote; returns the rest, in batch order, for the general path.
+   */
+  async function commitInOneStatement(batch: Op[]): Promise<Op[]> {
+    const ops: BatchOp[] = batch.map((op) => (op.kind === 'charge' ? { kind: 'charge', ...op.req } : { kind: op.kind, ...op.rec } as BatchOp));
+    const plan = planStatement(ops, options.lowBalanceCredits, knownBalances, Date.now());
+    if (!plan) return batch;
+    const started = performance.now();
+    let rows: { workspace_id: string; balance: number | string }[];
+    try {
+      ({ rows } = await withRetry(() => db.executeQuery(plan.query)));
+    } catch (err) {
+      creditsMetrics.batch(plan.covered.length, performance.now() - started, false);
+      // An error the server reported (a SQLSTATE) rolled the statement back: the general path can try, and knows how
+      // to isolate a bad call. Anything else (the connection lost) may have come after the commit: trying again could
+      // charge twice, so the calls fail, as they do when the general path loses its commit.
+      if (/^[0-9A-Z]{5}$/.test(String((err as { code?: unknown }).code))) return batch;
+      for (const op of batch) op.reject(err);
+      return [];
+    }
+    creditsMetrics.batch(plan.covered.length, performance.now() - started, true);
+    const applied = new Map(rows.map((r) => [r.workspace_id, Number(r.balance)]));
+    for (const [workspaceId, balance] of applied) remember(workspaceId, balance);
+    const covered = new Set(plan.covered);
+    const rest: Op[] = [];
+    batch.forEach((op, i) => {
+      const workspaceId = ops[i].workspaceId;
+      const change = plan.changes.get(workspaceId);
+      if (!covered.has(i) || (change && !applied.has(workspaceId))) {
+        rest.push(op);
+        return;
+      }
+      const end = applied.get(workspaceId);
+      op.resolve({ ok: true, balance: end === undefined || !change ? null : end - change.delta + plan.running.get(i)! });
+    });
+    return rest;
   }
 
   async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
@@ -271,6 +324,7 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
         first += n;
       }
       await usage.write(trx);
+      for (const [workspaceId, balance] of balances) remember(workspaceId, balance);
       const crossings = balanceCrossings(startBalances, balances, options.lowBalanceCredits);
       if (crossings.length) await enqueueEvents(trx, crossings);
       return outcomes;

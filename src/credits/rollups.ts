@@ -33,8 +33,10 @@ const TABLES = {
   credits_usage_hourly: ['workspace_id', 'hour'],
 } as const;
 
-type Table = keyof typeof TABLES;
+export type Table = keyof typeof TABLES;
 const COUNTS = ['calls', 'credits', 'errors'] as const;
+/** Every count column of every roll-up table. */
+export const COUNT_COLUMNS = [...COUNTS, ...REFUSALS] as const;
 const columnsOf = (table: Table, refusals: boolean): readonly string[] => [...TABLES[table], ...COUNTS, ...(refusals ? REFUSALS : [])];
 
 /**
@@ -100,6 +102,15 @@ export class UsageRollups {
 
   addHourly(workspaceId: string, hour: number, u: Usage): void {
     this.#add('credits_usage_hourly', { workspace_id: workspaceId, hour }, u);
+  }
+
+  /** Each table with rows, its key columns and its rows in key order (every count column present, 0 when unused). */
+  tables(): { table: Table; keys: readonly string[]; rows: Row[] }[] {
+    const out: { table: Table; keys: readonly string[]; rows: Row[] }[] = [];
+    for (const [table, rows] of this.#rows) {
+      if (rows.size) out.push({ table, keys: TABLES[table], rows: [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r) });
+    }
+    return out;
   }
 
   /** Adds everything to the tables. Rows go in key order, so concurrent writers lock rows in the same order. */
