@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../../store/store.ts';
 import { batchPerTurn } from '../../util/batch-per-turn.ts';
+import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from '../../store/prepared.ts';
 import type { CreditsTables } from '../tables.ts';
 import type { RateLimitBackend, WindowCount } from './backend.ts';
 
@@ -70,28 +71,50 @@ export function databaseBackend(store: Store, options: DatabaseBackendOptions = 
     }
   }
 
+  // The upsert of `n` keys, compiled once per count (a turn's batch is built and compiled on every turn otherwise,
+  // which cost more than the rest of the counting).
+  const upserts = new Map<number, PreparedQuery<{ key: string; window_start: number; count: number }>>();
+  const upsertOf = (n: number) => {
+    let q = upserts.get(n);
+    if (!q) {
+      q = prepareQuery((slot) =>
+        db
+          .insertInto('credits_rate_counters')
+          .values(Array.from({ length: n }, (_, r) => ({ key: slot(3 * r) as string, window_start: slot(3 * r + 1) as number, count: slot(3 * r + 2) as number })))
+          .onConflict((oc) =>
+            oc.column('key').doUpdateSet((eb) => ({
+              // Both right-hand sides read the row as it was before this statement.
+              count: eb
+                .case()
+                .when('credits_rate_counters.window_start', '<=', slot(3 * n) as number)
+                .then(eb.ref('excluded.count'))
+                .else(eb('credits_rate_counters.count', '+', eb.ref('excluded.count')))
+                .end(),
+              window_start: eb.case().when('credits_rate_counters.window_start', '<=', slot(3 * n + 1) as number).then(eb.ref('excluded.window_start')).else(eb.ref('credits_rate_counters.window_start')).end(),
+            })),
+          )
+          .returning(['key', 'window_start', 'count']),
+      );
+      upserts.set(n, q);
+    }
+    return q;
+  };
+
   async function upsertCounts(increments: Map<string, number>, windowMs: number, t: number): Promise<Map<string, { count: number; windowStart: number }>> {
     const expired = t - windowMs;
     // Sorted keys: concurrent statements lock the same rows in the same order, so they never deadlock.
-    const values = [...increments.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, count]) => ({ key, window_start: t, count }));
-    const rows = await db
-      .insertInto('credits_rate_counters')
-      .values(values)
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet((eb) => ({
-          // Both right-hand sides read the row as it was before this statement.
-          count: eb
-            .case()
-            .when('credits_rate_counters.window_start', '<=', expired)
-            .then(eb.ref('excluded.count'))
-            .else(eb('credits_rate_counters.count', '+', eb.ref('excluded.count')))
-            .end(),
-          window_start: eb.case().when('credits_rate_counters.window_start', '<=', expired).then(eb.ref('excluded.window_start')).else(eb.ref('credits_rate_counters.window_start')).end(),
-        })),
-      )
-      .returning(['key', 'window_start', 'count'])
-      .execute();
-    return new Map(rows.map((r) => [r.key, { count: Number(r.count), windowStart: Number(r.window_start) }]));
+    const sorted = [...increments.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const out = new Map<string, { count: number; windowStart: number }>();
+    let at = 0;
+    for (const n of powerOfTwoChunks(sorted.length)) {
+      const values: unknown[] = [];
+      for (let i = at; i < at + n; i++) values.push(sorted[i][0], t, sorted[i][1]);
+      values.push(expired, expired);
+      const { rows } = await db.executeQuery(upsertOf(n)(values));
+      for (const r of rows) out.set(r.key, { count: Number(r.count), windowStart: Number(r.window_start) });
+      at += n;
+    }
+    return out;
   }
 
   return {
