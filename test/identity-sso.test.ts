@@ -337,6 +337,24 @@ test('a workspace that requires a connection refuses password sign-ins there and
     assert.match(dashboard.body, /href="\/login\/sso\/acme\?next=%2Fdashboard%2Facme"/);
     assert.equal((await pw.get(`${srv.url}/dashboard/demo`)).status, 200);
 
+    // The /device page (RFC 8628) gives no more than the consent page: acme is not offered, a device asking for it
+    // is told where to sign in, and a hand-made approval for it is refused.
+    const deviceCode = async (resource?: string) => {
+      const r = await fetch(`${srv.url}/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: clientId, ...(resource ? { resource } : {}) }) });
+      assert.equal(r.status, 200);
+      return ((await r.json()) as { user_code: string }).user_code;
+    };
+    const sharedCode = await deviceCode();
+    const devicePage = await pw.get(`${srv.url}/device?user_code=${encodeURIComponent(sharedCode)}`);
+    const deviceForm = parseForms(devicePage.body, devicePage.url).find((f) => f.buttons.decision)!;
+    assert.ok(!deviceForm.selects.workspace.includes('acme'), deviceForm.selects.workspace.join(','));
+    assert.ok(deviceForm.selects.workspace.includes('demo'));
+    const forcedDevice = await pw.post(deviceForm.action, { ...deviceForm.fields, decision: 'approve', workspace: 'acme' });
+    assert.equal(forcedDevice.status, 400);
+    const forAcme = await pw.get(`${srv.url}/device?user_code=${encodeURIComponent(await deviceCode(`${srv.url}/acme/mcp`))}`);
+    assert.match(text(forAcme.body), /accept only people who signed in with Acme SSO/);
+    assert.doesNotMatch(forAcme.body, /value="approve"/);
+
     // Someone whose only workspace requires the connection: an empty picker says where to sign in.
     await acc.users.createUser({ email: 'pat@acme.com', password: 'a long enough password' });
     await acc.workspaces.addMember('acme', 'pat@acme.com', 'member');
@@ -352,6 +370,8 @@ test('a workspace that requires a connection refuses password sign-ins there and
     assert.equal((await ssoSignIn(sso, 'alice')).answer.status, 303);
     const ok = await sso.get(authorize(`${srv.url}/acme/mcp`));
     assert.match(ok.body, /value="approve"/);
+    const ssoDevice = await sso.get(`${srv.url}/device?user_code=${encodeURIComponent(await deviceCode(`${srv.url}/acme/mcp`))}`);
+    assert.match(ssoDevice.body, /value="approve"/);
     assert.equal((await sso.get(`${srv.url}/dashboard/acme`)).status, 200);
   } finally {
     await identity.rules.requireConnection(acme.id, null);

@@ -11,9 +11,9 @@ import { decisionButtons } from './components.ts';
 import { CSRF_FIELD } from './csrf.ts';
 import type { PageDeps } from './deps.ts';
 import { layout, messagePage } from './layout.ts';
-import { readSession } from './session.ts';
+import { readSession, sessionCookieValue } from './session.ts';
 
-type DeviceDeps = Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf'>;
+type DeviceDeps = Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'identity'>;
 
 function renderEntry(p: { nonce: string; requestId?: string; error?: string; typed?: string }) {
   return layout({
@@ -74,19 +74,24 @@ function renderRequest(p: DeviceRequestView) {
   });
 }
 
-/** The workspaces this request may be given: the one its resource names, else the user's (a workspace app: its own). */
-async function workspaceChoices(deps: DeviceDeps, row: { client_id: string; resource: string | null }, userId: string): Promise<{ fixed?: Workspace; choices: Workspace[] }> {
+/**
+ * The workspaces this request may be given: the one its resource names, else the user's (a workspace app: its own),
+ * less those that accept only people who signed in through another connection (as on the consent page); `closedBy`
+ * names that connection when it is what left no choice.
+ */
+async function workspaceChoices(deps: DeviceDeps, c: Context<AppEnv>, row: { client_id: string; resource: string | null }, userId: string): Promise<{ fixed?: Workspace; choices: Workspace[]; closedBy?: string }> {
   const { workspaces } = deps.accounts;
   const mine = await workspaces.listWorkspacesForUser(userId);
   const owner = await deps.oauth.workspaceClients.ownerOf(row.client_id);
-  const allowed = mine.filter((w) => !owner || w.id === owner);
+  const access = await deps.identity.workspaceAccess(sessionCookieValue(c));
+  const forApp = mine.filter((w) => !owner || w.id === owner);
   const prefix = `${deps.config.publicUrl}/`;
   const slug = row.resource?.startsWith(prefix) ? /^([^/]+)\/mcp$/.exec(row.resource.slice(prefix.length))?.[1] : undefined;
-  if (slug) {
-    const fixed = allowed.find((w) => w.slug === slug);
-    return { fixed, choices: fixed ? [fixed] : [] };
-  }
-  return { choices: allowed };
+  const candidates = slug ? forApp.filter((w) => w.slug === slug) : forApp;
+  const choices = candidates.filter((w) => access(w.id).allowed);
+  const closed = candidates.map((w) => access(w.id)).find((v) => !v.allowed);
+  const closedBy = !choices.length && closed && !closed.allowed ? closed.connectionLabel : undefined;
+  return slug ? { fixed: choices[0], choices, closedBy } : { choices, closedBy };
 }
 
 export function mountDevice(app: Hono<AppEnv>, deps: DeviceDeps): void {
@@ -103,7 +108,7 @@ export function mountDevice(app: Hono<AppEnv>, deps: DeviceDeps): void {
     if (!row) return c.html(renderEntry({ ...page, typed: typed.slice(0, 20), error: 'That code is not valid or has expired. Check the code on your device, or start again there.' }), 400);
     const client = await deps.oauth.resolveClient(row.client_id);
     if (!client) return show(c, 400, 'Unknown app', 'The app that asked is no longer registered. Start again on your device.');
-    const { fixed, choices } = await workspaceChoices(deps, row, session.user.id);
+    const { fixed, choices, closedBy } = await workspaceChoices(deps, c, row, session.user.id);
     return c.html(
       renderRequest({
         client,
@@ -111,7 +116,11 @@ export function mountDevice(app: Hono<AppEnv>, deps: DeviceDeps): void {
         scopes: row.scope ? row.scope.split(' ') : [],
         workspace: fixed,
         choices,
-        blocked: choices.length ? undefined : 'You are not a member of a workspace this app may use.',
+        blocked: choices.length
+          ? undefined
+          : closedBy
+            ? `The workspaces this app may use accept only people who signed in with ${closedBy}. Sign out, then choose "Sign in with ${closedBy}" on the sign-in page.`
+            : 'You are not a member of a workspace this app may use.',
         userEmail: session.user.email,
         csrf: deps.csrf.token(c, true),
         ...page,
@@ -133,7 +142,7 @@ export function mountDevice(app: Hono<AppEnv>, deps: DeviceDeps): void {
       await deps.oauth.clientEvents.record({ clientId: row.client_id, kind: 'authorize_error', requestId: c.get('requestId'), detail: 'access_denied: the user denied the device' });
       return c.html(messagePage({ title: 'Access denied', message: 'You denied the device access. It has been told; you can close this tab.', nonce: c.get('cspNonce'), requestId: c.get('requestId') }));
     }
-    const { choices } = await workspaceChoices(deps, row, session.user.id);
+    const { choices } = await workspaceChoices(deps, c, row, session.user.id);
     const workspace = choices.find((w) => w.slug === form.workspace);
     if (!workspace) return show(c, 400, 'Choose a workspace', 'Choose one of the workspaces on the page.');
     const resource = row.resource ?? workspaceResourceUrl(deps.config.publicUrl, workspace.slug);
