@@ -16,6 +16,7 @@ const accounts: Record<string, ProviderAccount> = {
   bob: { email: 'bob@acme.com', email_verified: false, name: 'Bob' },
   owner: { email: ADMIN_EMAIL, email_verified: true, name: 'Owner at the provider' },
   carol: { email: 'carol@other.org', email_verified: true, name: 'Carol' },
+  dana: { email: 'dana@elsewhere.net', email_verified: true, name: 'Dana' },
 };
 
 /** A browser: one cookie jar per origin, redirects not followed (each test looks at every hop). */
@@ -474,6 +475,33 @@ test('local passwords turned off: the form is gone, the buttons stay, a hand-mad
   } finally {
     await other.stop();
   }
+});
+
+test('an invitation accepted through SSO: "Sign in to accept" → the provider → back to the invitation → joined; the link is then used up', async () => {
+  const { accounts: acc, invitations } = srv.services;
+  const demo = (await acc.workspaces.getWorkspaceBySlug('demo'))!;
+  const { token } = await invitations.createInvitation({ workspace: demo, email: accounts.dana.email!, role: 'admin' });
+  const invitePath = `/invite?token=${encodeURIComponent(token)}`;
+  const b = new Browser();
+  const before = await b.get(`${srv.url}${invitePath}`);
+  assert.equal(before.status, 200);
+  const signIn = /href="(\/login\?next=[^"]+)"/.exec(before.body)?.[1]?.replace(/&amp;/g, '&');
+  assert.ok(signIn, 'the invitation offers "Sign in to accept"');
+  assert.equal(new URL(signIn, srv.url).searchParams.get('next'), invitePath);
+  // Dana has no account yet: the provider's sign-in creates it (just in time) and sends her back to the invitation.
+  assert.equal(await acc.users.findUserByEmail(accounts.dana.email!), undefined);
+  const { answer } = await ssoSignIn(b, 'dana', { next: invitePath });
+  assert.equal(answer.status, 303);
+  assert.equal(answer.location, `${srv.url}${invitePath}`);
+  const signedIn = await b.get(`${srv.url}${invitePath}`);
+  const join = parseForms(signedIn.body, signedIn.url).find((f) => f.action.endsWith('/invite/accept'))!;
+  assert.ok(join, 'a Join form for the signed-in person');
+  const joined = await b.post(join.action, join.fields);
+  assert.ok(joined.status === 302 || joined.status === 303, `accepting got ${joined.status}`);
+  const dana = (await acc.users.findUserByEmail(accounts.dana.email!))!;
+  assert.equal(await acc.workspaces.getRole(demo.id, dana.id), 'admin');
+  const again = await b.get(`${srv.url}${invitePath}`);
+  assert.ok(again.status >= 400 && again.status < 500, `a used link got ${again.status}`);
 });
 
 test('local passwords turned off: no password reset and no password sign-up through an invitation, even with mail configured', async () => {
