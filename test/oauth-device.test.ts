@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, ROOT, runCli } from './helpers/cli.ts';
+import { forEachDialect } from './helpers/databases.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -191,6 +192,50 @@ describe('OAuth device authorization (RFC 8628) and the /device page', { skip: e
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// RFC 8628 §5.2 / RFC 6749 §5.2: the device authorization endpoint's per-IP limit (30 a minute, a constant in
+// src/oauth/device-authorization.ts, no env var). Behind one trusted proxy, so each test address is its own counter.
+forEachDialect('OAuth device authorization: the per-IP rate limit', (dialect) => {
+  let srv: TestServer;
+  let clientId: string;
+  const LIMIT = 30;
+
+  before(async () => {
+    srv = await startTestServer({ dialect, env: { TOLLGATE_TRUSTED_PROXY_HOPS: '1' } });
+    clientId = (await registerClient(srv.url, { client_name: 'Flooding CLI', redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' })).client_id as string;
+  });
+  after(async () => srv?.stop());
+
+  const authorizeFrom = async (ip: string, id = clientId) => {
+    const res = await fetch(`${srv.url}/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip }, body: new URLSearchParams({ client_id: id }).toString() });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, string> };
+  };
+  const deviceCodeRows = async () => Number((await srv.services.store.typed<{ oauth_device_codes: { client_id: string } }>().selectFrom('oauth_device_codes').select((eb) => eb.fn.countAll().as('n')).where('client_id', '=', clientId).executeTakeFirstOrThrow()).n);
+
+  test(`the ${LIMIT + 1}st request from one address in a minute is 429 slow_down with Retry-After: 60, and makes no code`, async () => {
+    const ip = '203.0.113.7';
+    for (let i = 1; i <= LIMIT; i++) {
+      const r = await authorizeFrom(ip);
+      assert.equal(r.status, 200, `request ${i} of ${LIMIT} is within the limit: ${JSON.stringify(r.body)}`);
+    }
+    assert.equal(await deviceCodeRows(), LIMIT);
+    const over = await authorizeFrom(ip);
+    assert.equal(over.status, 429, JSON.stringify(over.body));
+    assert.equal(over.body.error, 'slow_down');
+    assert.match(over.body.error_description, /Too many device authorization requests/);
+    assert.equal(over.headers.get('retry-after'), '60');
+    assert.equal(over.headers.get('cache-control'), 'no-store');
+    assert.equal(await deviceCodeRows(), LIMIT, 'the refused request created no device code');
+    // The limit is counted before client authentication: an unknown client from that address is refused the same way.
+    const unknown = await authorizeFrom(ip, 'no-such-client');
+    assert.equal(unknown.status, 429);
+    assert.equal(unknown.body.error, 'slow_down');
+    // Per address: another one is still served.
+    const other = await authorizeFrom('203.0.113.8');
+    assert.equal(other.status, 200, JSON.stringify(other.body));
+    assert.equal(await deviceCodeRows(), LIMIT + 1);
   });
 });
 

@@ -103,7 +103,6 @@ forEachDialect('OAuth enterprise-managed authorization (ID-JAG)', (dialect) => {
       ['no jti', jag({ jti: undefined })],
       ['issued to another client', jag({ client_id: other.id })],
       ['no sub', jag({ sub: undefined })],
-      ['no resource', jag({ resource: undefined })],
       ['an unknown subject and e-mail', jag({ sub: 'nobody', email: 'nobody@acme.example' })],
       ['an e-mail the account has not verified', jag({ sub: 'unverified-1', email: 'unverified@acme.example' })],
       ['an e-mail the provider says is unverified', jag({ sub: 'alice-unverified', email_verified: false })],
@@ -138,6 +137,13 @@ forEachDialect('OAuth enterprise-managed authorization (ID-JAG)', (dialect) => {
     assert.equal(badSecret.body.error, 'invalid_client');
   });
 
+  test('an assertion without a resource claim (optional in the MCP profile): the user\'s one workspace; a scope parameter is intersected', async () => {
+    const r = await present(jag({ resource: undefined }), { scope: 'mcp:read openid' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.scope, 'mcp:read');
+    assert.equal(decodeJwt(r.body.access_token)!.payload.workspace, 'demo');
+  });
+
   test('the shared endpoint works for a user of exactly one workspace', async () => {
     const r = await present(jag({ resource: `${srv.url}/mcp` }));
     assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -169,5 +175,90 @@ forEachDialect('OAuth enterprise-managed authorization (ID-JAG)', (dialect) => {
     // Within the refetch floor an unknown kid is judged by the cached set: strangers cannot make Tollgate fetch.
     assert.equal(afterRotation.body.error, 'invalid_grant');
     assert.equal(fetches, before);
+  });
+  // RFC 7523 §3 items 5–6 (nbf, iat) with the 60 s clock skew of CLOCK_SKEW_S: beyond it, invalid_grant naming the claim.
+  test('an assertion not valid yet (nbf in the future) is invalid_grant; within the clock skew it is accepted', async () => {
+    const early = await present(jag({ nbf: nowS() + 120 }));
+    assert.equal(early.status, 400, JSON.stringify(early.body));
+    assert.equal(early.body.error, 'invalid_grant');
+    assert.match(early.body.error_description, /not valid yet \(nbf\)/);
+    const skewed = await present(jag({ nbf: nowS() + 20 }));
+    assert.equal(skewed.status, 200, JSON.stringify(skewed.body));
+  });
+
+  test('an assertion issued in the future (iat beyond the clock skew) is invalid_grant; within the skew it is accepted', async () => {
+    const future = await present(jag({ iat: nowS() + 120 }));
+    assert.equal(future.status, 400, JSON.stringify(future.body));
+    assert.equal(future.body.error, 'invalid_grant');
+    assert.match(future.body.error_description, /issued in the future \(iat\)/);
+    const skewed = await present(jag({ iat: nowS() + 20 }));
+    assert.equal(skewed.status, 200, JSON.stringify(skewed.body));
+  });
+
+  test('an assertion living longer than the 600 s maximum is invalid_grant (its jti would have to be remembered too long)', async () => {
+    const long = await present(jag({ iat: nowS(), exp: nowS() + 3600 }));
+    assert.equal(long.status, 400, JSON.stringify(long.body));
+    assert.equal(long.body.error, 'invalid_grant');
+    assert.match(long.body.error_description, /must expire within 600 s/);
+    // The jti of a refused assertion is not spent: the same jti in a short-lived assertion is still accepted.
+    const jti = newJti();
+    assert.equal((await present(jag({ jti, exp: nowS() + 7200 }))).body.error, 'invalid_grant');
+    const ok = await present(jag({ jti, exp: nowS() + 600 }));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+
+  test('a user of several workspaces asking for the shared endpoint is invalid_target; a workspace endpoint works', async () => {
+    const { accounts } = srv.services;
+    await accounts.users.createUser({ email: 'bob@acme.example', password: 'a long enough password', emailVerified: true });
+    await accounts.workspaces.createWorkspace({ slug: 'second-ws', name: 'Second' });
+    await accounts.workspaces.addMember('demo', 'bob@acme.example', 'member');
+    await accounts.workspaces.addMember('second-ws', 'bob@acme.example', 'member');
+    const bob = { sub: 'bob-0001', email: 'bob@acme.example' };
+    const shared = await present(jag({ ...bob, resource: `${srv.url}/mcp` }));
+    assert.equal(shared.status, 400, JSON.stringify(shared.body));
+    assert.equal(shared.body.error, 'invalid_target');
+    assert.match(shared.body.error_description, /several workspaces/);
+    const named = await present(jag({ ...bob, resource: `${srv.url}/second-ws/mcp` }));
+    assert.equal(named.status, 200, JSON.stringify(named.body));
+    assert.equal(decodeJwt(named.body.access_token)!.payload.workspace, 'second-ws');
+  });
+
+  test('a provider whose JWKS URL cannot be fetched (connection refused): invalid_grant, no token', async () => {
+    const down = testSigner('ES256');
+    const issuer = 'https://login.down-idp.example';
+    await srv.services.oauth.trustedIdps.addIdp({ name: 'down-idp', issuer, jwksUri: 'http://127.0.0.1:3/jwks', allowedClientIds: [client.id] });
+    const r = await present(jag({ iss: issuer, sub: 'd-1' }, down));
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.equal(r.body.error, 'invalid_grant');
+    assert.match(r.body.error_description, /keys could not be fetched/);
+    assert.equal(r.body.access_token, undefined);
+  });
+
+  test('per-workspace issuer mode: aud must be the workspace issuer <publicUrl>/<ws>, not the root issuer or the token endpoint', async () => {
+    const ws = await startTestServer({ dialect, env: { TOLLGATE_ISSUER_MODE: 'workspace' } });
+    try {
+      const issuer = `${ws.url}/demo`;
+      const reg = await registerClient(ws.url, { client_name: 'Enterprise agent', redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'client_secret_basic' }, '/demo/register');
+      const wsClient = { id: reg.client_id as string, secret: reg.client_secret as string };
+      const { accounts, oauth } = ws.services;
+      await oauth.trustedIdps.addIdp({ name: 'acme', issuer: IDP, jwks: idp.jwks, allowedClientIds: [wsClient.id] });
+      await accounts.users.createUser({ email: 'alice@acme.example', password: 'a long enough password', emailVerified: true });
+      await accounts.workspaces.addMember('demo', 'alice@acme.example', 'member');
+      const mint = (aud: string) => idp.sign(claims({ aud, client_id: wsClient.id, resource: `${ws.url}/demo/mcp` }), { typ: TYP });
+      const send = (assertion: string) => postForm(`${issuer}/token`, { grant_type: GRANT, assertion }, wsClient);
+      for (const aud of [ws.url, `${issuer}/token`, `${ws.url}/other-ws`]) {
+        const r = await send(mint(aud));
+        assert.equal(r.status, 400, `${aud}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error, 'invalid_grant', `${aud}: ${JSON.stringify(r.body)}`);
+        assert.match(r.body.error_description, /aud/, aud);
+      }
+      const ok = await send(mint(issuer));
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      const p = decodeJwt(ok.body.access_token)!.payload;
+      assert.equal(p.iss, issuer);
+      assert.equal(p.aud, `${ws.url}/demo/mcp`);
+    } finally {
+      await ws.stop();
+    }
   });
 });

@@ -110,6 +110,51 @@ forEachDialect('OAuth machine clients (client_credentials)', (dialect) => {
     assert.equal(r.body.error, 'invalid_grant');
   });
 
+  test('RFC 8628 §3.1: a machine client asking the device authorization endpoint is unauthorized_client (400), and gets no code', async () => {
+    const device = `${srv.url}/device_authorization`;
+    const byBasic = await postForm(device, { scope: 'mcp:read' }, secretClient);
+    assert.equal(byBasic.status, 400, JSON.stringify(byBasic.body));
+    assert.equal(byBasic.body.error, 'unauthorized_client');
+    assert.match(byBasic.body.error_description, /machine client/);
+    assert.equal(byBasic.body.device_code, undefined);
+    // A key client whose assertion names the device endpoint authenticates, and is refused all the same.
+    const byKey = await postForm(device, { client_assertion_type: ASSERTION_TYPE, client_assertion: es.sign(claims({ aud: device })) });
+    assert.equal(byKey.status, 400, JSON.stringify(byKey.body));
+    assert.equal(byKey.body.error, 'unauthorized_client');
+    // A wrong secret is still invalid_client (401): authentication comes first.
+    const wrong = await postForm(device, {}, { id: secretClient.id, secret: 'not-the-secret' });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.error, 'invalid_client');
+    const rows = await srv.services.store.typed<{ oauth_device_codes: { client_id: string } }>().selectFrom('oauth_device_codes').select('client_id').where('client_id', 'in', [secretClient.id, jwtClientId]).execute();
+    assert.equal(rows.length, 0, 'no device code was created for a machine client');
+  });
+
+  test('a machine client whose workspace binding is gone (forgotten, or its workspace deleted) is unauthorized_client (400)', async () => {
+    const { accounts, oauth } = srv.services;
+    // The binding removed (what deleting the client from a workspace dashboard does to the binding).
+    const loose = await oauth.machineClients.createMachineClient({ name: 'Unbound bot', workspaceId: demoId, boundBy: adminId, authMethod: 'client_secret_basic' });
+    const looseBasic = { id: loose.client.clientId, secret: loose.clientSecret! };
+    assert.equal((await credentials({}, looseBasic)).status, 200);
+    await oauth.workspaceClients.forget(loose.client.clientId);
+    assert.equal(await oauth.workspaceClients.bindingOf(loose.client.clientId), undefined);
+    const unbound = await credentials({}, looseBasic);
+    assert.equal(unbound.status, 400, JSON.stringify(unbound.body));
+    assert.equal(unbound.body.error, 'unauthorized_client');
+    assert.match(unbound.body.error_description, /bound to no workspace/);
+    assert.equal(unbound.body.access_token, undefined);
+
+    // The workspace it was bound to deleted.
+    const ws = await srv.services.createWorkspace({ slug: 'doomed', name: 'Doomed', ownerUserId: adminId });
+    const orphan = await oauth.machineClients.createMachineClient({ name: 'Orphan bot', workspaceId: ws.id, boundBy: adminId, authMethod: 'client_secret_basic' });
+    const orphanBasic = { id: orphan.client.clientId, secret: orphan.clientSecret! };
+    assert.equal((await credentials({}, orphanBasic)).status, 200);
+    assert.equal(await accounts.workspaces.deleteWorkspace(ws.id), true);
+    const gone = await credentials({}, orphanBasic);
+    assert.equal(gone.status, 400, JSON.stringify(gone.body));
+    assert.equal(gone.body.error, 'unauthorized_client');
+    assert.match(gone.body.error_description, /bound to no workspace/);
+  });
+
   test('private_key_jwt (ES256 and RS256): a signed assertion authenticates; aud may be the issuer or the token endpoint', async () => {
     const r = await withAssertion(es.sign(claims()));
     assert.equal(r.status, 200, JSON.stringify(r.body));

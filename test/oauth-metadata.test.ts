@@ -32,6 +32,8 @@ describe('OAuth metadata (root issuer)', () => {
     assert.deepEqual(body.scopes_supported, ['mcp:read', 'mcp:write', 'openid', 'profile', 'email', 'offline_access']);
     assert.deepEqual(body.response_types_supported, ['code']);
     assert.deepEqual(body.grant_types_supported, ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:device_code']);
+    // MCP enterprise-managed authorization §6: the ID-JAG profile is discoverable.
+    assert.deepEqual(body.authorization_grant_profiles_supported, ['urn:ietf:params:oauth:grant-profile:id-jag']);
     assert.deepEqual(body.code_challenge_methods_supported, ['S256']);
     assert.deepEqual(body.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
     assert.deepEqual(body.token_endpoint_auth_signing_alg_values_supported, ['ES256', 'RS256']);

@@ -22,6 +22,8 @@ export function authorizationServerMetadata(config: IssuerConfig, ctx: IssuerCon
     response_modes_supported: ['query'],
     // client_credentials (RFC 6749 §4.4) for machine clients; the JWT bearer grant (RFC 7523 §2.1) for ID-JAG.
     grant_types_supported: [...SUPPORTED_GRANT_TYPES],
+    // MCP enterprise-managed authorization §6 (ID-JAG draft §7.2): the identity assertion grant profile is accepted.
+    authorization_grant_profiles_supported: ['urn:ietf:params:oauth:grant-profile:id-jag'],
     code_challenge_methods_supported: ['S256'],
     // `none` must be listed, or clients that use client ID metadata documents will not use them.
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS_ACCEPTED],

@@ -338,15 +338,18 @@ async function verifyIdentityAssertion(req: TokenRequest): Promise<IdentityAsser
   };
 }
 
-/** The resource the assertion is for (its `resource` claim), which a `resource` parameter may only repeat. */
-async function assertionTarget(req: TokenRequest, assertion: IdentityAssertion): Promise<{ kind: 'workspace'; resource: string; slug: string } | { kind: 'shared'; resource: string }> {
-  if (!assertion.resource) throw new OAuthError('invalid_grant', 'Identity assertion refused: it names no resource');
-  const resolved = resolveResource(req.services.config, req.ctx, assertion.resource, req.services.oauth.resourceServers);
+/**
+ * The resource the token is for: the assertion's `resource` claim, which a `resource` parameter may only repeat. The
+ * claim is optional (MCP enterprise-managed authorization §4.3: "if present"); without it, the `resource` parameter,
+ * else the endpoint the issuer implies (a workspace issuer's own; at the root, the user's one workspace's).
+ */
+async function assertionTarget(req: TokenRequest, assertion: IdentityAssertion): Promise<{ kind: 'workspace'; resource: string; slug: string } | { kind: 'shared'; resource: string | undefined }> {
+  const resolved = resolveResource(req.services.config, req.ctx, assertion.resource ?? req.form.resource, req.services.oauth.resourceServers);
   if ('error' in resolved) throw new OAuthError('invalid_target', resolved.error);
   // RFC 8707 §2: a resource parameter may not point the token anywhere the assertion did not.
-  if (req.form.resource !== undefined && canonicalizeResource(req.form.resource) !== canonicalizeResource(assertion.resource)) throw new OAuthError('invalid_target', 'resource differs from the identity assertion\'s resource');
+  if (assertion.resource && req.form.resource !== undefined && canonicalizeResource(req.form.resource) !== canonicalizeResource(assertion.resource)) throw new OAuthError('invalid_target', 'resource differs from the identity assertion\'s resource');
   if (resolved.kind === 'workspace') return resolved;
-  return { kind: 'shared', resource: resolved.resource ?? canonicalizeResource(assertion.resource)! };
+  return { kind: 'shared', resource: resolved.resource ?? undefined };
 }
 
 /** The account: the one this (iss, sub) was mapped to, else the account with the asserted e-mail, if verified. */
@@ -374,7 +377,7 @@ async function assertionWorkspace(req: TokenRequest, target: Awaited<ReturnType<
   // No consent screen to pick a workspace on: the shared endpoint works only for a user of exactly one.
   const mine = await workspaces.listWorkspacesForUser(user.id);
   if (mine.length !== 1) throw new OAuthError('invalid_target', 'The user belongs to several workspaces (or none): the assertion\'s resource must name a workspace endpoint');
-  return { id: mine[0].id, resource: target.resource };
+  return { id: mine[0].id, resource: target.resource ?? workspaceResourceUrl(req.services.config.publicUrl, mine[0].slug) };
 }
 
 function assertionScopes(req: TokenRequest, assertion: IdentityAssertion): string[] {
@@ -383,9 +386,11 @@ function assertionScopes(req: TokenRequest, assertion: IdentityAssertion): strin
   const allowed = asserted === undefined ? [...MACHINE_SCOPES] : MACHINE_SCOPES.filter((s) => asserted.includes(s));
   if (!allowed.length) throw new OAuthError('invalid_scope', 'The identity assertion grants no scope Tollgate issues (mcp:read, mcp:write)');
   if (req.form.scope === undefined || !req.form.scope.trim()) return allowed;
-  const narrowed = narrowScopes(req.form.scope, allowed);
-  if (!narrowed) throw new OAuthError('invalid_scope', `The identity assertion grants ${allowed.join(' ')} only`);
-  return narrowed;
+  // MCP enterprise-managed authorization §7.2.1: the token gets the intersection of the requested and asserted scopes.
+  const asked = req.form.scope.trim().split(/\s+/);
+  const granted = allowed.filter((s) => asked.includes(s));
+  if (!granted.length) throw new OAuthError('invalid_scope', `The identity assertion grants ${allowed.join(' ')} only, none of the scopes asked for`);
+  return granted;
 }
 
 // --- device_code (RFC 8628) ----------------------------------------------------------------------------------
