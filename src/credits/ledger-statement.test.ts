@@ -4,9 +4,9 @@
 // balanceCrossings'.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Kysely } from 'kysely';
 import { createTestStore, forEachDialect } from '../../test/helpers/databases.ts';
 import { inEveryRollup, rollupSums } from '../../test/helpers/usage.ts';
+import { transactionCounting } from '../../test/helpers/counting-store.ts';
 import type { Store } from '../store/store.ts';
 import { accountsModule } from '../accounts/index.ts';
 import { loadConfig } from '../config/config.ts';
@@ -14,7 +14,6 @@ import { creditsModule, type Credits } from './index.ts';
 import { memoryBackend } from './rate-limit/memory.ts';
 import { balanceCrossings, createLedgerWriter } from './ledger-writer.ts';
 import { crossesLine, planStatement, type BatchOp } from './ledger-statement.ts';
-import type { CreditsTables } from './tables.ts';
 
 test('crossesLine is balanceCrossings for one workspace, over every start, delta and line from a grid', () => {
   for (const low of [undefined, 0, 5, 10]) {
@@ -71,19 +70,7 @@ forEachDialect('ledger batches: the one statement and the general path agree', (
   }
   /** A writer whose transactions are counted. */
   function countingWriter(low?: number) {
-    const counter = { transactions: 0 };
-    const db = store.typed<CreditsTables>();
-    const counting: Store = {
-      ...store,
-      typed: <T,>() =>
-        new Proxy(db, {
-          get(target, prop) {
-            if (prop === 'transaction') return () => (counter.transactions++, target.transaction());
-            const v = Reflect.get(target, prop, target);
-            return typeof v === 'function' ? v.bind(target) : v;
-          },
-        }) as unknown as Kysely<T>,
-    };
+    const { store: counting, counter } = transactionCounting(store);
     return { writer: createLedgerWriter(counting, { lowBalanceCredits: low }), counter };
   }
   const ledgerOf = async (workspaceId: string) =>

@@ -13,7 +13,7 @@
 // the general path. One statement is one implicit transaction (atomic, durable when it returns with
 // synchronous_commit on), and it takes the balances' row locks as the general path's `select … for update` does.
 import { CompiledQuery } from 'kysely';
-import { COUNT_COLUMNS, type Table, UsageRollups } from './rollups.ts';
+import { COUNT_COLUMNS, TABLES as ROLLUP_KEYS, type Table, UsageRollups } from './rollups.ts';
 
 /** One operation of a batch, as the ledger writer queues it (only what the statement needs). */
 export type BatchOp =
@@ -40,12 +40,6 @@ export interface StatementPlan {
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 
 const KEY_TYPES: Record<string, string> = { workspace_id: 'varchar', day: 'integer', hour: 'integer', tool: 'varchar', client_id: 'varchar' };
-const ROLLUP_KEYS: Record<Table, readonly string[]> = {
-  credits_usage_daily: ['workspace_id', 'day', 'tool', 'client_id'],
-  credits_usage_daily_tool: ['workspace_id', 'day', 'tool'],
-  credits_usage_daily_client: ['workspace_id', 'day', 'client_id'],
-  credits_usage_hourly: ['workspace_id', 'hour'],
-};
 const TABLES = Object.keys(ROLLUP_KEYS) as Table[];
 type LedgerField = 'workspace_id' | 'amount' | 'after' | 'reason' | 'description' | 'tool' | 'user_id' | 'client_id' | 'request_id' | 'created_at' | 'ord';
 const LEDGER_TYPES = 'workspace_id varchar, amount bigint, after bigint, reason varchar, description varchar, tool varchar, user_id varchar, client_id varchar, request_id varchar, created_at bigint, ord integer';
@@ -57,7 +51,7 @@ const LEDGER_TYPES = 'workspace_id varchar, amount bigint, after bigint, reason 
  */
 const TEXT = (() => {
   const rollups = TABLES.map((table, i) => {
-    const keys = ROLLUP_KEYS[table];
+    const keys: readonly string[] = ROLLUP_KEYS[table];
     const cols = [...keys, ...COUNT_COLUMNS];
     const types = cols.map((c) => `${c} ${KEY_TYPES[c] ?? 'bigint'}`).join(', ');
     return `u${i} as (insert into ${table} (${cols.join(', ')}) select ${cols.map((c) => `r.${c}`).join(', ')} from json_to_recordset($${5 + i}::json) as r(${types})` +

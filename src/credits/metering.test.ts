@@ -1,5 +1,4 @@
 import { after, before, test } from 'node:test';
-import type { Kysely } from 'kysely';
 import assert from 'node:assert/strict';
 import { createTestStore, forEachDialect } from '../../test/helpers/databases.ts';
 import type { Store } from '../store/store.ts';
@@ -9,8 +8,8 @@ import type { ToolContext, ToolDefinition } from '../tools/tool-types.ts';
 import { creditsModule, type Credits } from './index.ts';
 import { memoryBackend } from './rate-limit/memory.ts';
 import { createLedgerWriter } from './ledger-writer.ts';
-import type { CreditsTables } from './tables.ts';
 import { inEveryRollup, rollupSums, usageTotals as usage } from '../../test/helpers/usage.ts';
+import { transactionCounting } from '../../test/helpers/counting-store.ts';
 
 const paid = (cost: number, name = 'paid_tool'): ToolDefinition => ({ name, description: 'x', inputSchema: { type: 'object' }, scope: 'mcp:write', cost, handler: async () => ({ content: [] }) });
 
@@ -155,19 +154,7 @@ forEachDialect('credits metering', (dialect) => {
 
   test('refusals share the charges\' group commit: one transaction for a batch of charges, failures and refusals', async () => {
     const { ws } = await setup({}, 3);
-    let transactions = 0;
-    const db = store.typed<CreditsTables>();
-    const counting: Store = {
-      ...store,
-      typed: <T,>() =>
-        new Proxy(db, {
-          get(target, prop) {
-            if (prop === 'transaction') return () => (transactions++, target.transaction());
-            const v = Reflect.get(target, prop, target);
-            return typeof v === 'function' ? v.bind(target) : v;
-          },
-        }) as unknown as Kysely<T>,
-    };
+    const { store: counting, counter } = transactionCounting(store);
     const writer = createLedgerWriter(counting);
     const at = Date.now();
     const call = { workspaceId: ws.id, tool: 'batch_tool', userId: 'u', clientId: 'client-b', requestId: 'r', at };
@@ -180,7 +167,7 @@ forEachDialect('credits metering', (dialect) => {
       writer.recordFailure({ workspaceId: ws.id, refund: 0, tool: 'batch_tool', userId: 'u', clientId: 'client-b', requestId: 'r', chargedAt: at, at }),
     ]);
     await writer.close();
-    assert.equal(transactions, 1, 'one transaction for the whole batch');
+    assert.equal(counter.transactions, 1, 'one transaction for the whole batch');
     assert.deepEqual(results.slice(0, 2), [{ ok: true, balance: 1 }, { ok: false, balance: 1 }]);
     const table = { calls: 5, credits: 2, errors: 1, bad_arguments: 1, out_of_credits: 1, rate_limited: 2 };
     assert.deepEqual(await rollupSums(store, ws.id), inEveryRollup(table));

@@ -26,7 +26,8 @@ const REFUSALS = ['bad_arguments', 'out_of_credits', 'rate_limited'] as const;
 
 type Row = Record<string, string | number> & { calls: number; credits: number; errors: number; bad_arguments: number; out_of_credits: number; rate_limited: number };
 
-const TABLES = {
+/** Each roll-up table and its key columns. */
+export const TABLES = {
   credits_usage_daily: ['workspace_id', 'day', 'tool', 'client_id'],
   credits_usage_daily_tool: ['workspace_id', 'day', 'tool'],
   credits_usage_daily_client: ['workspace_id', 'day', 'client_id'],
@@ -104,21 +105,19 @@ export class UsageRollups {
     this.#add('credits_usage_hourly', { workspace_id: workspaceId, hour }, u);
   }
 
-  /** Each table with rows, its key columns and its rows in key order (every count column present, 0 when unused). */
-  tables(): { table: Table; keys: readonly string[]; rows: Row[] }[] {
-    const out: { table: Table; keys: readonly string[]; rows: Row[] }[] = [];
+  /** Each table with rows, and its rows in key order (every count column present, 0 when unused). */
+  tables(): { table: Table; rows: Row[] }[] {
+    const out: { table: Table; rows: Row[] }[] = [];
     for (const [table, rows] of this.#rows) {
-      if (rows.size) out.push({ table, keys: TABLES[table], rows: [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r) });
+      if (rows.size) out.push({ table, rows: [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r) });
     }
     return out;
   }
 
   /** Adds everything to the tables. Rows go in key order, so concurrent writers lock rows in the same order. */
   async write(trx: Kysely<any>): Promise<void> {
-    for (const [table, rows] of this.#rows) {
-      if (!rows.size) continue;
+    for (const { table, rows: sorted } of this.tables()) {
       const cols = columnsOf(table, this.#refusals);
-      const sorted = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
       let at = 0;
       for (const n of powerOfTwoChunks(sorted.length)) {
         const values: unknown[] = [];
