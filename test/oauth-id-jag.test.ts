@@ -207,6 +207,22 @@ forEachDialect('OAuth enterprise-managed authorization (ID-JAG)', (dialect) => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
   });
 
+  test('RFC 7523 §3: the lifetime is exp − iat — an assertion issued long ago with a near exp is invalid_grant, and its jti is not spent', async () => {
+    const jti = newJti();
+    // exp − now is 300 s (within the maximum), but it was issued an hour ago: exp − iat is 3,900 s.
+    const stale = await present(jag({ jti, iat: nowS() - 3600, exp: nowS() + 300 }));
+    assert.equal(stale.status, 400, JSON.stringify(stale.body));
+    assert.equal(stale.body.error, 'invalid_grant');
+    assert.match(stale.body.error_description, /issued too long ago \(iat/);
+    // Issued 5 minutes ago but made to live 11 minutes from then.
+    const long = await present(jag({ iat: nowS() - 300, exp: nowS() + 360 }));
+    assert.equal(long.status, 400, JSON.stringify(long.body));
+    assert.equal(long.body.error, 'invalid_grant');
+    assert.match(long.body.error_description, /within 600 s of its iat/);
+    const ok = await present(jag({ jti, iat: nowS() - 300, exp: nowS() + 290 }));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+
   test('a user of several workspaces asking for the shared endpoint is invalid_target; a workspace endpoint works', async () => {
     const { accounts } = srv.services;
     await accounts.users.createUser({ email: 'bob@acme.example', password: 'a long enough password', emailVerified: true });

@@ -189,6 +189,10 @@ forEachDialect('OAuth machine clients (client_credentials)', (dialect) => {
       ['no exp', es.sign(claims({ exp: undefined }))],
       ['living too long', es.sign(claims({ exp: nowS() + 86_400 }))],
       ['not valid yet', es.sign(claims({ nbf: nowS() + 3600 }))],
+      // RFC 7523 §3 item 6: the lifetime is exp − iat; issued an hour ago with exp 2 minutes away is not a fresh assertion.
+      ['issued long ago (iat an hour back, exp near)', es.sign(claims({ iat: nowS() - 3600, exp: nowS() + 120 }))],
+      ['living too long from its iat', es.sign(claims({ iat: nowS() - 300, exp: nowS() + 400 }))],
+      ['issued in the future (iat)', es.sign(claims({ iat: nowS() + 3600, exp: nowS() + 120 }))],
       ['no jti', es.sign(claims({ jti: undefined }))],
       ['iss is not sub', es.sign(claims({ iss: 'someone-else' }))],
       ['an unknown client', es.sign(claims({ iss: 'unknown', sub: 'unknown' }))],

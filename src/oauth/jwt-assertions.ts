@@ -4,7 +4,10 @@ import { decodeJwt, type DecodedJwt, type JwtPayload } from './jwt.ts';
 
 /** Clock difference tolerated between Tollgate and the signer. */
 export const CLOCK_SKEW_S = 60;
-/** A one-time JWT living longer than this is refused: its `jti` would have to be remembered that long. */
+/**
+ * A one-time JWT living longer than this (exp − iat, or exp − now without iat) is refused: its `jti` would have to be
+ * remembered that long. One issued longer ago than this (plus the clock skew) is refused too.
+ */
 export const MAX_ASSERTION_LIFETIME_S = 600;
 
 export type AssertionCheck = { ok: true; decoded: DecodedJwt; payload: JwtPayload; expiresAt: number; jti: string } | { ok: false; reason: string };
@@ -40,8 +43,15 @@ export function checkAssertion(token: string, expect: AssertionExpectations): As
   if (exp - now > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) return fail(`the assertion must expire within ${MAX_ASSERTION_LIFETIME_S} s`);
   const nbf = seconds(payload.nbf);
   if (payload.nbf !== undefined && (nbf === undefined || nbf - CLOCK_SKEW_S > now)) return fail('the assertion is not valid yet (nbf)');
+  // RFC 7523 §3 item 6: iat is when the JWT was issued. Its lifetime is exp − iat (both on the signer's clock), so an
+  // assertion issued long ago with a far exp is refused even though exp − now looks short.
   const iat = seconds(payload.iat);
-  if (payload.iat !== undefined && (iat === undefined || iat - CLOCK_SKEW_S > now)) return fail('the assertion was issued in the future (iat)');
+  if (payload.iat !== undefined) {
+    if (iat === undefined) return fail('the assertion\'s iat is not a number of seconds');
+    if (iat - CLOCK_SKEW_S > now) return fail('the assertion was issued in the future (iat)');
+    if (now - iat > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) return fail(`the assertion was issued too long ago (iat more than ${MAX_ASSERTION_LIFETIME_S} s in the past)`);
+    if (exp - iat > MAX_ASSERTION_LIFETIME_S) return fail(`the assertion must expire within ${MAX_ASSERTION_LIFETIME_S} s of its iat`);
+  }
   // RFC 7523 §3 item 7: a jti lets the server refuse a replayed JWT; Tollgate requires one.
   if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 255) return fail('the assertion needs a jti (at most 255 characters)');
   return { ok: true, decoded, payload, expiresAt: Math.ceil((exp + CLOCK_SKEW_S) * 1000), jti: payload.jti };
