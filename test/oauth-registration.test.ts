@@ -170,12 +170,13 @@ describe('OAuth dynamic client registration rate limit', () => {
   });
   after(async () => srv.stop());
 
-  test('registrations are rate limited per IP: 429 with Retry-After', async () => {
+  test('registrations are rate limited per IP: 429 temporarily_unavailable with Retry-After (slow_down is for device polling only)', async () => {
     const body = { token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1/cb'] };
     for (let i = 0; i < 3; i++) assert.equal((await register(srv, body)).status, 201);
     const r = await register(srv, body);
     assert.equal(r.status, 429);
-    assert.equal(r.body.error, 'slow_down');
+    assert.equal(r.body.error, 'temporarily_unavailable');
+    assert.match(r.body.error_description, /Too many client registrations/);
     assert.ok(Number(r.headers.get('retry-after')) >= 1);
   });
 });

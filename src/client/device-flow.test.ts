@@ -141,8 +141,8 @@ test('another error (invalid_grant) ends the login with the server\'s answer; a 
   assert.equal(polls.length, 0);
 });
 
-test('requestDeviceAuthorization: the server\'s refusal (unauthorized_client, 429 slow_down) becomes an OAuthResponseError', async () => {
-  for (const answer of [oauthErr('unauthorized_client'), { status: 429, body: { error: 'slow_down', error_description: 'Too many device authorization requests' } }]) {
+test('requestDeviceAuthorization: the server\'s refusal (unauthorized_client, 429 temporarily_unavailable) becomes an OAuthResponseError', async () => {
+  for (const answer of [oauthErr('unauthorized_client'), { status: 429, body: { error: 'temporarily_unavailable', error_description: 'Too many device authorization requests' } }]) {
     reset([answer]);
     await assert.rejects(
       requestDeviceAuthorization({ metadata: metadata(), client, scope: 'mcp:read' }),

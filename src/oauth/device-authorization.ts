@@ -7,17 +7,19 @@ import { clientIp } from './client-ip.ts';
 import { endpointUrl, resolveResource, type IssuerContext } from './issuers.ts';
 import { readOAuthForm, type OAuthEndpointDeps } from './endpoint-helpers.ts';
 import { formatUserCode } from './device-codes.ts';
-import { NO_STORE, OAuthError } from './errors.ts';
+import { NO_STORE, OAuthError, rateLimited } from './errors.ts';
 import { isMachineClient } from './machine-clients.ts';
 import { parseRequestedScopes } from './scopes.ts';
 
 /** Device authorization requests per IP per minute: each one is a row and a code a person might be phished with. */
 const DEVICE_REQUESTS_PER_MINUTE = 30;
+const DEVICE_WINDOW_S = 60;
 
 export async function handleDeviceAuthorization(c: Context<AppEnv>, services: OAuthEndpointDeps, ctx: IssuerContext): Promise<Response> {
   const form = await readOAuthForm(c);
-  const hits = await services.oauth.throttle.hit(`device:ip:${clientIp(c, services.config.trustedProxyHops)}`, 60);
-  if (hits > DEVICE_REQUESTS_PER_MINUTE) throw new OAuthError('slow_down', 'Too many device authorization requests; wait a minute', 429, { 'Retry-After': '60' });
+  const hits = await services.oauth.throttle.hit(`device:ip:${clientIp(c, services.config.trustedProxyHops)}`, DEVICE_WINDOW_S);
+  // Not slow_down: RFC 8628 §3.5 defines that for polling the token endpoint only. This answers as /register does.
+  if (hits > DEVICE_REQUESTS_PER_MINUTE) throw rateLimited('Too many device authorization requests from this address; try again shortly', services.oauth.throttle.retryAfter(DEVICE_WINDOW_S));
   // RFC 8628 §3.1: the client authenticates as it would at the token endpoint.
   const { client } = await authenticateClient(c, form, services.oauth, { assertionAudiences: [ctx.issuer, endpointUrl(ctx, 'token'), endpointUrl(ctx, 'device_authorization')] });
   if (isMachineClient(client)) throw new OAuthError('unauthorized_client', 'A machine client has no person to approve it: use client_credentials');

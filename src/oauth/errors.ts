@@ -19,6 +19,7 @@ export type OAuthErrorCode =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'slow_down'
+  | 'temporarily_unavailable'
   | 'authorization_pending'
   | 'access_denied'
   | 'expired_token';
@@ -27,4 +28,13 @@ export class OAuthError extends HttpError {
   constructor(error: OAuthErrorCode, description: string, status: ContentfulStatusCode = 400, headers: Record<string, string> = {}) {
     super(status, error, description, { ...NO_STORE, ...headers });
   }
+}
+
+/**
+ * A rate-limited OAuth endpoint (registration, device authorization): 429 with `Retry-After` and an RFC 6749-shaped
+ * body. The code is `temporarily_unavailable`, the registered OAuth error for "try again later"; `slow_down` is only
+ * for polling the token endpoint with a device code (RFC 8628 §3.5), where it also means "raise your interval".
+ */
+export function rateLimited(description: string, retryAfterSeconds: number): OAuthError {
+  return new OAuthError('temporarily_unavailable', description, 429, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
 }

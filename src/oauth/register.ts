@@ -9,7 +9,7 @@ import { clientIp } from './client-ip.ts';
 import { validateClientMetadata } from './client-metadata.ts';
 import { clientManagementFields } from './client-management.ts';
 import { clientMetadataResponse } from './clients.ts';
-import { NO_STORE, OAuthError } from './errors.ts';
+import { NO_STORE, OAuthError, rateLimited } from './errors.ts';
 import { oauthMetrics } from './metrics.ts';
 import { rateLimitRejections } from '../observability/shared-metrics.ts';
 
@@ -48,7 +48,7 @@ async function enforceRateLimit(c: Context<AppEnv>, services: OAuthEndpointDeps)
   const hits = await services.oauth.throttle.hit(`dcr:ip:${clientIp(c, services.config.trustedProxyHops)}`, RATE_WINDOW_S);
   if (hits > services.config.dcrRatePerMinute) {
     rateLimitRejections.child('registration').inc();
-    throw new HttpError(429, 'slow_down', 'Too many client registrations from this address; try again shortly', { 'Retry-After': String(services.oauth.throttle.retryAfter(RATE_WINDOW_S)) });
+    throw rateLimited('Too many client registrations from this address; try again shortly', services.oauth.throttle.retryAfter(RATE_WINDOW_S));
   }
 }
 
