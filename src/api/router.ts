@@ -16,6 +16,7 @@ import type { Operation, OperationResult } from './operation.ts';
 import { ApiProblem, PROBLEM_TYPE, problemBody, type ProblemCode } from './problem.ts';
 import { compile, createApiAjv, describeErrors } from './validator.ts';
 import { rateLimiter } from './rate-limit.ts';
+import { countRateLimited } from '../observability/shared-metrics.ts';
 
 export const API_PREFIX = '/api/v1';
 const CHALLENGE = 'Bearer realm="tollgate-api"';
@@ -130,7 +131,10 @@ export function mountApiRouter(app: Hono<AppEnv>, deps: ApiDeps, operations: rea
     const key = await authenticate(c);
     if (key instanceof Response) return key;
     const limit = limiter.take(key.id);
-    if (!limit.allowed) return problem(c, 'rate_limited', `More than ${deps.config.apiRateLimitPerMinute} requests a minute with this key`, {}, { 'Retry-After': String(limit.retryAfterSeconds) });
+    if (!limit.allowed) {
+      countRateLimited('api');
+      return problem(c, 'rate_limited', `More than ${deps.config.apiRateLimitPerMinute} requests a minute with this key`, {}, { 'Retry-After': String(limit.retryAfterSeconds) });
+    }
     deps.keys.touchKey(key.id);
 
     // 3. Scope: read keys read; deployment-wide operations need a key for every workspace.

@@ -3,7 +3,7 @@
 // the era routing (only supported ones get here), outcomes from the fixed list below: every label is bounded.
 import { counter, histogram } from '../observability/metrics.ts';
 import { workspaceLabel } from '../observability/labels.ts';
-import { rateLimitRejections } from '../observability/shared-metrics.ts';
+import { countRateLimited } from '../observability/shared-metrics.ts';
 
 export type CallOutcome =
   | 'ok'
@@ -22,7 +22,7 @@ export const UNKNOWN_TOOL = '(unknown)';
 
 export function countCall(tool: string, workspaceSlug: string, outcome: CallOutcome, revision: string): void {
   calls.child(tool, workspaceLabel(workspaceSlug), outcome, revision).inc();
-  if (outcome === 'rate_limited') rateLimitRejections.child('tool_call').inc();
+  if (outcome === 'rate_limited') countRateLimited('tool_call');
 }
 
 export function timeHandler(tool: string, ms: number): void {

@@ -10,6 +10,7 @@ import { formatUserCode } from './device-codes.ts';
 import { NO_STORE, OAuthError, rateLimited } from './errors.ts';
 import { isMachineClient } from './machine-clients.ts';
 import { parseRequestedScopes } from './scopes.ts';
+import { countRateLimited } from '../observability/shared-metrics.ts';
 
 /** Device authorization requests per IP per minute: each one is a row and a code a person might be phished with. */
 const DEVICE_REQUESTS_PER_MINUTE = 30;
@@ -19,7 +20,10 @@ export async function handleDeviceAuthorization(c: Context<AppEnv>, services: OA
   const form = await readOAuthForm(c);
   const hits = await services.oauth.throttle.hit(`device:ip:${clientIp(c, services.config.trustedProxyHops)}`, DEVICE_WINDOW_S);
   // Not slow_down: RFC 8628 §3.5 defines that for polling the token endpoint only. This answers as /register does.
-  if (hits > DEVICE_REQUESTS_PER_MINUTE) throw rateLimited('Too many device authorization requests from this address; try again shortly', services.oauth.throttle.retryAfter(DEVICE_WINDOW_S));
+  if (hits > DEVICE_REQUESTS_PER_MINUTE) {
+    countRateLimited('device_authorization');
+    throw rateLimited('Too many device authorization requests from this address; try again shortly', services.oauth.throttle.retryAfter(DEVICE_WINDOW_S));
+  }
   // RFC 8628 §3.1: the client authenticates as it would at the token endpoint.
   const { client } = await authenticateClient(c, form, services.oauth, { assertionAudiences: [ctx.issuer, endpointUrl(ctx, 'token'), endpointUrl(ctx, 'device_authorization')] });
   if (isMachineClient(client)) throw new OAuthError('unauthorized_client', 'A machine client has no person to approve it: use client_credentials');

@@ -1,7 +1,7 @@
 // Sign-in and sign-out. One generic message for any failed sign-in (no hint whether the account exists), and a
 // throttle on repeated failures per account and per IP that holds across processes (oauth/throttle).
 import { counter } from '../observability/metrics.ts';
-import { rateLimitRejections } from '../observability/shared-metrics.ts';
+import { countRateLimited } from '../observability/shared-metrics.ts';
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../http/env.ts';
@@ -128,7 +128,7 @@ export function mountLogin(app: Hono<AppEnv>, deps: Pick<PageDeps, 'config' | 'a
       const retryAfter = throttle.retryAfter(window);
       c.header('Retry-After', String(retryAfter));
       signIns.child('throttled').inc();
-      rateLimitRejections.child('sign_in').inc();
+      countRateLimited('sign_in');
       const wait = retryAfter < 90 ? `${retryAfter} seconds` : `${Math.ceil(retryAfter / 60)} minutes`;
       return show(c, next, 429, { email, error: `Too many failed sign-in attempts. Try again in ${wait}.` });
     }

@@ -12,6 +12,7 @@ import { layout, messagePage, type Html } from './layout.ts';
 import { isPlainText, showMessage, type Ctx } from './page-context.ts';
 import { readCsrfForm } from './public-form.ts';
 import { endSession } from './session.ts';
+import { countRateLimited } from '../observability/shared-metrics.ts';
 
 export const PASSWORD_RESET_PATH = '/password-reset';
 const CONFIRM_PATH = `${PASSWORD_RESET_PATH}/confirm`;
@@ -80,6 +81,7 @@ export function mountPasswordReset(app: Hono<AppEnv>, deps: Deps): void {
     if (!email || !isPlainText(email)) return requestPage(c, 400, { error: 'Enter the email address of your account.' });
     const ipKey = `reset:ip:${clientIp(c, deps.config.trustedProxyHops)}`;
     if ((await throttle.count(ipKey, window)) >= PER_IP) {
+      countRateLimited('password_reset');
       c.header('Retry-After', String(throttle.retryAfter(window)));
       return requestPage(c, 429, { email, error: 'Too many requests from here. Try again later.' });
     }

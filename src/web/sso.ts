@@ -11,6 +11,7 @@ import { messagePage } from './layout.ts';
 import { safeNextPath } from './login.ts';
 import { readSession, secureCookies } from './session.ts';
 import { startSignedInSession } from './sign-in-steps.ts';
+import { countRateLimited } from '../observability/shared-metrics.ts';
 
 export const SSO_STATE_COOKIE = 'tollgate_sso_state';
 const COOKIE_PATH = '/login/sso';
@@ -59,6 +60,7 @@ export async function redirectToProvider(c: Context<AppEnv>, deps: SsoDeps, name
   const ipKey = `sso:start:${clientIp(c, deps.config.trustedProxyHops)}`;
   if ((await deps.oauth.throttle.count(ipKey, window)) >= deps.config.ssoStartsPerIp) {
     const retryAfter = deps.oauth.throttle.retryAfter(window);
+    countRateLimited('sso_start');
     c.header('Retry-After', String(retryAfter));
     return c.html(messagePage({ title: 'Too many sign-ins', message: `Too many sign-ins were started from your network. Try again in ${Math.ceil(retryAfter / 60)} minutes.`, nonce: c.get('cspNonce'), requestId: c.get('requestId') }), 429);
   }

@@ -16,6 +16,7 @@ import { qrSvg } from './qr-code.ts';
 import { readSession, startSession } from './session.ts';
 import { ENROL_PATH, startSignedInSession, TWO_FACTOR_PATH } from './sign-in-steps.ts';
 import { webAuditContext } from './audit-context.ts';
+import { countRateLimited } from '../observability/shared-metrics.ts';
 
 type Deps = Pick<PageDeps, 'config' | 'accounts' | 'oauth' | 'csrf' | 'twoFactor' | 'pendingSignIn' | 'audit'>;
 
@@ -81,6 +82,7 @@ export function mountTwoFactor(app: Hono<AppEnv>, deps: Deps): void {
     const accountKey = `login:2fa:${pending.userId}`;
     const ipKey = `login:ip:${clientIp(c, deps.config.trustedProxyHops)}`;
     if ((await throttle.count(accountKey, window)) >= max || (await throttle.count(ipKey, window)) >= max * IP_FACTOR) {
+      countRateLimited('two_factor');
       c.header('Retry-After', String(throttle.retryAfter(window)));
       return codePage(c, 429, 'Too many wrong codes. Wait a few minutes, then try again.');
     }
