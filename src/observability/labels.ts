@@ -1,13 +1,13 @@
 // Bounded label values shared by the modules' metrics: one `workspace` label policy for every metric that has one,
 // so a dashboard's workspaces agree across panels.
-import { boundedLabel } from './metrics.ts';
+import { topNLabel } from './top-n.ts';
 
-let workspace = boundedLabel(20);
+let workspace = topNLabel(20);
 
 /** Set once at start from TOLLGATE_METRICS_TOP_WORKSPACES. */
 export function limitWorkspaceLabels(limit: number): void {
-  workspace = boundedLabel(limit);
+  workspace = topNLabel(limit);
 }
 
-/** The `workspace` label for a slug: its own for the first N busy workspaces, `other` for the rest. */
+/** The `workspace` label for a slug: its own for the N busiest workspaces (re-ranked as traffic moves), `other` for the rest. */
 export const workspaceLabel = (slug: string): string => workspace(slug);

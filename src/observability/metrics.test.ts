@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boundedLabel, counter, histogram, renderMetrics } from './metrics.ts';
+import { counter, histogram, renderMetrics } from './metrics.ts';
 
 test('a counter child is found again by its label values, and the text shows each child once', async () => {
   const c = counter('test_unit_things_total', 'things', ['kind', 'code']);
@@ -45,16 +45,4 @@ test('past 2000 label sets, new ones share one overflow child (cardinality guard
   assert.equal(c.child('one-more'), c.child('and-another'));
   assert.equal(c.value('one-more'), 2, 'both landed in the overflow child');
   assert.equal(c.value('id-7'), 1, 'the children made before the limit keep their own');
-});
-
-test('boundedLabel: the first N values to reach the threshold keep their own label; the rest are other', () => {
-  const label = boundedLabel(2, 3);
-  assert.equal(label('a'), 'other');
-  assert.equal(label('a'), 'other');
-  assert.equal(label('a'), 'a');
-  assert.equal(label('a'), 'a');
-  for (let i = 0; i < 2; i++) label('b');
-  assert.equal(label('b'), 'b');
-  for (let i = 0; i < 10; i++) assert.equal(label('c'), 'other');
-  assert.equal(label('a'), 'a');
 });

@@ -201,29 +201,6 @@ export function gauge(name: string, help: string, labelNames: readonly string[],
   void g;
 }
 
-/**
- * Bounds a label's cardinality (workspaces, …): the first `limit` values to reach `promoteAfter` uses in this process
- * get their own label — the busy ones, in practice — and every other value is `other`. A value keeps its label once
- * given (a counter's series never moves), so this is "top-N by arrival of volume", not a re-ranked top-N.
- */
-export function boundedLabel(limit: number, promoteAfter = 10): (value: string) => string {
-  const admitted = new Set<string>();
-  const candidates = new Map<string, number>();
-  return (value) => {
-    if (admitted.has(value)) return value;
-    if (admitted.size >= limit) return 'other';
-    const seen = (candidates.get(value) ?? 0) + 1;
-    if (seen >= promoteAfter) {
-      candidates.delete(value);
-      admitted.add(value);
-      return value;
-    }
-    if (candidates.size >= 10_000) candidates.clear();
-    candidates.set(value, seen);
-    return 'other';
-  };
-}
-
 let defaultsStarted = false;
 /** Process metrics (CPU, memory, handles, GC) and event-loop delay, collected once exposure is on. */
 export function collectProcessMetrics(): void {
