@@ -283,3 +283,28 @@ test('remove signs out and forgets the server; add refuses plain http to a remot
   const usage = await runCli(['mcp', 'add', 'x'], { env });
   assert.equal(usage.code, 2);
 });
+
+test('a pre-registered client_secret_post client (--client-id/--client-secret): the CLI finds its method (RFC 7591 §2: only the registered one is accepted) and keeps it', async () => {
+  const { validateClientMetadata } = await import('../src/oauth/client-metadata.ts');
+  const { metadata } = validateClientMetadata({ client_name: 'Pre-registered CLI', redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'client_secret_post' });
+  const { client, clientSecret } = await srv.services.oauth.clients.createClient(metadata, 'static');
+  const added = await runCli(['mcp', 'add', 'pre', '--url', mcpUrl, '--client-id', client.clientId, '--client-secret', clientSecret!], { env });
+  assert.equal(added.code, 0, added.stderr);
+  const r = await login('pre', async (url) => [(await approve(url)).href]);
+  assert.equal(r.code, 0, r.stderr);
+  const c = await creds();
+  assert.equal(c.client?.source, 'pre-registered');
+  assert.equal(c.client?.clientId, client.clientId);
+  assert.equal(c.client?.authMethod, 'client_secret_post', 'the method the server accepted is saved');
+  assert.ok(!r.stdout.includes(clientSecret!) && !r.stderr.includes(clientSecret!), 'the secret is never printed');
+  // A refresh (the token made to look expired) authenticates by client_secret_post straight away.
+  await editCreds((x) => {
+    x.tokens!.expiresAt = Date.now() - 1000;
+  });
+  const before = (await creds()).tokens!.refreshToken;
+  const call = await runCli(['mcp', 'call', 'pre', 'check_credit_balance'], { env });
+  assert.equal(call.code, 0, call.stderr);
+  assert.notEqual((await creds()).tokens!.refreshToken, before, 'refreshed');
+  const removed = await runCli(['mcp', 'remove', 'pre'], { env });
+  assert.equal(removed.code, 0, removed.stderr);
+});

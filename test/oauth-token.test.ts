@@ -125,16 +125,17 @@ forEachDialect('OAuth token endpoint', (dialect) => {
     assert.equal(ok.status, 200);
   });
 
-  test('confidential clients authenticate with client_secret_basic or client_secret_post; failures are 401 invalid_client', async () => {
+  test('confidential clients authenticate with the method they registered (client_secret_basic or client_secret_post); failures are 401 invalid_client', async () => {
     const reg = await registerClient(srv.url, { client_name: 'Confidential', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' });
     assert.ok(reg.client_secret);
     const basic = { id: reg.client_id, secret: reg.client_secret };
     let a = await authorize(reg.client_id);
     const viaBasic = await exchangeCode(srv.url, { code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier }, basic);
     assert.equal(viaBasic.status, 200, JSON.stringify(viaBasic.body));
-    a = await authorize(reg.client_id);
-    const viaPost = await exchangeCode(srv.url, { client_id: reg.client_id, client_secret: reg.client_secret, code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier });
-    assert.equal(viaPost.status, 200);
+    const post = await registerClient(srv.url, { client_name: 'Posting', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_post' });
+    a = await authorize(post.client_id);
+    const viaPost = await exchangeCode(srv.url, { client_id: post.client_id, client_secret: post.client_secret, code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier });
+    assert.equal(viaPost.status, 200, JSON.stringify(viaPost.body));
 
     a = await authorize(reg.client_id);
     const noSecret = await exchangeCode(srv.url, { client_id: reg.client_id, code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier });
@@ -151,6 +152,56 @@ forEachDialect('OAuth token endpoint', (dialect) => {
     // The code survived the failed attempts: the right client still redeems it.
     const ok = await exchangeCode(srv.url, { code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier }, basic);
     assert.equal(ok.status, 200);
+  });
+
+  test('RFC 7591 §2: the right secret sent by another method than the registered one is 401 invalid_client (Basic challenge when Basic was tried), and spends no code', async () => {
+    const basicReg = await registerClient(srv.url, { client_name: 'Basic only', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' });
+    const postReg = await registerClient(srv.url, { client_name: 'Post only', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_post' });
+    const publicId = await publicClient();
+
+    // client_secret_basic's secret in the body.
+    let a = await authorize(basicReg.client_id);
+    const basicByPost = await exchangeCode(srv.url, { client_id: basicReg.client_id, client_secret: basicReg.client_secret, code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier });
+    assert.equal(basicByPost.status, 401, JSON.stringify(basicByPost.body));
+    assert.equal(basicByPost.body.error, 'invalid_client');
+    assert.match(basicByPost.body.error_description, /registered for client_secret_basic/);
+    assert.match(basicByPost.headers.get('www-authenticate') ?? '', /^Basic /, 'tells the client to use Basic');
+    assert.equal((await exchangeCode(srv.url, { code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier }, { id: basicReg.client_id, secret: basicReg.client_secret })).status, 200, 'the code was not spent');
+
+    // client_secret_post's secret in the Authorization header.
+    a = await authorize(postReg.client_id);
+    const postByBasic = await exchangeCode(srv.url, { code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier }, { id: postReg.client_id, secret: postReg.client_secret });
+    assert.equal(postByBasic.status, 401, JSON.stringify(postByBasic.body));
+    assert.equal(postByBasic.body.error, 'invalid_client');
+    assert.match(postByBasic.body.error_description, /registered for client_secret_post/);
+    assert.match(postByBasic.headers.get('www-authenticate') ?? '', /^Basic /, 'RFC 6749 §5.2: Basic was tried, so a Basic challenge');
+    assert.equal((await exchangeCode(srv.url, { client_id: postReg.client_id, client_secret: postReg.client_secret, code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier })).status, 200, 'the code was not spent');
+
+    // A public client ("none") sends no secret by either method, not even an empty one.
+    a = await authorize(publicId);
+    for (const [why, form, basic] of [
+      ['a client_secret parameter', { client_id: publicId, client_secret: 'anything' }, undefined],
+      ['an empty client_secret parameter', { client_id: publicId, client_secret: '' }, undefined],
+      ['HTTP Basic', {}, { id: publicId, secret: 'anything' }],
+      ['HTTP Basic with an empty secret', {}, { id: publicId, secret: '' }],
+    ] as const) {
+      const r = await exchangeCode(srv.url, { ...form, code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier }, basic);
+      assert.equal(r.status, 401, `${why}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error, 'invalid_client', why);
+      assert.equal(/^Basic /.test(r.headers.get('www-authenticate') ?? ''), basic !== undefined, `${why}: a Basic challenge exactly when Basic was tried`);
+    }
+    assert.equal((await exchangeCode(srv.url, { client_id: publicId, code: a.code, redirect_uri: REDIRECT, code_verifier: a.verifier })).status, 200, 'client_id alone works');
+
+    // The same rule at the revocation, introspection and device authorization endpoints.
+    for (const endpoint of ['/revoke', '/introspect', '/device_authorization']) {
+      const byPost = await postForm(`${srv.url}${endpoint}`, { client_id: basicReg.client_id, client_secret: basicReg.client_secret, token: 'x' });
+      assert.equal(byPost.status, 401, `${endpoint}: ${JSON.stringify(byPost.body)}`);
+      assert.equal(byPost.body.error, 'invalid_client');
+      const byBasic = await postForm(`${srv.url}${endpoint}`, { token: 'x' }, { id: postReg.client_id, secret: postReg.client_secret });
+      assert.equal(byBasic.status, 401, `${endpoint}: ${JSON.stringify(byBasic.body)}`);
+      assert.equal(byBasic.body.error, 'invalid_client');
+      assert.match(byBasic.headers.get('www-authenticate') ?? '', /^Basic /);
+    }
   });
 
   test('refresh rotates; the same old token within the grace window returns the same successor', async () => {

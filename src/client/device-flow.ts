@@ -2,8 +2,8 @@
 // the page to enter it on (on any device with a browser), and poll the token endpoint as the server asks.
 import type { AuthorizationServerMetadata } from './discovery.ts';
 import type { ClientRegistration, TokenSet } from './credential-store.ts';
-import { ClientError, displayUrl, httpFetch, OAuthResponseError, oauthError, readJsonObject } from './http.ts';
-import { applyClientAuth, parseTokenResponse, postForm } from './token-client.ts';
+import { ClientError, displayUrl, OAuthResponseError, oauthError, readJsonObject } from './http.ts';
+import { parseTokenResponse, postForm } from './token-client.ts';
 import type { Progress } from './progress.ts';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -24,9 +24,7 @@ export async function requestDeviceAuthorization(input: { metadata: Authorizatio
   if (input.scope) params.set('scope', input.scope);
   // RFC 8707 with RFC 8628: the resource names the MCP server the token is for.
   if (input.resource) params.set('resource', input.resource);
-  const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
-  applyClientAuth(input.client, headers, params);
-  const res = await httpFetch(endpoint, { method: 'POST', headers, body: params.toString(), redirect: 'error' });
+  const res = await postForm(endpoint, input.client, params);
   if (!res.ok) throw await oauthError('The device authorization endpoint', res);
   const body = await readJsonObject(res);
   const str = (k: string) => (typeof body?.[k] === 'string' ? (body[k] as string) : undefined);

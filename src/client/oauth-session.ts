@@ -190,8 +190,12 @@ export class OAuthSession {
   private async clientFor(previous: Credentials | undefined, discovery: Discovery, listener: CallbackListener): Promise<ClientRegistration> {
     const metadata = discovery.authorizationServer.metadata;
     const configured = configuredClient(this.target, metadata, listener.redirectUri);
-    if (configured) return configured;
     const stored = previous?.client;
+    if (configured) {
+      // The secret method found to work for this pre-registered client last time (see postForm) is used again.
+      const same = stored?.source === 'pre-registered' && stored.clientId === configured.clientId && stored.clientSecret === configured.clientSecret;
+      return same ? { ...configured, authMethod: stored.authMethod } : configured;
+    }
     if (stored?.source === 'dynamic' && stored.redirectUris.includes(listener.redirectUri)) return stored;
     this.progress.step('Registering with the authorization server');
     try {

@@ -33,10 +33,38 @@ export function applyClientAuth(client: ClientRegistration, headers: Headers, pa
   if (client.authMethod === 'client_secret_post' && client.clientSecret) params.set('client_secret', client.clientSecret);
 }
 
+/**
+ * A pre-registered client's secret method is not known to the CLI (`--client-id`/`--client-secret` say nothing of
+ * it), and a server authenticates a client only by the method it registered (RFC 7591 §2). So when the first guess
+ * is answered 401 invalid_client, the other secret method is tried once; the one that works is kept on `client`
+ * (and saved with the credentials), so later requests use it at once.
+ */
+function otherSecretMethod(client: ClientRegistration): ClientAuthMethod | undefined {
+  if (client.source !== 'pre-registered' || !client.clientSecret) return undefined;
+  if (client.authMethod === 'client_secret_basic') return 'client_secret_post';
+  if (client.authMethod === 'client_secret_post') return 'client_secret_basic';
+  return undefined;
+}
+
 export async function postForm(endpoint: string, client: ClientRegistration, params: URLSearchParams): Promise<Response> {
-  const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
-  applyClientAuth(client, headers, params);
-  return httpFetch(endpoint, { method: 'POST', headers, body: params.toString(), redirect: 'error' });
+  const send = (authMethod: ClientAuthMethod) => {
+    const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
+    const form = new URLSearchParams(params);
+    applyClientAuth({ ...client, authMethod }, headers, form);
+    return httpFetch(endpoint, { method: 'POST', headers, body: form.toString(), redirect: 'error' });
+  };
+  const res = await send(client.authMethod);
+  const other = otherSecretMethod(client);
+  if (res.status !== 401 || !other) return res;
+  const refused = (await res.clone().json().catch(() => undefined)) as { error?: unknown } | undefined;
+  if (refused?.error !== 'invalid_client') return res;
+  const retry = await send(other);
+  if (retry.status === 401) {
+    await retry.body?.cancel().catch(() => {});
+    return res;
+  }
+  client.authMethod = other;
+  return retry;
 }
 
 export function parseTokenResponse(body: Record<string, unknown> | undefined, previousRefreshToken?: string): TokenSet {

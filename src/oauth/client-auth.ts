@@ -74,17 +74,27 @@ export async function authenticateClient(c: Context | RequestHeaders, form: Reco
   const client = await resolver.resolveClient(clientId);
   if (!client) throw new OAuthError('invalid_client', 'Unknown client', 401, basic ? BASIC_CHALLENGE : {});
 
-  const secret = basic?.secret ?? form.client_secret;
-  if (client.tokenEndpointAuthMethod === 'private_key_jwt') {
-    throw new OAuthError('invalid_client', 'This client authenticates with a signed client assertion (private_key_jwt, RFC 7523)', 401);
+  // RFC 7591 §2 (token_endpoint_auth_method) and OAuth 2.1 §2.5: a client is authenticated only by the method it
+  // registered. RFC 6749 §5.2: a client that tried the Authorization header is answered with a Basic challenge.
+  const challenge = basic ? BASIC_CHALLENGE : {};
+  const registered = client.tokenEndpointAuthMethod;
+  if (registered === 'private_key_jwt') {
+    throw new OAuthError('invalid_client', 'This client authenticates with a signed client assertion (private_key_jwt, RFC 7523)', 401, challenge);
   }
-  if (client.confidential) {
-    if (!secret) throw new OAuthError('invalid_client', 'This client must authenticate with its client secret', 401, BASIC_CHALLENGE);
-    if (!(await resolver.verifySecret(client.clientId, secret))) throw new OAuthError('invalid_client', 'Client authentication failed', 401, basic ? BASIC_CHALLENGE : {});
-    return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };
+  if (registered === 'none') {
+    // A public client has no secret: an Authorization header or a client_secret parameter is not its method.
+    if (basic || form.client_secret !== undefined) throw new OAuthError('invalid_client', 'This is a public client (token_endpoint_auth_method "none"): it has no secret to send; send client_id alone', 401, challenge);
+    return { client, method: 'none' };
   }
-  if (secret) throw new OAuthError('invalid_client', 'This is a public client: it has no secret to send', 401);
-  return { client, method: 'none' };
+  const used = basic ? 'client_secret_basic' : form.client_secret !== undefined ? 'client_secret_post' : undefined;
+  if (!used) throw new OAuthError('invalid_client', `This client must authenticate with its client secret (${registered})`, 401, BASIC_CHALLENGE);
+  if (used !== registered) {
+    const how = registered === 'client_secret_basic' ? 'in the Authorization header (HTTP Basic)' : 'as client_secret in the request body';
+    throw new OAuthError('invalid_client', `This client is registered for ${registered}: send its secret ${how}, not by ${used}`, 401, basic || registered === 'client_secret_basic' ? BASIC_CHALLENGE : {});
+  }
+  const secret = basic ? basic.secret : form.client_secret;
+  if (!secret || !(await resolver.verifySecret(client.clientId, secret))) throw new OAuthError('invalid_client', 'Client authentication failed', 401, challenge);
+  return { client, method: used };
 }
 
 /** RFC 7523 §3: the client assertion's claims, its signature by one of the client's registered keys, its one use. */
