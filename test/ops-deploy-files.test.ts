@@ -68,6 +68,66 @@ test('systemd unit: runs commands the CLI has, with settings that exist', () => 
   assert.match(text, /KillSignal=SIGTERM/);
 });
 
+/** `NAME=value` pairs of a text (unit `Environment=` lines, Dockerfile `ENV`, compose `NAME: "value"`). */
+const settingValue = (text: string, name: string): number | undefined => {
+  const m = new RegExp(`\\b${name}(?:=|: ?"?)(\\d+)`).exec(text);
+  return m ? Number(m[1]) : undefined;
+};
+/** The longest a SIGTERM drain takes with these settings, plus a margin for the last ledger commit and close. */
+const drainMs = (text: string) =>
+  (settingValue(text, settings.shutdownReadinessDelayMs.env) ?? Number(settings.shutdownReadinessDelayMs.default)) +
+  (settingValue(text, settings.shutdownTimeoutMs.env) ?? Number(settings.shutdownTimeoutMs.default)) +
+  5000;
+
+test('systemd unit and compose: a readiness delay for the load balancer, and a stop timeout longer than the whole drain', () => {
+  const unit = read('docs/deploy/tollgate.service');
+  assert.ok((settingValue(unit, 'TOLLGATE_SHUTDOWN_READINESS_DELAY_MS') ?? 0) > 0, 'the unit sets a readiness delay');
+  const stop = /^TimeoutStopSec=(\d+)$/m.exec(unit);
+  assert.ok(stop, 'TimeoutStopSec is set');
+  assert.ok(Number(stop[1]) * 1000 > drainMs(unit), `TimeoutStopSec=${stop[1]} s exceeds the drain (${drainMs(unit)} ms)`);
+  assert.match(unit, /^KillMode=mixed$/m, 'SIGTERM to the main process only; SIGKILL to all after the timeout');
+
+  const compose = read('compose.yaml');
+  assert.ok((settingValue(compose, 'TOLLGATE_SHUTDOWN_READINESS_DELAY_MS') ?? 0) > 0, 'compose sets a readiness delay');
+  const grace = /stop_grace_period: (\d+)s/.exec(compose);
+  assert.ok(grace && Number(grace[1]) * 1000 > drainMs(compose), 'stop_grace_period exceeds the drain');
+  // And the image's own default: what `docker run` gets without compose.
+  assert.ok((settingValue(read('Dockerfile'), 'TOLLGATE_SHUTDOWN_READINESS_DELAY_MS') ?? 0) > 0);
+});
+
+test('Dockerfile runtime stage and compose: read-only root friendly, PostgreSQL healthy before Tollgate starts', () => {
+  const docker = read('Dockerfile');
+  const runtime = docker.slice(docker.lastIndexOf('FROM '));
+  // Everything the process may write is under the data volume or /tmp (a tmpfs in compose).
+  const env = Object.fromEntries([...runtime.matchAll(/^\s*(?:ENV\s+)?([A-Z_]+)=(\S+?)\s*\\?$/gm)].map((m) => [m[1], m[2]]));
+  assert.equal(env.TOLLGATE_DATA_DIR, '/data');
+  assert.match(env.NODE_COMPILE_CACHE ?? '/tmp', /^\/tmp\//, 'the compile cache is in /tmp');
+  assert.match(runtime, /mkdir -p \/data && chown node:node \/data && chmod 0700 \/data/, 'only /data belongs to the user');
+  assert.ok(runtime.indexOf('USER node') > runtime.lastIndexOf('RUN '), 'no RUN after USER: the app files stay root\'s');
+  const healthcheck = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])/.exec(runtime);
+  assert.ok(healthcheck, 'HEALTHCHECK CMD in exec form');
+  assert.match(healthcheck[1], /\/readyz/);
+  assert.match(runtime, new RegExp(`EXPOSE ${env.TOLLGATE_PORT}\\b`), 'the exposed port is the one it listens on');
+
+  const compose = read('compose.yaml');
+  const service = (name: string) => {
+    const start = compose.indexOf(`\n  ${name}:\n`);
+    assert.ok(start >= 0, `service ${name}`);
+    const rest = compose.slice(start + 1);
+    const end = rest.slice(1).search(/\n {2}\S|\n\S/);
+    return end < 0 ? rest : rest.slice(0, end + 1);
+  };
+  const pg = service('postgres');
+  assert.match(pg, /healthcheck:\s+test: \["CMD-SHELL", "pg_isready/);
+  assert.match(pg, /- pgdata:\/var\/lib\/postgresql\/data/, 'the database on a volume');
+  const tg = service('tollgate');
+  assert.match(tg, /depends_on:\s+postgres:\s+condition: service_healthy/);
+  assert.match(tg, /read_only: true/);
+  assert.match(tg, /tmpfs:\s+- \/tmp/);
+  assert.match(tg, new RegExp(`- tollgate-data:${env.TOLLGATE_DATA_DIR}\\b`), 'the data directory is the volume');
+  assert.match(tg, /cap_drop: \[ALL\]/);
+});
+
 test('the Grafana dashboard queries only metrics Tollgate exports', async () => {
   // Importing the modules defines their metrics.
   await Promise.all(['../src/http/metrics.ts', '../src/mcp/metrics.ts', '../src/oauth/metrics.ts', '../src/credits/metrics.ts', '../src/store/metrics.ts', '../src/web/login.ts', '../src/observability/shared-metrics.ts'].map((m) => import(m)));
