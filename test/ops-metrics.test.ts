@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { startTestServer, ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from './helpers/server.ts';
 import { mintAccessToken } from './helpers/tokens.ts';
 import { callTool, legacyCall } from './helpers/mcp-http.ts';
-import { obtainTokens, refreshTokens } from './helpers/oauth-flow.ts';
+import { browserRequest, CookieJar, obtainTokens, parseForms, postForm, refreshTokens, registerClient } from './helpers/oauth-flow.ts';
+import { signIn } from './helpers/web-pages.ts';
+import { startTestSmtp, type TestSmtp } from './helpers/smtp.ts';
+import { totpAt } from '../src/accounts/totp.ts';
 import { StartError } from '../src/server.ts';
 import { forEachDialect } from './helpers/databases.ts';
 
@@ -98,7 +101,7 @@ forEachDialect('metrics on the main port with the scrape token, and on their own
     const t = await mintAccessToken(srv.services, { clientId: 'metrics-client' });
     const url = `${srv.url}/demo/mcp`;
     const key = (tool: string, outcome: string, rev: string, ws = 'demo') => `tollgate_mcp_tool_calls_total{tool="${tool}",workspace="${ws}",outcome="${outcome}",revision="${rev}"}`;
-    // The first calls of a workspace are `other` until it is busy enough for its own label (10 calls).
+    // Top-N with N = 1 and no other workspace called yet: demo takes the free place at its first call.
     for (let i = 0; i < 11; i++) assert.equal((await callTool(url, t.accessToken, 'search_contacts', { query: 'a' })).status, 200);
     assert.equal((await callTool(url, t.accessToken, 'search_contacts', { query: 'a' }, '2025-06-18')).status, 200);
     await callTool(url, t.accessToken, 'search_contacts', { query: 42 });
@@ -107,7 +110,7 @@ forEachDialect('metrics on the main port with the scrape token, and on their own
     const other = value(after, key('search_contacts', 'ok', '2025-11-25', 'other')) - value(before, key('search_contacts', 'ok', '2025-11-25', 'other'));
     const own = value(after, key('search_contacts', 'ok', '2025-11-25')) - value(before, key('search_contacts', 'ok', '2025-11-25'));
     assert.equal(other + own, 11);
-    assert.ok(own >= 1, 'demo got its own label once busy');
+    assert.equal(own, 11, 'demo has its own label from the first call');
     assert.equal(value(after, key('search_contacts', 'ok', '2025-06-18')) - value(before, key('search_contacts', 'ok', '2025-06-18')), 1);
     assert.equal(value(after, key('search_contacts', 'bad_arguments', '2025-11-25')) - value(before, key('search_contacts', 'bad_arguments', '2025-11-25')), 1);
     assert.equal(value(after, key('(unknown)', 'unknown_tool', '2025-11-25')) - value(before, key('(unknown)', 'unknown_tool', '2025-11-25')), 1);
@@ -122,7 +125,7 @@ forEachDialect('metrics on the main port with the scrape token, and on their own
     else assert.ok(!after.has('tollgate_db_pool_connections{state="total"}'));
   });
 
-  test('a second busy workspace is `other`: the workspace label is bounded (TOLLGATE_METRICS_TOP_WORKSPACES=1)', async () => {
+  test('a second, less busy workspace is `other`: the workspace label is bounded (TOLLGATE_METRICS_TOP_WORKSPACES=1)', async () => {
     await srv.services.createWorkspace({ slug: 'second-ws', ownerUserId: (await srv.services.accounts.users.findUserByEmail(ADMIN_EMAIL))!.id });
     const t = await mintAccessToken(srv.services, { workspace: 'second-ws' });
     for (let i = 0; i < 12; i++) await callTool(`${srv.url}/second-ws/mcp`, t.accessToken, 'check_credit_balance', {});
@@ -141,8 +144,18 @@ forEachDialect('metrics on the main port with the scrape token, and on their own
     // The first refresh token again, after its successor was used: reuse, the grant is revoked.
     const replay = await refreshTokens(srv.url, { client_id: clientId, refresh_token: tokens.refresh_token });
     assert.equal(replay.status, 400);
-    const bad = await fetch(`${srv.url}/login`, { method: 'POST', body: new URLSearchParams({ email: ADMIN_EMAIL, password: 'wrong' }) });
-    assert.ok(bad.status >= 400);
+    // A real wrong-password sign-in: the form's own CSRF token and cookie, so it reaches the password check.
+    const jar = new CookieJar();
+    const page = await browserRequest(jar, `${srv.url}/login`);
+    const form = parseForms(page.body, page.url).find((f) => new URL(f.action).pathname === '/login')!;
+    assert.ok(form.fields.csrf_token, 'the form carries its CSRF token');
+    const bad = await browserRequest(jar, form.action, { form: { ...form.fields, email: ADMIN_EMAIL, password: 'wrong' } });
+    assert.equal(bad.status, 401, 'refused for the password, not for the form');
+    assert.match(bad.body, /The email or password is incorrect/);
+    // A form without its token is refused before the password is checked: counted as neither.
+    const noToken = await fetch(`${srv.url}/login`, { method: 'POST', body: new URLSearchParams({ email: ADMIN_EMAIL, password: 'wrong' }) });
+    assert.equal(noToken.status, 400);
+    await signIn(srv.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const after = samples(await scrape());
     const delta = (k: string) => value(after, k) - value(before, k);
     assert.equal(delta('tollgate_oauth_tokens_issued_total{grant_type="authorization_code"}'), 1);
@@ -150,9 +163,10 @@ forEachDialect('metrics on the main port with the scrape token, and on their own
     assert.equal(delta('tollgate_oauth_replays_detected_total{kind="refresh_token"}'), 1);
     assert.equal(delta('tollgate_oauth_token_errors_total{error="invalid_grant"}'), 1);
     assert.equal(delta('tollgate_oauth_registrations_total{outcome="created"}'), 1);
-    assert.equal(delta('tollgate_sign_ins_total{outcome="ok"}'), 1);
-    assert.ok(after.has('tollgate_sign_ins_total{outcome="failed"}'));
-    assert.ok(after.has('tollgate_rate_limit_rejections_total{limit="tool_call"}'));
+    // One sign-in on the way to the tokens, one after the wrong password; the wrong password once.
+    assert.equal(delta('tollgate_sign_ins_total{outcome="ok"}'), 2);
+    assert.equal(delta('tollgate_sign_ins_total{outcome="failed"}'), 1);
+    assert.equal(delta('tollgate_sign_ins_total{outcome="throttled"}'), 0);
   });
 
   test('request log lines carry the workspace, client id, tool and the caller\'s trace id', async () => {
@@ -179,6 +193,135 @@ forEachDialect('metrics on the main port with the scrape token, and on their own
     await r2.text();
     const line2 = srv.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.requestId === id2);
     assert.equal(line2.traceId, undefined);
+  });
+});
+
+describe('every 429 counts in tollgate_rate_limit_rejections_total, by limit', () => {
+  let srv: TestServer;
+  let smtp: TestSmtp;
+  before(async () => {
+    smtp = await startTestSmtp();
+    srv = await startTestServer({
+      env: {
+        TOLLGATE_METRICS_TOKEN: TOKEN,
+        TOLLGATE_SMTP_URL: smtp.url,
+        TOLLGATE_SMTP_FROM: 'tollgate@example.com',
+        TOLLGATE_RATE_LIMIT_PER_MINUTE: '2',
+        TOLLGATE_API_RATE_LIMIT_PER_MINUTE: '1',
+        TOLLGATE_DCR_RATE_PER_MINUTE: '1',
+        TOLLGATE_LOGIN_MAX_FAILURES: '1',
+        TOLLGATE_SSO_STARTS_PER_IP: '1',
+      },
+    });
+  });
+  after(async () => {
+    await srv.stop();
+    await smtp.close();
+  });
+  const scrape = async () => samples(await (await fetch(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text());
+  const limit = (l: string) => `tollgate_rate_limit_rejections_total{limit="${l}"}`;
+  /** Sends `send` until it answers 429 (at most `max` times); the 429 must carry Retry-After. */
+  async function until429(what: string, send: () => Promise<{ status: number; headers: Headers }>, max = 40): Promise<void> {
+    for (let i = 0; i < max; i++) {
+      const r = await send();
+      if (r.status === 429) {
+        assert.ok(Number(r.headers.get('retry-after')) >= 1, `${what}: Retry-After`);
+        return;
+      }
+    }
+    assert.fail(`${what}: no 429 in ${max} requests`);
+  }
+
+  test('MCP plan limit, management API, registration, device authorization, sign-in, two-factor, SSO start and password reset', async () => {
+    const before = await scrape();
+    const once = new Map<string, number>();
+
+    // MCP: a plan allowing two calls a minute.
+    const t = await mintAccessToken(srv.services);
+    await until429('tools/call', async () => {
+      const r = await fetch(`${srv.url}/demo/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.accessToken}`, 'content-type': 'application/json', accept: 'application/json', 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'check_credit_balance', arguments: {} } }),
+      });
+      await r.text();
+      return r;
+    });
+    once.set('tool_call', 1);
+
+    // Management API: one request a minute per key.
+    const key = (await srv.services.api.keys.createKey({ name: 'metrics', access: 'read' })).secret;
+    await until429('api', async () => {
+      const r = await fetch(`${srv.url}/api/v1/workspaces/demo/credits`, { headers: { authorization: `Bearer ${key}` } });
+      await r.text();
+      return r;
+    });
+    once.set('api', 1);
+
+    // Dynamic client registration: one a minute per IP.
+    const metadata = { client_name: 'rl', redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'], response_types: ['code'] };
+    const client = await registerClient(srv.url, metadata);
+    assert.ok(client.client_id, 'the first registration passes');
+    await until429('registration', () => fetch(`${srv.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(metadata) }));
+    once.set('registration', 1);
+
+    // Device authorization: 30 a minute per IP.
+    await until429('device_authorization', async () => {
+      const r = await postForm(`${srv.url}/device_authorization`, { client_id: client.client_id });
+      return { status: r.status, headers: r.headers };
+    });
+    once.set('device_authorization', 1);
+
+    // Password sign-in: one failure per account, then 429.
+    const failLogin = async (email: string, password: string) => {
+      const jar = new CookieJar();
+      const page = await browserRequest(jar, `${srv.url}/login`);
+      const form = parseForms(page.body, page.url).find((f) => new URL(f.action).pathname === '/login')!;
+      return browserRequest(jar, form.action, { form: { ...form.fields, email, password } });
+    };
+    assert.equal((await failLogin('nobody@example.com', 'x')).status, 401);
+    assert.equal((await failLogin('nobody@example.com', 'x')).status, 429);
+    once.set('sign_in', 1);
+
+    // Two-factor: one wrong code per account, then 429.
+    const user = await srv.services.accounts.users.createUser({ email: 'two@example.com', password: ADMIN_PASSWORD });
+    const secret = await srv.services.twoFactor.beginEnrolment(user.id);
+    assert.ok(await srv.services.twoFactor.confirmEnrolment(user.id, totpAt(secret, Date.now())));
+    const jar = new CookieJar();
+    const loginPage = await browserRequest(jar, `${srv.url}/login`);
+    const loginForm = parseForms(loginPage.body, loginPage.url).find((f) => new URL(f.action).pathname === '/login')!;
+    const step = await browserRequest(jar, loginForm.action, { form: { ...loginForm.fields, email: 'two@example.com', password: ADMIN_PASSWORD } });
+    assert.equal(new URL(step.location!).pathname, '/login/two-factor');
+    const wrongCode = async () => {
+      const page = await browserRequest(jar, `${srv.url}/login/two-factor`);
+      const form = parseForms(page.body, page.url).find((f) => new URL(f.action).pathname === '/login/two-factor')!;
+      return browserRequest(jar, form.action, { form: { ...form.fields, code: '000000' === totpAt(secret, Date.now()) ? '111111' : '000000' } });
+    };
+    assert.equal((await wrongCode()).status, 401);
+    assert.equal((await wrongCode()).status, 429);
+    once.set('two_factor', 1);
+
+    // Sign-in through a connection: one start per IP (counted before the connection is looked up).
+    await (await fetch(`${srv.url}/login/sso/any`, { redirect: 'manual' })).text();
+    await until429('sso_start', () => fetch(`${srv.url}/login/sso/any`, { redirect: 'manual' }), 2);
+    once.set('sso_start', 1);
+
+    // Password reset mails: 30 requests per IP.
+    await until429('password_reset', async () => {
+      const jar2 = new CookieJar();
+      const page = await browserRequest(jar2, `${srv.url}/password-reset`);
+      const form = parseForms(page.body, page.url).find((f) => new URL(f.action).pathname === '/password-reset')!;
+      const r = await browserRequest(jar2, form.action, { form: { ...form.fields, email: 'nobody@example.com' } });
+      assert.ok(r.status === 200 || r.status === 429, String(r.status));
+      return r;
+    });
+    once.set('password_reset', 1);
+
+    const after = await scrape();
+    for (const [l, n] of once) assert.equal(value(after, limit(l)) - value(before, limit(l)), n, `${l}: one 429, counted once`);
+    // The label is bounded: only the known limits appear.
+    const labels = [...after.keys()].filter((k) => k.startsWith('tollgate_rate_limit_rejections_total{')).map((k) => /limit="([^"]+)"/.exec(k)![1]);
+    assert.deepEqual(labels.sort(), [...once.keys()].sort());
   });
 });
 

@@ -37,7 +37,7 @@ export const settings = {
   metricsPort: s({ env: 'TOLLGATE_METRICS_PORT', type: 'integer', default: null, min: 0, max: 65535, description: 'Serve Prometheus metrics at `/metrics` on this separate port (0 picks a free one). Default: no metrics listener.' }),
   metricsHost: s({ env: 'TOLLGATE_METRICS_HOST', type: 'string', default: '127.0.0.1', description: 'Interface of the metrics listener; keep it private (loopback or a scrape-only network).' }),
   metricsToken: s({ env: 'TOLLGATE_METRICS_TOKEN', type: 'string', default: null, secret: true, description: 'Serve `/metrics` on the main port too, to requests carrying `Authorization: Bearer <this token>` (at least 16 characters). Default: `/metrics` is not on the main port.' }),
-  metricsTopWorkspaces: s({ env: 'TOLLGATE_METRICS_TOP_WORKSPACES', type: 'integer', default: 20, min: 0, max: 1000, description: 'Workspaces that get their own `workspace` label in the MCP metrics (the first to make 10 calls in a process); the rest are counted as `other`.' }),
+  metricsTopWorkspaces: s({ env: 'TOLLGATE_METRICS_TOP_WORKSPACES', type: 'integer', default: 20, min: 0, max: 1000, description: 'Workspaces that get their own `workspace` label in the MCP and credits metrics: the N busiest, re-ranked as traffic moves (docs/operations.md); the rest are counted as `other`.' }),
 
   // --- bootstrap
   adminEmail: s({ env: 'TOLLGATE_ADMIN_EMAIL', type: 'string', default: 'admin@example.com', description: 'Email of the owner created on first start.' }),

@@ -1,4 +1,4 @@
-// Credits metrics: what was spent and refunded (by workspace: the first N busy ones, the rest `other`), and the
+// Credits metrics: what was spent and refunded (by workspace: the N busiest, the rest `other`), and the
 // ledger writer's group commits (calls per batch, commit latency).
 import { counter, histogram, QUERY_BUCKETS } from '../observability/metrics.ts';
 import { workspaceLabel } from '../observability/labels.ts';

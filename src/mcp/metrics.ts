@@ -1,4 +1,4 @@
-// MCP metrics: tool calls by tool, workspace (the first N busy ones, the rest `other`), outcome and protocol revision,
+// MCP metrics: tool calls by tool, workspace (the N busiest, the rest `other`), outcome and protocol revision,
 // and how long the handlers ran. Tool names come from the registry (an unknown name is `(unknown)`), revisions from
 // the era routing (only supported ones get here), outcomes from the fixed list below: every label is bounded.
 import { counter, histogram } from '../observability/metrics.ts';
