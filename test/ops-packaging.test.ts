@@ -1,10 +1,11 @@
 // Requirements (operations §3, §6): a checkout installed with `npm ci --omit=dev` starts with `npm start` (on the
 // machine's npm, whatever its Node), and `npm start` stopped with SIGTERM leaves no process behind holding the port;
-// the tarball `npm pack` makes installs in a clean directory, where `npx tollgate` runs (help, config check, serve).
+// the tarball `npm pack` makes installs in a clean directory, where `npx tollgate` runs (help, config check, serve),
+// also on a Node too old to run Tollgate itself (the pinned Node 24 that npm installs beside it takes over).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -124,6 +125,7 @@ describe('a checkout installed with npm ci --omit=dev', () => {
 describe('the npm pack tarball in a clean directory', () => {
   let work: string;
   let clean: string;
+  let tarball: string;
   before(() => {
     work = mkdtempSync(path.join(tmpdir(), 'tollgate-pack-'));
     const src = path.join(work, 'src-tree');
@@ -136,6 +138,7 @@ describe('the npm pack tarball in a clean directory', () => {
     writeFileSync(path.join(clean, 'package.json'), '{"name":"clean","private":true}');
     // The optional pinned Node is left out: this machine's Node runs the compiled package.
     execFileSync('npm', ['install', '--prefer-offline', '--omit=optional', path.join(work, packed)], { cwd: clean, env: npmEnv(), stdio: 'pipe' });
+    tarball = path.join(work, packed);
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -186,6 +189,51 @@ describe('the npm pack tarball in a clean directory', () => {
       await until('every process npx started to exit', () => tree.every((p) => !alive(p)), 30_000);
       for (const p of tree) if (alive(p)) process.kill(p, 'SIGKILL');
     }
+    assert.equal(await portOpen(port), false, 'the port is free');
+  });
+  // A Node too old for node:sqlite (the Debian Node 20 of this machine): npm installs the pinned Node 24 (the optional
+  // `node` package) hoisted beside tollgate, not inside it, and the launcher runs itself again on that.
+  const oldNode = { node: '/usr/bin/node', npm: '/usr/bin/npm', npx: '/usr/bin/npx' };
+  const oldVersion = existsSync(oldNode.node) ? execFileSync(oldNode.node, ['--version'], { encoding: 'utf8' }).trim() : '';
+  const tooOld = /^v(1\d|20|21)\./.test(oldVersion) || /^v22\.(\d|1[0-2])\./.test(oldVersion);
+  test(`on the machine's ${oldVersion || 'Node'} (no node:sqlite): npx tollgate and the bin itself run on the pinned Node 24 installed beside it`, { skip: !tooOld && `needs a Node older than 22.13 at ${oldNode.node} (found ${oldVersion || 'none'})` }, async () => {
+    const dir = path.join(work, 'clean-old-node');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'package.json'), '{"name":"clean-old-node","private":true}');
+    // PATH: the old Node's directory only, so that every `node` npm and npx run is that one.
+    const oldEnv = (extra: Record<string, string> = {}) => npmEnv({ PATH: [path.dirname(oldNode.node), machinePath].join(path.delimiter), ...extra });
+    execFileSync(oldNode.npm, ['install', '--prefer-offline', tarball], { cwd: dir, env: oldEnv(), stdio: 'pipe' });
+    const pinned = path.join(dir, 'node_modules', 'node', 'bin', 'node');
+    assert.ok(existsSync(pinned), 'npm put the `node` package beside tollgate (hoisted)');
+    assert.ok(!existsSync(path.join(dir, 'node_modules', 'tollgate', 'node_modules', 'node')), 'and not inside it');
+
+    // npx puts node_modules/.bin (where the pinned `node` links too) first on PATH; the bin run directly (a service
+    // unit, a shell) starts on the old Node of the PATH, and the launcher has to find the pinned one itself.
+    const bin = path.join(dir, 'node_modules', '.bin', 'tollgate');
+    assert.match(execFileSync(oldNode.npx, ['--no-install', 'tollgate', '--help'], { cwd: dir, env: oldEnv(), encoding: 'utf8' }), /tollgate serve/);
+    assert.match(execFileSync(bin, ['--help'], { cwd: dir, env: oldEnv(), encoding: 'utf8' }), /tollgate serve/);
+
+    const { child, port } = await startServing(bin, ['serve'], dir, oldEnv({ TOLLGATE_PORT: '0', TOLLGATE_DATA_DIR: path.join(dir, 'data'), TOLLGATE_LOG_LEVEL: 'warn' }));
+    const tree = descendants(child.pid!);
+    try {
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+      // The server itself runs on the pinned binary (the old Node only launched it).
+      const exes = tree.map((p) => {
+        try {
+          return realpathSync(`/proc/${p}/exe`);
+        } catch {
+          return '';
+        }
+      });
+      assert.ok(exes.includes(realpathSync(pinned)), `a process of the tree runs ${pinned}: ${exes.join(', ')}`);
+    } finally {
+      child.kill('SIGTERM');
+      await until('tollgate serve to exit', () => child.exitCode !== null || child.signalCode !== null, 30_000);
+      // The launcher hands the SIGTERM to the server it started on the pinned Node, which drains and exits.
+      await until('the server on the pinned Node to exit', () => tree.every((p) => !alive(p)), 30_000);
+      for (const p of tree) if (alive(p)) process.kill(p, 'SIGKILL');
+    }
+    assert.equal(child.exitCode, 0, 'the launcher exits with the server\'s status');
     assert.equal(await portOpen(port), false, 'the port is free');
   });
 });
