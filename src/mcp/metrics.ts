@@ -13,7 +13,9 @@ export type CallOutcome =
   | 'bad_arguments'
   | 'rate_limited'
   | 'insufficient_credits'
-  | 'metering_error';
+  | 'metering_error'
+  /** A dependency (the database) could not answer, in metering or in the handler: answered 503 with Retry-After. */
+  | 'unavailable';
 
 const calls = counter('tollgate_mcp_tool_calls_total', 'MCP tools/call requests by tool, workspace, outcome and protocol revision.', ['tool', 'workspace', 'outcome', 'revision']);
 const duration = histogram('tollgate_mcp_tool_duration_seconds', 'How long tool handlers ran (metering excluded), by tool.', ['tool']);

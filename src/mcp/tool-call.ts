@@ -92,6 +92,35 @@ function counted(tool: string, ctx: CallContext, revision: string, label: CallOu
   return outcome;
 }
 
+/**
+ * A dependency (the database, in practice) that cannot answer for the moment: the whole request is answered 503 with
+ * Retry-After, as every other request during a database outage is (src/http/frame.ts), so the client retries it
+ * instead of showing the model an error.
+ */
+function unavailable(ctx: CallContext, id: string | number, name: string, err: unknown, what: string): Outcome {
+  ctx.logger.warn({ requestId: ctx.requestId, tool: name, reason: { sqlstate: (err as { code?: string }).code, message: (err as Error).message } }, `${what} unavailable; answered 503`);
+  return {
+    kind: 'refuse',
+    status: 503,
+    headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+    body: errorMessage(id, rpcError(-32000, `Temporarily unavailable: retry after ${UNAVAILABLE_RETRY_AFTER_SECONDS} s (request id ${ctx.requestId})`, { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS })),
+  };
+}
+
+/** Books a call's outcome again after 0.5, 1, 2 … 32 s while the database is unavailable; logs the outcome. */
+function retryBooking(booking: () => Promise<void>, ctx: CallContext, name: string, attempt: number): void {
+  const delay = 500 * 2 ** attempt;
+  setTimeout(() => {
+    booking().then(
+      () => ctx.logger.info({ requestId: ctx.requestId, tool: name, attempts: attempt + 2 }, 'failed call booked once the database answered'),
+      (err: unknown) => {
+        if (isTemporarilyUnavailable(err) && attempt < 6) return retryBooking(booking, ctx, name, attempt + 1);
+        ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { message: (err as Error)?.message } }, 'metering finish failed');
+      },
+    );
+  }, delay).unref();
+}
+
 /** OpenTelemetry attributes of a tool call's span (made only while tracing is on). */
 function toolSpanAttributes(name: string, ctx: CallContext): () => Record<string, string> {
   return () => ({ 'mcp.tool.name': name, 'tollgate.workspace': ctx.workspace.slug, 'oauth.client_id': ctx.token.clientId, 'tollgate.request_id': ctx.requestId });
@@ -151,15 +180,7 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     decision = await metering.begin(tool.def, toolCtx);
   } catch (err) {
     // Nothing was charged and the handler has not run: a database that is restarting is a 503 to retry, not a bug.
-    if (isTemporarilyUnavailable(err)) {
-      ctx.logger.warn({ requestId: ctx.requestId, tool: name, reason: { sqlstate: (err as { code?: string }).code, message: (err as Error).message } }, 'metering unavailable; answered 503');
-      return {
-        kind: 'refuse',
-        status: 503,
-        headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
-        body: errorMessage(id, rpcError(-32000, `Temporarily unavailable: retry after ${UNAVAILABLE_RETRY_AFTER_SECONDS} s (request id ${ctx.requestId})`, { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS })),
-      };
-    }
+    if (isTemporarilyUnavailable(err)) return counted(name, ctx, revision, 'unavailable', unavailable(ctx, id, name, err, 'metering'));
     ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { message: (err as Error).message, stack: (err as Error).stack } }, 'metering failed');
     return counted(name, ctx, revision, 'metering_error', inBand(rpcError(ErrorCode.InternalError, `Internal error: metering is unavailable; quote request id ${ctx.requestId}`)));
   }
@@ -190,6 +211,8 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   const started = performance.now();
   let result: ToolResult;
   let ok: boolean;
+  /** The handler lost a dependency (the database) it needs: answered 503, not as the tool's own error. */
+  let lostDependency: unknown;
   const flightKey = deps.inFlight && tool.def.cancellable ? `${ctx.token.grantId}\n${JSON.stringify(id)}` : undefined;
   if (flightKey) {
     const controller = new AbortController();
@@ -204,6 +227,11 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
     ok = false;
     if (err instanceof ToolError) {
       result = errorResult(err.message, err.structuredContent);
+    } else if (isTemporarilyUnavailable(err)) {
+      // A connection failure (refused, reset, terminated; PostgreSQL classes 08 and 57P0x) is the database going
+      // away under the tool, not the tool failing: a tool's own errors (ToolError, or anything else) stay in-band.
+      lostDependency = err;
+      result = errorResult('unavailable');
     } else {
       ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'tool handler failed');
       deps.connectionLog.error(ctx.token, ctx.requestId, `tool ${name} failed unexpectedly`);
@@ -215,11 +243,17 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   // 6. Record the outcome (refunds a failed call when configured). A failure here never loses the answer.
   const durationMs = performance.now() - started;
   timeHandler(name, durationMs);
-  countCall(name, ctx.workspace.slug, ok ? 'ok' : 'tool_error', revision);
+  countCall(name, ctx.workspace.slug, lostDependency !== undefined ? 'unavailable' : ok ? 'ok' : 'tool_error', revision);
+  // A call answered 503 is booked as failed: refunded (TOLLGATE_REFUND_ON_ERROR, on by default), so that the
+  // client's retry is not charged twice. The database that failed the tool may fail this too: then it is tried again
+  // in the background until the database answers (about a minute at most), and the answer does not wait for it.
+  const booking = () => metering.finish(decision.charge, tool.def, toolCtx, { ok, durationMs });
   try {
-    await metering.finish(decision.charge, tool.def, toolCtx, { ok, durationMs });
+    await booking();
   } catch (err) {
-    ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { message: (err as Error).message } }, 'metering finish failed');
+    if (isTemporarilyUnavailable(err)) retryBooking(booking, ctx, name, 0);
+    else ctx.logger.error({ requestId: ctx.requestId, tool: name, err: { message: (err as Error).message } }, 'metering finish failed');
   }
+  if (lostDependency !== undefined) return unavailable(ctx, id, name, lostDependency, 'a dependency of the tool');
   return { kind: 'result', json: toolResultJson(result, modern), headers: decision.rateLimit ? rateLimitHeaders(decision.rateLimit) : undefined };
 }
