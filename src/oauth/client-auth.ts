@@ -1,6 +1,7 @@
-// Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3): public clients name
-// themselves with `client_id`; confidential ones prove it with their secret, by HTTP Basic or in the body, or with a
-// JWT signed by a key they registered (RFC 7523 §2.2, `private_key_jwt`).
+// Client authentication at the token, revocation, introspection and device authorization endpoints (RFC 6749 §2.3):
+// public clients name themselves with `client_id`; confidential ones prove it with their secret, by HTTP Basic or in
+// the body, or with a JWT signed by a key they registered (RFC 7523 §2.2, `private_key_jwt`) — each client only by
+// the `token_endpoint_auth_method` it registered (RFC 7591 §2).
 import type { Context } from 'hono';
 import type { OAuthClient } from './clients.ts';
 import { OAuthError } from './errors.ts';
