@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -235,5 +235,115 @@ describe('the npm pack tarball in a clean directory', () => {
     }
     assert.equal(child.exitCode, 0, 'the launcher exits with the server\'s status');
     assert.equal(await portOpen(port), false, 'the port is free');
+  });
+  // No container engine runs here, so the image's runtime stage is played out on this machine: the same files copied
+  // from the unpacked tarball, the same `npm ci` line, the same ENV, ENTRYPOINT and CMD, as an unprivileged user to
+  // whom the application files and HOME are read-only, with only the data directory and a /tmp stand-in writable
+  // (compose runs it `read_only: true` with a tmpfs /tmp). Then its HEALTHCHECK command is run as written.
+  const isRoot = process.getuid?.() === 0;
+  test('the Dockerfile\'s runtime stage, simulated: npm ci --omit=dev of the packed tree, read-only files, unprivileged user, HEALTHCHECK on /readyz, SIGTERM drains', { skip: !isRoot && 'needs root (to run the server as another user)' }, async () => {
+    const docker = readFileSync(path.join(root, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+    const runtime = docker.slice(docker.lastIndexOf('\nFROM ')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const image = path.join(work, 'image');
+    const build = path.join(image, 'build-app'); // the build stage's /app: the unpacked tarball
+    const app = path.join(image, 'app'); // the runtime stage's WORKDIR /app
+    const data = path.join(image, 'data');
+    const tmp = path.join(image, 'tmp');
+    const home = path.join(image, 'home');
+    for (const d of [build, app, data, tmp, home]) mkdirSync(d, { recursive: true });
+    chmodSync(work, 0o755);
+    chmodSync(image, 0o755);
+    execFileSync('tar', ['-xzf', tarball, '-C', build, '--strip-components=1']);
+    // The Node of the image (node:24): this test's Node, first on PATH.
+    const imagePath = [path.dirname(process.execPath), machinePath].join(path.delimiter);
+    const env: Record<string, string> = {};
+    let user = '';
+    let entrypoint: string[] = [];
+    let cmd: string[] = [];
+    let healthcheck: string[] = [];
+    for (const line of runtime) {
+      const [op, ...rest] = line.split(/\s+/);
+      const args = rest.join(' ');
+      if (op === 'ENV') for (const m of args.matchAll(/([A-Z_]+)=(\S+)/g)) env[m[1]] = m[2];
+      else if (op === 'COPY') {
+        const m = /^--from=build (\S+) (\S+)$/.exec(args);
+        assert.ok(m, `COPY from the build stage: ${line}`);
+        const from = m[1].startsWith('/app/') ? path.join(build, m[1].slice(5)) : m[1].startsWith('/src/') ? path.join(root, m[1].slice(5)) : assert.fail(m[1]);
+        const to = m[2] === './' ? path.join(app, path.basename(from)) : path.join(app, m[2]);
+        cpSync(from, to, { recursive: true });
+      } else if (op === 'RUN' && args.startsWith('npm ci ')) {
+        const npmArgs = args.split('&&')[0].trim().split(/\s+/).slice(1);
+        execFileSync('npm', [...npmArgs, '--prefer-offline'], { cwd: app, env: npmEnv({ PATH: imagePath }), stdio: 'pipe' });
+      } else if (op === 'USER') user = args;
+      else if (op === 'ENTRYPOINT') entrypoint = JSON.parse(args);
+      else if (op === 'CMD') cmd = JSON.parse(args);
+      else if (op === 'HEALTHCHECK') healthcheck = JSON.parse(args.slice(args.indexOf('CMD ') + 4));
+    }
+    assert.equal(user, 'node');
+    assert.deepEqual(entrypoint, ['node', 'bin/tollgate.js']);
+    assert.ok(existsSync(path.join(app, 'node_modules', 'pg')), 'production dependencies installed');
+    assert.ok(!existsSync(path.join(app, 'node_modules', 'typescript')), 'no dev dependencies');
+    assert.ok(!existsSync(path.join(app, 'node_modules', 'node')), 'no pinned Node: the image has its own');
+    // The image's `node` user, played by nobody: owns the data directory and the /tmp stand-in only.
+    const uid = 65534;
+    const gid = 65534;
+    execFileSync('chmod', ['-R', 'a-w', app]);
+    execFileSync('chmod', ['a-w', home]);
+    for (const d of [data, tmp]) {
+      chownSync(d, uid, gid);
+      chmodSync(d, 0o700);
+    }
+    const serveEnv = {
+      ...env,
+      PATH: imagePath,
+      HOME: home,
+      TMPDIR: tmp,
+      NODE_COMPILE_CACHE: env.NODE_COMPILE_CACHE.replace(/^\/tmp/, tmp),
+      TOLLGATE_DATA_DIR: env.TOLLGATE_DATA_DIR === '/data' ? data : assert.fail('the image keeps its data in /data'),
+      // Loopback and a free port here; the image listens on 0.0.0.0:8787.
+      TOLLGATE_HOST: '127.0.0.1',
+      TOLLGATE_PORT: '0',
+    };
+    const stamp = path.join(image, 'started');
+    writeFileSync(stamp, '');
+    const child = spawn(entrypoint[0], [...entrypoint.slice(1), ...cmd], { cwd: app, env: serveEnv, uid, gid, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout!.on('data', (d) => (text += d));
+    child.stderr!.on('data', (d) => (text += d));
+    let port = 0;
+    try {
+      await until('the banner of the simulated container', () => {
+        if (child.exitCode !== null) throw new Error(`the server exited early:\n${text}`);
+        const m = /Tollgate is running at http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
+        if (m) port = Number(m[1]);
+        return port > 0;
+      });
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+      assert.match(readFileSync(`/proc/${child.pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${uid}\\b`, 'm'), 'not root');
+      // The HEALTHCHECK, as written, run as the container's user with its environment.
+      execFileSync(healthcheck[0], healthcheck.slice(1), { cwd: app, env: { ...serveEnv, TOLLGATE_PORT: String(port) }, uid, gid, stdio: 'pipe', timeout: 3000 });
+      // It wrote to the data directory (database, secret) and nowhere else it could not write in the image.
+      assert.ok(readdirSync(data).some((f) => f.endsWith('.db')), `the database is in the volume: ${readdirSync(data)}`);
+      assert.deepEqual(readdirSync(home), [], 'nothing in HOME');
+      assert.doesNotMatch(text, /EACCES|EROFS|permission denied/i);
+      // STOPSIGNAL SIGTERM: not ready at once while the readiness delay runs, then drained and exit 0.
+      assert.ok(Number(env.TOLLGATE_SHUTDOWN_READINESS_DELAY_MS) > 0);
+      child.kill('SIGTERM');
+      await until('readiness to go false', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503, 5000);
+      let healthy = true;
+      try {
+        execFileSync(healthcheck[0], healthcheck.slice(1), { cwd: app, env: { ...serveEnv, TOLLGATE_PORT: String(port) }, uid, gid, stdio: 'pipe', timeout: 3000 });
+      } catch {
+        healthy = false;
+      }
+      assert.equal(healthy, false, 'the HEALTHCHECK fails while draining');
+      await until('the simulated container to exit', () => child.exitCode !== null, 30_000);
+      assert.equal(child.exitCode, 0, text.slice(-2000));
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    // Nothing new in the application tree: everything written went to the data directory or /tmp.
+    const written = execFileSync('find', [app, '-newer', stamp], { encoding: 'utf8' }).trim();
+    assert.equal(written, '', 'no file written under the app');
   });
 });
