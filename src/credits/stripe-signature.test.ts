@@ -29,10 +29,25 @@ test('wrong secret, altered body, junk: refused as invalid_signature', () => {
   assert.equal((check(`t=${now + 1},v1=${v1(now)}`) as { error: string }).error, 'invalid_signature');
 });
 
-test('an old (or far-future) timestamp is refused even when correctly signed; inside the tolerance it passes', () => {
+test('an old timestamp is refused even when correctly signed; inside the tolerance it passes', () => {
   assert.equal((check(`t=${now - 301},v1=${v1(now - 301)}`) as { error: string }).error, 'timestamp_out_of_tolerance');
-  assert.equal((check(`t=${now + 301},v1=${v1(now + 301)}`) as { error: string }).error, 'timestamp_out_of_tolerance');
   assert.equal(check(`t=${now - 299},v1=${v1(now - 299)}`).ok, true);
+});
+
+test('a future timestamp is accepted, as Stripe\'s libraries do (they refuse only now − t > tolerance)', () => {
+  assert.deepEqual(check(`t=${now + 301},v1=${v1(now + 301)}`), { ok: true, timestamp: now + 301 });
+  assert.equal(check(`t=${now + 86_400},v1=${v1(now + 86_400)}`).ok, true);
+  // Still signed: a future timestamp with another timestamp's signature is refused.
+  assert.equal((check(`t=${now + 301},v1=${v1(now)}`) as { error: string }).error, 'invalid_signature');
+});
+
+test('several v1 signatures (secret rotation): accepted when any matches, in any position; none matching is refused', () => {
+  assert.equal(check(`t=${now},v1=${v1(now)},v1=${v1(now, 'whsec_old')}`).ok, true);
+  assert.equal(check(`t=${now},v1=${v1(now, 'whsec_old')},v1=${v1(now, 'whsec_older')},v1=${v1(now)}`).ok, true);
+  assert.equal((check(`t=${now},v1=${v1(now, 'whsec_old')},v1=${v1(now, 'whsec_older')}`) as { error: string }).error, 'invalid_signature');
+  // A v0 value is never checked, even when it is the right HMAC, and does not spoil a matching v1.
+  assert.equal((check(`t=${now},v0=${v1(now)},v1=${v1(now, 'whsec_old')}`) as { error: string }).error, 'invalid_signature');
+  assert.equal(check(`t=${now},v0=deadbeef,v1=${v1(now)}`).ok, true);
 });
 
 test('missing header or timestamp: invalid_request', () => {

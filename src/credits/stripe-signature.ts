@@ -2,7 +2,8 @@
 // `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(endpoint secret, "<t>.<raw body>")>[,v1=…][,v0=…]`.
 // Only the v1 scheme counts; any v1 value may match (Stripe sends several while an endpoint secret is rolled);
 // the timestamp is signed with the body, and a delivery older than the tolerance is refused, so a captured request
-// cannot be replayed later.
+// cannot be replayed later. As in Stripe's own libraries (stripe-node, -python, -ruby, -go), only age counts:
+// a timestamp ahead of the server clock (a sender whose clock runs fast) is not refused.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const STRIPE_SIGNATURE_HEADER = 'Stripe-Signature';
@@ -30,10 +31,10 @@ export function verifyStripeSignature(input: { secret: string; toleranceSeconds:
   }
   if (timestamp === undefined) return { ok: false, error: 'invalid_request', description: `The ${STRIPE_SIGNATURE_HEADER} header has no timestamp (t=…)` };
   if (!signatures.length) return { ok: false, error: 'invalid_signature', description: `The ${STRIPE_SIGNATURE_HEADER} header has no v1 signature` };
-  // Stripe's tolerance rule (default 300 s): a delivery whose signed timestamp is too far from now is refused.
-  const skew = Math.abs((input.nowMs ?? Date.now()) / 1000 - timestamp);
-  if (skew > input.toleranceSeconds) {
-    return { ok: false, error: 'timestamp_out_of_tolerance', description: `The signed timestamp is ${Math.round(skew)} s away from the server clock (tolerance ${input.toleranceSeconds} s)` };
+  // Stripe's tolerance rule (default 300 s): refused when now − t > tolerance; a future t is not refused.
+  const age = (input.nowMs ?? Date.now()) / 1000 - timestamp;
+  if (age > input.toleranceSeconds) {
+    return { ok: false, error: 'timestamp_out_of_tolerance', description: `The signed timestamp is ${Math.round(age)} s old (tolerance ${input.toleranceSeconds} s)` };
   }
   const expected = createHmac('sha256', input.secret).update(`${timestamp}.`).update(input.body).digest();
   for (const candidate of signatures) {
