@@ -24,10 +24,10 @@ import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createLogger } from '../../src/util/logger.ts';
-import { lineDestination } from '../../src/util/log-destination.ts';
 import { crmStore } from '../../src/crm/store.ts';
 import type { ToolDefinition } from '../../src/tools/tool-types.ts';
 import { freeMetering } from '../../src/tools/metering.ts';
@@ -155,8 +155,8 @@ async function main(): Promise<void> {
   const exp = (env.BENCH_EXP ?? '').split(',');
   const constTool = (tools: readonly ToolDefinition[]) =>
     (selectTools?.(tools) ?? [...tools]).map((t) => (t.name === 'get_contact' ? { ...t, handler: async () => ({ content: [{ type: 'text' as const, text: '{"contact":{}}' }], structuredContent: { contact: {} } }) } : t));
-  // The same destination `tollgate serve` writes stdout with, on a file's descriptor.
-  const logDestination = env.BENCH_LOG_FILE ? lineDestination(openSync(env.BENCH_LOG_FILE, 'a')) : undefined;
+  // The same asynchronous destination `tollgate serve` writes stdout with, on a file's descriptor.
+  const logDestination = env.BENCH_LOG_FILE ? pino.destination({ dest: openSync(env.BENCH_LOG_FILE, 'a'), sync: false }) : undefined;
   running = await startServer(config, createLogger(config.logLevel, logDestination), {
     selectTools: exp.includes('const') ? constTool : selectTools,
     wrapMetering: exp.includes('free') ? () => freeMetering : undefined,

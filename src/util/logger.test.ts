@@ -1,4 +1,4 @@
-// The default logger writes stdout once per event-loop turn: no line may be lost when the process exits, however it exits
+// The default logger writes stdout asynchronously: no line may be lost when the process exits, however it exits
 // (short of SIGKILL), and secrets are redacted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,4 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
-import { lineDestination } from './log-destination.ts';
 
 export type { Logger };
 
@@ -33,11 +32,12 @@ function isoTimeCached(): () => string {
 }
 
 /**
- * Logs to `destination`, by default stdout, through `lineDestination`: a turn of the event loop's lines go out in one
- * write, and lines still waiting are written when the process exits (a SIGKILL can lose only the current turn's).
+ * Logs to `destination`, by default stdout. Writes to stdout are asynchronous: lines that arrive while a write is in
+ * flight go out together with the next one, instead of one system call per line on the event loop (a request line
+ * per request). Lines still in the buffer are written out when the process exits; a SIGKILL can lose only those.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const out = destination ?? (level === 'silent' ? undefined : lineDestination(1));
+  const out = destination ?? (level === 'silent' ? undefined : pino.destination({ dest: 1, sync: false }));
   return pino(
     {
       level,
