@@ -15,6 +15,8 @@ export interface LoadSpec {
   variantsFile?: string;
   /** A JSON file of `{ tokenUrl, clientId, refreshTokens }`: the refresh_token grant instead of `body`. */
   refreshFile?: string;
+  /** Requests per second over all connections, at most (autocannon's overallRate); unset: as fast as answered. */
+  rate?: number;
 }
 
 const spec = JSON.parse(process.argv[2]) as LoadSpec;
@@ -70,6 +72,7 @@ const result = await autocannon({
   url: `${u.protocol}//${u.host}`,
   connections: spec.connections,
   duration: spec.seconds,
+  ...(spec.rate ? { overallRate: spec.rate } : {}),
   requests: [request as never],
 });
 

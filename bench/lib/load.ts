@@ -22,6 +22,8 @@ export interface LoadOptions {
   seconds: number;
   /** Drive the refresh_token grant with the tokens the server announced (meta.refreshFile) instead of its MCP request. */
   refresh?: boolean;
+  /** Requests per second at most (for a server measured at another's rate); unset: as fast as it answers. */
+  rate?: number;
 }
 
 export function runLoad(target: ReadyInfo, options: LoadOptions): Promise<LoadResult> {
@@ -35,6 +37,7 @@ export function runLoad(target: ReadyInfo, options: LoadOptions): Promise<LoadRe
     body: target.body,
     variantsFile: options.refresh ? undefined : (target.meta?.variantsFile as string | undefined),
     refreshFile: options.refresh ? (target.meta?.refreshFile as string) : undefined,
+    rate: options.rate,
   };
   if (options.refresh && !spec.refreshFile) throw new Error('this server announced no refresh tokens');
   const [cmd, args] = pinned(LOAD_CORE, process.execPath, [WORKER, JSON.stringify(spec)]);
