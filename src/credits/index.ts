@@ -60,7 +60,7 @@ export function chooseRateLimitBackend(store: Store, config: CreditsConfig, logg
 
 export function creditsModule(store: Store, config: CreditsConfig, logger?: Logger, options: CreditsModuleOptions = {}) {
   const catalog = pricingCatalog(store, parsePlans(config), { maxAgeMs: config.pricingCacheMaxAgeMs ?? 5000 });
-  const ledger = ledgerService(store);
+  const ledger = ledgerService(store, { lowBalanceCredits: config.lowBalanceCredits });
   const analytics = analyticsService(store);
   const writer = createLedgerWriter(store, { lowBalanceCredits: config.lowBalanceCredits });
   const limiter = createRateLimiter(options.rateLimitBackend ?? chooseRateLimitBackend(store, config, logger));
@@ -140,7 +140,7 @@ export function creditsModule(store: Store, config: CreditsConfig, logger?: Logg
      */
     async grantCreditsIn(trx: Kysely<unknown>, input: GrantInput, audit?: AuditContext): Promise<{ balance: number; ledgerId: number }> {
       const credits = trx as unknown as Kysely<CreditsTables>;
-      const granted = await grantCreditsIn(credits, input);
+      const granted = await grantCreditsIn(credits, input, { lowBalanceCredits: config.lowBalanceCredits });
       if (audit) await auditGrant(credits, audit, input, granted);
       return granted;
     },

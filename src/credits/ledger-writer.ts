@@ -10,7 +10,8 @@ import type { CreditsTables, LedgerTable } from './tables.ts';
 import { UsageRollups, type Usage } from './rollups.ts';
 import { powerOfTwoChunks, prepareQuery, type PreparedQuery } from '../store/prepared.ts';
 import { creditsMetrics } from './metrics.ts';
-import { enqueueEvents, type OutboundEvent } from '../webhooks/index.ts';
+import { enqueueEvents } from '../webhooks/index.ts';
+import { balanceCrossings } from './balance-lines.ts';
 import { planStatement, type BatchOp } from './ledger-statement.ts';
 
 export interface ChargeRequest {
@@ -80,18 +81,7 @@ function isDataError(err: unknown): boolean {
 
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 
-/** The `credits.low` / `credits.exhausted` events of a batch: each workspace whose balance crossed a line in it. */
-export function balanceCrossings(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, low: number | undefined): OutboundEvent[] {
-  if (low === undefined) return [];
-  const events: OutboundEvent[] = [];
-  for (const [workspaceId, end] of after) {
-    const start = before.get(workspaceId);
-    if (start === undefined || start === end) continue;
-    if (start > 0 && end === 0) events.push({ type: 'credits.exhausted', workspaceId, data: { workspace_id: workspaceId, balance: 0 } });
-    else if (start > low && end <= low && end > 0) events.push({ type: 'credits.low', workspaceId, data: { workspace_id: workspaceId, balance: end, threshold: low } });
-  }
-  return events;
-}
+export { balanceCrossings };
 
 export function createLedgerWriter(store: Store, options: LedgerWriterOptions = {}) {
   const maxBatch = options.maxBatch ?? 500;

@@ -2,7 +2,8 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { CreditsError } from './errors.ts';
-import { enqueueEvent } from '../webhooks/index.ts';
+import { enqueueEvent, enqueueEvents } from '../webhooks/index.ts';
+import { balanceCrossings } from './balance-lines.ts';
 import { recordAudit, type AuditContext } from '../audit/index.ts';
 import { DEFAULT_PLAN } from './plans.ts';
 import type { CreditsTables, LedgerReason } from './tables.ts';
@@ -38,11 +39,17 @@ export interface GrantInput {
 
 export const MAX_GRANT = 1_000_000_000_000;
 
+export interface BalanceLineOptions {
+  /** The low-balance line (TOLLGATE_LOW_BALANCE_CREDITS): a removal that crosses it, or reaches zero, queues an event. */
+  lowBalanceCredits?: number;
+}
+
 /**
- * Adds (or removes) credits and writes the ledger row in the caller's transaction. Throws CreditsError
- * ('insufficient_balance') when a removal would take the balance below zero.
+ * Adds (or removes) credits and writes the ledger row in the caller's transaction, with its events: `credits.granted`
+ * for an addition; `credits.low` / `credits.exhausted` for a removal that crosses a line (balance-lines.ts, the rule
+ * the ledger writer uses). Throws CreditsError ('insufficient_balance') when a removal would take the balance below zero.
  */
-export async function grantCreditsIn(trx: Kysely<CreditsTables>, input: GrantInput): Promise<{ balance: number; ledgerId: number }> {
+export async function grantCreditsIn(trx: Kysely<CreditsTables>, input: GrantInput, options: BalanceLineOptions = {}): Promise<{ balance: number; ledgerId: number }> {
   if (!Number.isSafeInteger(input.amount) || input.amount === 0 || Math.abs(input.amount) > MAX_GRANT) {
     throw new CreditsError('invalid_amount', `The amount must be a non-zero whole number of credits up to ${MAX_GRANT}`);
   }
@@ -85,6 +92,8 @@ export async function grantCreditsIn(trx: Kysely<CreditsTables>, input: GrantInp
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  const crossings = balanceCrossings(new Map([[input.workspaceId, balance - input.amount]]), new Map([[input.workspaceId, balance]]), options.lowBalanceCredits);
+  if (crossings.length) await enqueueEvents(trx, crossings);
   if (input.amount > 0) {
     await enqueueEvent(trx, { type: 'credits.granted', workspaceId: input.workspaceId, data: { workspace_id: input.workspaceId, amount: input.amount, balance, reason: input.reason, ledger_id: Number(inserted.id) } });
   }
@@ -111,14 +120,14 @@ function decodeCursor(cursor: string): { createdAt: number; id: number } | undef
   return m ? { createdAt: Number(m[1]), id: Number(m[2]) } : undefined;
 }
 
-export function ledgerService(store: Store) {
+export function ledgerService(store: Store, options: BalanceLineOptions = {}) {
   const db: Kysely<CreditsTables> = store.typed<CreditsTables>();
 
   return {
     /** Adds (or with a negative amount removes) credits; the balance change and its ledger row commit together. */
     grantCredits(input: GrantInput, audit?: AuditContext): Promise<{ balance: number; ledgerId: number }> {
       return db.transaction().execute(async (trx) => {
-        const granted = await grantCreditsIn(trx, input);
+        const granted = await grantCreditsIn(trx, input, options);
         if (audit) await auditGrant(trx, audit, input, granted);
         return granted;
       });

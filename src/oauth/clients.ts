@@ -88,6 +88,9 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
       kind: ClientKind,
       trx: Kysely<OAuthTables> = db,
       audit?: AuditContext,
+      /** `workspaceId`: the workspace the client is created for (its dashboard, the API, a bound machine client):
+       *  its `client.created` event and audit record carry it, so that workspace's webhook endpoints receive it. */
+      options: { workspaceId?: string | null } = {},
     ): Promise<{ client: OAuthClient; clientSecret?: string; registrationAccessToken?: string }> {
       // A private_key_jwt client proves itself with its own keys (RFC 7523 §2.2): it has no secret.
       const clientSecret = metadata.tokenEndpointAuthMethod === 'none' || metadata.tokenEndpointAuthMethod === 'private_key_jwt' ? undefined : randomToken(32);
@@ -112,9 +115,10 @@ export function clientsService(store: Store, options: { secretRotationOverlapSec
       // The client, its event and its audit record commit together: in the caller's transaction when given one.
       const write = async (t: Kysely<OAuthTables>): Promise<void> => {
         await t.insertInto('oauth_clients').values(row).execute();
-        await enqueueEvent(t, { type: 'client.created', workspaceId: null, data: { client_id: row.client_id, kind, client_name: row.client_name } });
+        const workspaceId = options.workspaceId ?? null;
+        await enqueueEvent(t, { type: 'client.created', workspaceId, data: { client_id: row.client_id, kind, client_name: row.client_name, ...(workspaceId ? { workspace_id: workspaceId } : {}) } });
         if (audit) {
-          await recordAudit(t, { ...audit, action: 'client.created', target: { type: 'client', id: row.client_id }, after: { client_name: row.client_name, kind, redirect_uris: metadata.redirectUris, token_endpoint_auth_method: row.token_endpoint_auth_method } });
+          await recordAudit(t, { ...audit, action: 'client.created', target: { type: 'client', id: row.client_id }, workspaceId, after: { client_name: row.client_name, kind, redirect_uris: metadata.redirectUris, token_endpoint_auth_method: row.token_endpoint_auth_method } });
         }
       };
       if (trx.isTransaction) await write(trx);
