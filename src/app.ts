@@ -16,6 +16,7 @@ import { mountWeb } from './web/routes.ts';
 import { mountCredits } from './credits/routes.ts';
 import { collectProcessMetrics, guardedMetrics, tokenChecker } from './observability/metrics-endpoint.ts';
 import { mountApi } from './api/index.ts';
+import { invitationLink, invitationMail } from './web/invitation-mail.ts';
 
 /** What the process says about itself to a load balancer: `draining` once SIGTERM arrived (`/readyz` → 503). */
 export interface Readiness {
@@ -67,7 +68,19 @@ export function buildApp(services: Services, configure?: (app: Hono<AppEnv>, ser
   }
   mountOAuth(app, services);
   mountCredits(app, services);
-  mountApi(app, { config, store: services.store, keys: services.api.keys, accounts: services.accounts, oauth: services.oauth, credits: services.credits, tools: services.tools, createWorkspace: services.createWorkspace });
+  mountApi(app, {
+    config, store: services.store, keys: services.api.keys, accounts: services.accounts, oauth: services.oauth, credits: services.credits, audit: services.audit, tools: services.tools,
+    createWorkspace: services.createWorkspace,
+    invitations: services.invitations,
+    // The same link and message as the members page and `tollgate admin invite`.
+    async mailInvitation(invitation, token) {
+      const url = invitationLink(config.publicUrl, token);
+      if (!services.mail.configured) return { url, mailed: false };
+      const mailed = await services.mail.send({ to: invitation.email, ...invitationMail({ invitation, link: url, publicUrl: config.publicUrl }) });
+      if (mailed) await services.invitations.markMailed(invitation.id);
+      return { url, mailed };
+    },
+  });
   mountWeb(app, services);
   configure?.(app, services);
   return { app, handleNodeRequest: nodeAdapter(routes, frame), routes };

@@ -91,6 +91,11 @@ test('every documented operation, called in a provisioning order, answers as doc
   const promoted = await call('patch', `/workspaces/acme-corp/members/${second.body.user_id}`, { body: { role: 'admin' }, expect: 200 });
   assert.equal(promoted.body.role, 'admin');
   await call('delete', `/workspaces/acme-corp/members/${second.body.user_id}`, { expect: 200 });
+  const invited = await call('post', '/workspaces/acme-corp/invitations', { body: { email: 'cfo@acme.example', role: 'owner' }, expect: 201 });
+  assert.deepEqual([invited.body.role, invited.body.state, invited.body.mailed], ['owner', 'pending', false]);
+  const open = await call('get', '/workspaces/acme-corp/invitations?limit=5', { expect: 200 });
+  assert.deepEqual(open.body.data.map((i: { id: string }) => i.id), [invited.body.id]);
+  await call('delete', `/workspaces/acme-corp/invitations/${invited.body.id}`, { expect: 200 });
 
   const granted = await call('post', '/workspaces/acme-corp/credits/grants', { body: { amount: 500, reason: 'purchase', description: 'order 1' }, headers: { 'idempotency-key': '"order-1"' }, expect: 201 });
   assert.equal(granted.body.balance, 600);
@@ -131,6 +136,12 @@ test('every documented operation, called in a provisioning order, answers as doc
   assert.equal(usage.body.by_day.length, 7);
   const csv = await call('get', '/workspaces/acme-corp/usage.csv?days=2', { expect: 200 });
   assert.match(csv.body, /^dimension,key,calls,credits,errors\r\nday,\d{4}-\d{2}-\d{2},0,0,0\r\n/);
+
+  const trail = await call('get', '/audit?workspace=acme-corp&action=member.&limit=2', { expect: 200 });
+  assert.equal(trail.body.data.length, 2);
+  assert.ok(trail.body.next_cursor);
+  const trailCsv = await call('get', '/audit.csv?workspace=acme-corp&action=credits.', { expect: 200 });
+  assert.match(trailCsv.body, /^id,at,actor_type,actor_id,actor_label,action,target_type,target_id,workspace_id,workspace,before,after,ip,user_agent,request_id\r\n/);
 
   await call('delete', `/workspaces/acme-corp/clients/${client.body.client_id}`, { expect: 200 });
   await call('delete', '/plans/gold', { expect: 200 });

@@ -9,9 +9,11 @@ import { openApiDocument } from './openapi.ts';
 import type { Operation } from './operation.ts';
 import { renderReferencePage } from './reference-page.ts';
 import { mountApiRouter } from './router.ts';
+import { auditOperations } from './operations/audit.ts';
 import { clientOperations } from './operations/clients.ts';
 import { creditOperations } from './operations/credits.ts';
 import { grantOperations } from './operations/grants.ts';
+import { invitationOperations } from './operations/invitations.ts';
 import { memberOperations } from './operations/members.ts';
 import { pricingOperations } from './operations/pricing.ts';
 import { usageOperations } from './operations/usage.ts';
@@ -34,11 +36,13 @@ export function apiOperations(deps: ApiDeps): Operation[] {
   return [
     ...workspaceOperations(deps),
     ...memberOperations(deps),
+    ...invitationOperations(deps),
     ...creditOperations(deps, idempotencyStore(deps.store)),
     ...pricingOperations(deps),
     ...clientOperations(deps),
     ...grantOperations(deps),
     ...usageOperations(deps),
+    ...auditOperations(deps),
   ];
 }
 

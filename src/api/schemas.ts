@@ -11,6 +11,17 @@ export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/
 
 const obj = (properties: Record<string, JsonSchema>, required = Object.keys(properties)): JsonSchema => ({ type: 'object', additionalProperties: false, required, properties });
 
+const INVITATION_PROPERTIES: Record<string, JsonSchema> = {
+  id: { type: 'string' },
+  workspace: WORKSPACE_SLUG_SCHEMA,
+  email: { type: 'string' },
+  role: { enum: ['owner', 'admin', 'member'] },
+  state: { enum: ['pending', 'expired', 'revoked'] },
+  created_at: TIMESTAMP,
+  expires_at: TIMESTAMP,
+  mailed_at: NULLABLE_TIMESTAMP,
+};
+
 /** Named schemas: the document's `components.schemas`, and what `ref()` points at. */
 export const COMPONENTS: Record<string, JsonSchema> = {
   Problem: {
@@ -40,6 +51,12 @@ export const COMPONENTS: Record<string, JsonSchema> = {
     created_at: TIMESTAMP,
   }),
   Member: obj({ user_id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, role: { enum: ['owner', 'admin', 'member'] } }),
+  Invitation: obj(INVITATION_PROPERTIES),
+  InvitationCreated: obj({
+    ...INVITATION_PROPERTIES,
+    url: { type: 'string', format: 'uri', description: 'The single-use invitation link: shown once, here only.' },
+    mailed: { type: 'boolean', description: 'Whether the mail server took the invitation mail (false without TOLLGATE_SMTP_URL).' },
+  }),
   Balance: obj({ workspace: WORKSPACE_SLUG_SCHEMA, balance: { type: 'integer', minimum: 0 }, plan: { type: 'string' }, suspended: { type: 'boolean' } }),
   LedgerEntry: obj({
     id: { type: 'integer' },
@@ -89,6 +106,20 @@ export const COMPONENTS: Record<string, JsonSchema> = {
     created_at: TIMESTAMP,
     last_used_at: NULLABLE_TIMESTAMP,
     revoked_at: NULLABLE_TIMESTAMP,
+  }),
+  AuditEntry: obj({
+    id: { type: 'integer' },
+    at: TIMESTAMP,
+    actor: obj({ type: { enum: ['user', 'cli', 'api_key', 'system', 'anonymous'] }, id: { type: ['string', 'null'] }, label: { type: ['string', 'null'], description: 'An email, an API key name, the OS user at the CLI.' } }),
+    action: { type: 'string', description: '`<thing>.<verb>`: `workspace.created`, `member.role_changed`, `credits.granted`, `client.secret_rotated`, `signin.failed`, …' },
+    target: obj({ type: { type: 'string' }, id: { type: 'string' } }),
+    workspace_id: { type: ['string', 'null'] },
+    workspace: { type: ['string', 'null'], description: "The workspace's slug (null: deployment-wide, or the workspace was deleted)." },
+    before: { description: 'The state before, where it matters (JSON; secrets never recorded).' },
+    after: { description: 'The state after, where it matters (JSON; secrets never recorded).' },
+    ip: { type: ['string', 'null'] },
+    user_agent: { type: ['string', 'null'] },
+    request_id: { type: ['string', 'null'] },
   }),
   UsageTotals: obj({ calls: { type: 'integer' }, credits: { type: 'integer' }, errors: { type: 'integer' } }),
   Usage: obj({

@@ -104,6 +104,12 @@ export interface AuditFilter {
   /** Matches the actor's id or label exactly. */
   actor?: string;
   targetId?: string;
+  /** Exact target type (`workspace`, `client`, `user`, …). */
+  targetType?: string;
+  /** Records at or after this time (ms). */
+  since?: number;
+  /** Records before this time (ms). */
+  until?: number;
   /** Only records older than this id (paging, newest first). */
   beforeId?: number;
   limit?: number;
@@ -118,6 +124,9 @@ export async function listAudit(db: Kysely<AuditTables>, filter: AuditFilter = {
   if (filter.action) q = filter.action.endsWith('.') ? q.where('action', 'like', `${filter.action.replace(/[%_\\]/g, '')}%`) : q.where('action', '=', filter.action);
   if (filter.actor) q = q.where((eb) => eb.or([eb('actor_id', '=', filter.actor!), eb('actor_label', '=', filter.actor!)]));
   if (filter.targetId) q = q.where('target_id', '=', filter.targetId);
+  if (filter.targetType) q = q.where('target_type', '=', filter.targetType);
+  if (filter.since !== undefined) q = q.where('at', '>=', filter.since);
+  if (filter.until !== undefined) q = q.where('at', '<', filter.until);
   if (filter.beforeId) q = q.where('id', '<', filter.beforeId);
   const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
   const records = rows.slice(0, limit).map((r) => ({
