@@ -11,6 +11,7 @@ import { AccountsError } from './errors.ts';
 import { hashPassword } from './password.ts';
 import type { AccountsTables } from './tables.ts';
 import { MIN_PASSWORD_LENGTH, normalizeEmail } from './users.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 
 export type ResetRefusal = 'invalid' | 'expired' | 'used';
 
@@ -78,8 +79,12 @@ export function passwordResetsService(store: Store, config: Pick<Config, 'passwo
       return state(db, sha256Hex(token), Date.now());
     },
 
-    /** Sets the new password through the link, once; ends every session of the account. Throws ResetRefused. */
-    async resetPassword(token: string, password: string): Promise<{ userId: string; email: string }> {
+    /**
+     * Sets the new password through the link, once; ends every session of the account. Throws ResetRefused. With
+     * `audit` (the request's address, user agent and request id), `user.password_reset` is recorded in the same
+     * transaction, as the account's owner (whoever holds the link acts as the account), never with the password or link.
+     */
+    async resetPassword(token: string, password: string, audit?: AuditContext): Promise<{ userId: string; email: string }> {
       if (password.length < MIN_PASSWORD_LENGTH) throw new AccountsError('weak_password', `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`);
       if (!token || token.length > 128) throw new ResetRefused('invalid');
       const hash = sha256Hex(token);
@@ -94,6 +99,9 @@ export function passwordResetsService(store: Store, config: Pick<Config, 'passwo
         await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', found.userId).execute();
         await trx.updateTable('password_resets').set({ used_at: now }).where('user_id', '=', found.userId).where('used_at', 'is', null).execute();
         await trx.deleteFrom('sessions').where('user_id', '=', found.userId).execute();
+        if (audit) {
+          await recordAudit(trx, { ...audit, actor: { type: 'user', id: found.userId, label: found.email }, action: 'user.password_reset', target: { type: 'user', id: found.userId }, after: { via: 'reset link', signed_out_everywhere: true } });
+        }
         return found;
       });
     },

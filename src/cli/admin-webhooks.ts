@@ -4,6 +4,7 @@ import { CommandError, type Command } from './command.ts';
 import { requireWorkspace, withServices } from './context.ts';
 import { table } from './format.ts';
 import { EVENT_TYPES, WebhooksError } from '../webhooks/index.ts';
+import { cliAuditContext } from './audit-context.ts';
 
 export const webhookCommands: Command[] = [
   {
@@ -16,7 +17,7 @@ export const webhookCommands: Command[] = [
       await withServices(io, async (s) => {
         const workspaceId = values.workspace ? (await requireWorkspace(s, values.workspace as string)).id : null;
         try {
-          const { endpoint, secret } = await s.webhooks.endpoints.addEndpoint({ url: positionals[0], workspaceId, events: values.events as string | undefined, description: values.description as string | undefined });
+          const { endpoint, secret } = await s.webhooks.endpoints.addEndpoint({ url: positionals[0], workspaceId, events: values.events as string | undefined, description: values.description as string | undefined }, cliAuditContext('admin webhooks add'));
           io.out(`Added webhook endpoint ${endpoint.id} → ${endpoint.url} (${values.workspace ? `workspace ${values.workspace}` : 'the whole deployment'}; events: ${endpoint.events === '*' ? 'all' : endpoint.events.join(', ')}).`);
           io.out(`Signing secret: ${secret}  (shown once; verify webhook-signature with it, see docs/webhooks.md)`);
         } catch (err) {
@@ -50,7 +51,7 @@ export const webhookCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        if (!(await s.webhooks.endpoints.removeEndpoint(positionals[0]))) throw new CommandError(`No webhook endpoint ${positionals[0]}`);
+        if (!(await s.webhooks.endpoints.removeEndpoint(positionals[0], cliAuditContext('admin webhooks remove')))) throw new CommandError(`No webhook endpoint ${positionals[0]}`);
         io.out(`Removed webhook endpoint ${positionals[0]}.`);
       });
     },

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { sha256Hex } from '../util/ids.ts';
 import { isUniqueViolation } from '../accounts/index.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 import type { IdentityTables } from './tables.ts';
 
 export interface LinkedIdentity {
@@ -27,14 +28,17 @@ export function linksService(store: Store) {
       return row?.user_id;
     },
 
-    /** Links; false when this (iss, sub) is already linked (to anyone). */
-    async link(input: { issuer: string; subject: string; userId: string; connectionId: string; email: string }): Promise<boolean> {
+    /** Links; false when this (iss, sub) is already linked (to anyone). With `audit`, `identity.linked` is recorded with it. */
+    async link(input: { issuer: string; subject: string; userId: string; connectionId: string; email: string }, audit?: AuditContext): Promise<boolean> {
       const now = Date.now();
       try {
-        await db
-          .insertInto('identity_links')
-          .values({ issuer: input.issuer, subject: input.subject, user_id: input.userId, connection_id: input.connectionId, email: input.email.slice(0, 320), created_at: now, last_used_at: now })
-          .execute();
+        await db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('identity_links')
+            .values({ issuer: input.issuer, subject: input.subject, user_id: input.userId, connection_id: input.connectionId, email: input.email.slice(0, 320), created_at: now, last_used_at: now })
+            .execute();
+          if (audit) await recordAudit(trx, { ...audit, action: 'identity.linked', target: { type: 'user', id: input.userId }, after: { issuer: input.issuer, subject: input.subject, connection_id: input.connectionId, email: input.email } });
+        });
         return true;
       } catch (err) {
         if (isUniqueViolation(err)) return false;
@@ -58,9 +62,14 @@ export function linksService(store: Store) {
       return rows.map((r) => ({ issuer: r.issuer, subject: r.subject, userId: r.user_id, connectionId: r.connection_id, connectionLabel: r.label, connectionName: r.name, email: r.email, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
     },
 
-    async unlink(userId: string, issuer: string, subject: string): Promise<boolean> {
-      const r = await db.deleteFrom('identity_links').where('user_id', '=', userId).where('issuer', '=', issuer).where('subject', '=', subject).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
+    /** Unlinks; with `audit`, `identity.unlinked` is recorded in the same transaction (when there was a link). */
+    async unlink(userId: string, issuer: string, subject: string, audit?: AuditContext): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const r = await trx.deleteFrom('identity_links').where('user_id', '=', userId).where('issuer', '=', issuer).where('subject', '=', subject).executeTakeFirst();
+        const gone = Number(r.numDeletedRows) > 0;
+        if (gone && audit) await recordAudit(trx, { ...audit, action: 'identity.unlinked', target: { type: 'user', id: userId }, before: { issuer, subject } });
+        return gone;
+      });
     },
 
     /** Records that the session with this cookie was signed in through `connectionId`. */

@@ -14,6 +14,7 @@ import { AccountsError, type Role, type User, type Workspace } from '../accounts
 import type { Connection, ConnectionsService } from './connections.ts';
 import { IdTokenError, readIdTokenHeader, validateIdToken, type IdTokenClaims } from './id-token.ts';
 import type { LinksService } from './links.ts';
+import type { AuditContext } from '../audit/index.ts';
 import { ProviderError, type ProviderMetadataService } from './provider-metadata.ts';
 import type { IdentityTables } from './tables.ts';
 import type { WorkspaceRulesService } from './workspace-rules.ts';
@@ -175,7 +176,9 @@ export function signInService(deps: {
     return { ...answer.body, ...claims };
   }
 
-  async function resolveAccount(connection: Connection, iss: string, sub: string, claims: Record<string, unknown>, linkUserId: string | null) {
+  async function resolveAccount(connection: Connection, iss: string, sub: string, claims: Record<string, unknown>, linkUserId: string | null, request?: AuditContext) {
+    /** The audit context of a link: the account it is linked to, from the callback's address. */
+    const asUser = (u: { id: string; email: string }): AuditContext | undefined => request && { ...request, actor: { type: 'user', id: u.id, label: u.email } };
     const email = typeof claims.email === 'string' ? claims.email.trim() : undefined;
     const verified = !!email && isVerified(claims.email_verified);
     const name = typeof claims.name === 'string' ? claims.name : undefined;
@@ -188,7 +191,7 @@ export function signInService(deps: {
       if (!user) throw new SignInRefusal('tampered', 'Your session has ended. Sign in again and retry.');
       if (!existingId) {
         if (!verified) throw new SignInRefusal('unverified_email', `${connection.label} has not verified your e-mail address, so it cannot be linked to your account.`);
-        if (!(await links.link({ issuer: iss, subject: sub, userId: user.id, connectionId: connection.id, email: email! }))) {
+        if (!(await links.link({ issuer: iss, subject: sub, userId: user.id, connectionId: connection.id, email: email! }, asUser(user)))) {
           throw new SignInRefusal('already_linked', `This ${connection.label} identity is already linked to another Tollgate account.`);
         }
         return { user, created: false, linked: true, email, verified };
@@ -226,7 +229,7 @@ export function signInService(deps: {
       }
       throw err;
     }
-    if (!(await links.link({ issuer: iss, subject: sub, userId: user.id, connectionId: connection.id, email }))) {
+    if (!(await links.link({ issuer: iss, subject: sub, userId: user.id, connectionId: connection.id, email }, asUser(user)))) {
       const winner = await links.findUserId(iss, sub);
       const found = winner && (await accounts.users.getUser(winner));
       if (found) return { user: found, created: false, linked: false, email, verified };
@@ -287,8 +290,11 @@ export function signInService(deps: {
       return { location: url.toString(), state, connection };
     },
 
-    /** Completes the sign-in from the callback's query and the state cookie; throws SignInRefusal. */
-    async finish(connectionName: string, query: URLSearchParams, stateCookie: string | undefined): Promise<SignInResult> {
+    /**
+     * Completes the sign-in from the callback's query and the state cookie; throws SignInRefusal. `audit` (the
+     * callback's address, user agent and request id) goes into the audit record of an identity it links.
+     */
+    async finish(connectionName: string, query: URLSearchParams, stateCookie: string | undefined, audit?: AuditContext): Promise<SignInResult> {
       const connection = await connections.getConnection(connectionName);
       if (!connection) throw new SignInRefusal('unknown_connection', 'There is no such sign-in method here.');
       const state = query.get('state') ?? '';
@@ -314,7 +320,7 @@ export function signInService(deps: {
       const tokens = await exchangeCode(connection, md, code, deps.box.open(request.code_verifier_sealed));
       const idClaims = await validate(connection, md, tokens.idToken, request.nonce);
       const claims = await withUserinfo(connection, md, idClaims, tokens.accessToken);
-      const account = await resolveAccount(connection, idClaims.iss, idClaims.sub, claims, request.link_user_id);
+      const account = await resolveAccount(connection, idClaims.iss, idClaims.sub, claims, request.link_user_id, audit);
       const joined = await autoJoin(connection, account.user, account.verified ? account.email : undefined, claims);
       deps.logger?.info({ event: 'sso_sign_in', connection: connection.name, userId: account.user.id, created: account.created, linked: account.linked, joined }, 'signed in through a connection');
       return { user: account.user, connection, created: account.created, linked: account.linked, joined, next: request.next_path };

@@ -1,6 +1,7 @@
 // Self-service password reset, when mail is configured: ask for a link by address (the same answer, in about the
 // same time, whether or not an account uses it), then choose a new password through the single-use link. Setting it
 // ends every session of the account; the person then signs in again (with their second factor, if they have one).
+import { webAuditContext } from './audit-context.ts';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../http/env.ts';
@@ -151,7 +152,7 @@ export function mountPasswordReset(app: Hono<AppEnv>, deps: Deps): void {
     const password = (form.password ?? '').slice(0, 1024);
     if (password !== (form.password2 ?? '').slice(0, 1024)) return choosePage(c, 400, { token, email: found.email, error: 'The two passwords differ.' });
     try {
-      await resets.resetPassword(token, password);
+      await resets.resetPassword(token, password, webAuditContext(c, deps.config.trustedProxyHops));
     } catch (err) {
       if (err instanceof ResetRefused) return refused(c, err);
       if (err instanceof AccountsError) return choosePage(c, 400, { token, email: found.email, error: err.message });

@@ -1,6 +1,7 @@
 // "Sign in with …": the browser side of signing in through a sign-in connection (identity/sign-in.ts decides).
 //   GET /login/sso/<name>           → the provider (state bound to this browser by a cookie)
 //   GET /login/sso/<name>/callback  → a fresh session, or a page that says what went wrong (never a 500)
+import { webAuditContext } from './audit-context.ts';
 import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../http/env.ts';
@@ -84,7 +85,7 @@ export function mountSso(app: Hono<AppEnv>, deps: SsoDeps): void {
     deleteCookie(c, SSO_STATE_COOKIE, { path: COOKIE_PATH, secure: secureCookies(deps.config) });
     let result;
     try {
-      result = await deps.identity.signIn.finish(c.req.param('name'), new URL(c.req.url).searchParams, stateCookie);
+      result = await deps.identity.signIn.finish(c.req.param('name'), new URL(c.req.url).searchParams, stateCookie, webAuditContext(c, deps.config.trustedProxyHops));
     } catch (err) {
       if (err instanceof SignInRefusal) return refusalPage(c, err);
       throw err;

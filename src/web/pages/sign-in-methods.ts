@@ -1,6 +1,7 @@
 // The account's sign-in methods: the provider identities linked to it, a button to link each other connection
 // (OpenID Connect: the provider must vouch for the e-mail, and the person is signed in here, so they prove both),
 // and unlinking.
+import { webAuditContext } from '../audit-context.ts';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../../http/env.ts';
@@ -74,7 +75,7 @@ export function mountSignInMethods(app: Hono<AppEnv>, deps: PageDeps): void {
     if (linked.length === 1 && (!deps.config.localPasswords || !(await deps.accounts.users.hasPassword(signedIn.user.id)))) {
       return showMessage(c, 400, 'Cannot unlink', 'This is the only way you can sign in to this account, so it stays linked.', [{ href: SIGN_IN_METHODS_PATH, label: 'Sign-in methods' }]);
     }
-    await deps.identity.links.unlink(signedIn.user.id, target.issuer, target.subject);
+    await deps.identity.links.unlink(signedIn.user.id, target.issuer, target.subject, webAuditContext(c, deps.config.trustedProxyHops, signedIn.user));
     c.get('log').info({ event: 'sso_unlinked', connection: target.connectionName }, 'identity unlinked');
     return c.redirect(`${SIGN_IN_METHODS_PATH}?done=unlinked`, 303);
   });
