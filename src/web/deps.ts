@@ -47,7 +47,7 @@ export interface WebDeps {
   >;
   readonly credits: Pick<
     Credits,
-    'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits' | 'listPrices' | 'setPrice' | 'clearPrice' | 'listPlans' | 'upsertPlan' | 'deletePlan' | 'checkoutUrlFor' | 'lowBalanceCredits'
+    'getAccount' | 'planInfo' | 'spendSummary' | 'usageReport' | 'listLedger' | 'grantCredits' | 'listPrices' | 'setPrice' | 'clearPrice' | 'listPlans' | 'upsertPlan' | 'deletePlan' | 'setPlan' | 'checkoutUrlFor' | 'lowBalanceCredits'
   >;
   /** Management API keys (the admin page creates, lists and revokes them); absent: the page says so. */
   readonly api?: { readonly keys: ApiKeysPort };

@@ -1,4 +1,4 @@
-// Operator pages (users.is_admin only): workspaces (create, grant credits), users (create), every registered OAuth
+// Operator pages (users.is_admin only): workspaces (create, grant credits, set the plan), users (create), every registered OAuth
 // client (delete) and token signing keys (rotate). Everything here is also available from `tollgate admin …`.
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -75,7 +75,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
 
   async function workspacesPage(c: Ctx, op: SignedIn, flash?: Flash, form: Record<string, string> = {}): Promise<Html> {
     const all = await accounts.workspaces.listWorkspaces();
-    const balances = await Promise.all(all.map((w) => credits.getAccount(w.id)));
+    const [balances, plans] = await Promise.all([Promise.all(all.map((w) => credits.getAccount(w.id))), credits.listPlans()]);
     const member = new Set(op.workspaces.map((w) => w.id));
     const body = html`<section class="panel" aria-labelledby="ws-h">
         <h2 id="ws-h">Workspaces</h2>
@@ -106,6 +106,18 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
             <div class="actions start"><button type="submit" class="primary">Grant credits</button></div>
           </form>
         </section>
+        <section class="panel" aria-labelledby="plan-h">
+          <h2 id="plan-h">Set a workspace's plan</h2>
+          <p class="muted small">The plan sets the workspace's rate limits; plans are defined under <a href="/admin/pricing">Prices and plans</a>.</p>
+          <form method="post" action="/admin/workspaces/plan">
+            ${csrfField(op.csrf)}
+            <label for="plan-ws">Workspace</label>
+            <select id="plan-ws" name="workspace" required>${all.map((w, i) => html`<option value="${w.slug}" ${form.workspace === w.slug ? 'selected' : ''}>${w.name} (${w.slug}, now ${balances[i].plan})</option>`)}</select>
+            <label for="plan-name">Plan</label>
+            <select id="plan-name" name="plan" required>${plans.map((p) => html`<option value="${p.name}" ${form.plan === p.name ? 'selected' : ''}>${p.name} (${formatNumber(p.workspacePerMinute)}/min per workspace, ${formatNumber(p.grantPerMinute)}/min per app)</option>`)}</select>
+            <div class="actions start"><button type="submit" class="primary">Set plan</button></div>
+          </form>
+        </section>
         <section class="panel" aria-labelledby="create-ws-h">
           <h2 id="create-ws-h">Create a workspace</h2>
           <form method="post" action="/admin/workspaces">
@@ -120,7 +132,7 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
           </form>
         </section>
       </div>`;
-    return adminPage(c, op, 'workspaces', body, flash ?? doneFlash(c, { created: 'Workspace created.', granted: 'Credits granted.' }));
+    return adminPage(c, op, 'workspaces', body, flash ?? doneFlash(c, { created: 'Workspace created.', granted: 'Credits granted.', plan: 'Plan set.' }));
   }
 
   async function usersPage(c: Ctx, op: SignedIn, flash?: Flash, form: Record<string, string> = {}, created?: { email: string; password: string }): Promise<Html> {
@@ -251,6 +263,19 @@ export function mountAdmin(app: Hono<AppEnv>, services: PageDeps): void {
       if (!reason) throw new FormError('Give a reason (at most 200 characters); it goes in the ledger.');
       await credits.grantCredits({ workspaceId: ws.id, amount, reason: 'grant', description: reason, userId: op.user.id, requestId: c.get('requestId') }, audited(c, op));
       return c.redirect('/admin/workspaces?done=granted', 303);
+    }),
+  );
+
+  app.post('/admin/workspaces/plan', (c) =>
+    operatorPost(c, services, (op, flash, form) => workspacesPage(c, op, flash, form), async (op, form) => {
+      const slug = textField(form, 'workspace', 40);
+      const ws = slug ? await accounts.workspaces.getWorkspaceBySlug(slug) : undefined;
+      if (!ws) throw new FormError('Choose a workspace.');
+      const plan = textField(form, 'plan', 64);
+      if (!plan) throw new FormError('Choose a plan.');
+      // plan.changed (before and after) is recorded in the assignment's transaction; an unknown plan is a CreditsError.
+      await credits.setPlan(ws.id, plan, audited(c, op));
+      return c.redirect('/admin/workspaces?done=plan', 303);
     }),
   );
 
