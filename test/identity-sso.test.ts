@@ -231,10 +231,25 @@ test('a local account is never taken over by a matching e-mail; it is linked onl
   const listed = await b.get(`${srv.url}/account/sign-in-methods`);
   assert.match(text(listed.body), /Acme SSO .*owner@example\.com/);
 
+  // The link is in the audit trail as the account's, from the callback's address, in the link's own transaction.
+  const owner = (await srv.services.accounts.users.findUserByEmail(ADMIN_EMAIL))!;
+  const [linked] = (await srv.services.audit.list({ action: 'identity.linked', targetId: owner.id })).records;
+  assert.ok(linked, 'identity.linked recorded');
+  assert.deepEqual([linked.actor.type, linked.actor.id, linked.actor.label, linked.ip], ['user', owner.id, ADMIN_EMAIL, '127.0.0.1']);
+  assert.ok(linked.requestId);
+
   // Now the provider signs the owner in, in a fresh browser.
   const fresh = new Browser();
   assert.equal((await ssoSignIn(fresh, 'owner')).answer.status, 303);
   assert.equal(await signedInEmail(fresh), ADMIN_EMAIL);
+
+  // Unlinking on the account page (the password still signs in) is recorded too; linking again is allowed later.
+  const page = await b.get(`${srv.url}/account/sign-in-methods`);
+  const unlink = parseForms(page.body, page.url).find((f) => f.action.endsWith('/unlink/acme'))!;
+  assert.equal((await b.post(unlink.action, unlink.fields)).status, 303);
+  const [unlinked] = (await srv.services.audit.list({ action: 'identity.unlinked', targetId: owner.id })).records;
+  assert.ok(unlinked, 'identity.unlinked recorded');
+  assert.deepEqual([unlinked.actor.id, (unlinked.before as { issuer: string }).issuer], [owner.id, linked.after && (linked.after as { issuer: string }).issuer]);
 });
 
 test('a replayed callback, and one from another browser or with a changed state, get a clear page', async () => {
