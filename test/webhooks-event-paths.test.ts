@@ -1,7 +1,8 @@
 // Issue 19 §4: the same events whichever path makes the change. A deduction through the management API, or through
 // the credits service the CLI's `admin credits deduct` and the admin pages call, that crosses the low-balance line
 // sends credits.low, and one that reaches zero credits.exhausted (the rule the tool-call ledger writer uses, in the
-// deduction's own transaction). A client created for a workspace (on its dashboard, through the API) reaches that
+// deduction's own transaction). A client created for a workspace (on its dashboard, through the API, a machine client
+// bound to it) reaches that
 // workspace's endpoints with client.created, and never another workspace's. On both dialects.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,5 +101,14 @@ forEachDialect('outbound events from every path', (dialect) => {
     assert.equal(event.data.workspace_id, globexId);
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(!at('/acme', 'client.created').some((e) => e.data.client_name === 'Globex portal'));
+  });
+
+  test('client.created for a machine client bound to a workspace reaches that workspace\'s endpoint only', async () => {
+    const owner = await server.services.accounts.users.findUserByEmail(ADMIN_EMAIL);
+    const { client } = await server.services.oauth.machineClients.createMachineClient({ name: 'Acme nightly sync', workspaceId: acmeId, boundBy: owner!.id, authMethod: 'client_secret_basic' });
+    await receiver.waitFor(() => at('/acme', 'client.created').some((e) => e.data.client_id === client.clientId));
+    assert.equal(at('/acme', 'client.created').find((e) => e.data.client_id === client.clientId)!.data.workspace_id, acmeId);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!at('/globex', 'client.created').some((e) => e.data.client_id === client.clientId));
   });
 });

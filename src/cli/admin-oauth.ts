@@ -148,9 +148,8 @@ export const oauthCommands: Command[] = [
       const jwks = values['jwks-file'] === undefined ? undefined : readJsonFile(values['jwks-file'] as string, 'JWK Set');
       await withServices(io, async (s) => {
         for (const id of clients) if (!(await s.oauth.clients.getClient(id))) throw new CommandError(`No client with the id ${id}`);
-        const idp = await s.oauth.trustedIdps.addIdp({ name: positionals[0], issuer, jwksUri: values['jwks-uri'] as string | undefined, jwks, allowedClientIds: clients }).catch(asCommandError);
-        // The trusted-IdP store takes no transaction or audit context: recorded right after the change (never its keys).
-        await s.audit.record({ ...cliAuditContext('admin idp add'), action: 'idp.added', target: { type: 'trusted_idp', id: idp.name }, after: { issuer: idp.issuer, jwks_uri: idp.jwksUri ?? null, allowed_client_ids: idp.allowedClientIds } });
+        // Audited in the change's own transaction (never its keys).
+        const idp = await s.oauth.trustedIdps.addIdp({ name: positionals[0], issuer, jwksUri: values['jwks-uri'] as string | undefined, jwks, allowedClientIds: clients }, cliAuditContext('admin idp add')).catch(asCommandError);
         io.out(`Trusted identity provider ${idp.name} (${idp.issuer}) for ${idp.allowedClientIds.join(', ')}.`);
         io.out(`Its assertions must have aud ${s.config.publicUrl}; subjects map to accounts by (iss, sub), then by verified e-mail.`);
       });
@@ -173,8 +172,7 @@ export const oauthCommands: Command[] = [
     positionals: 1,
     async run({ positionals }, io) {
       await withServices(io, async (s) => {
-        if (!(await s.oauth.trustedIdps.removeIdp(positionals[0]))) throw new CommandError(`No trusted identity provider named ${positionals[0]}`);
-        await s.audit.record({ ...cliAuditContext('admin idp remove'), action: 'idp.removed', target: { type: 'trusted_idp', id: positionals[0] } });
+        if (!(await s.oauth.trustedIdps.removeIdp(positionals[0], cliAuditContext('admin idp remove')))) throw new CommandError(`No trusted identity provider named ${positionals[0]}`);
         io.out(`Removed trusted identity provider ${positionals[0]}.`);
       });
     },

@@ -54,6 +54,7 @@ export function machineClientsService(store: Store, clients: ClientsService, wor
           'static',
           trx,
           audit,
+          { workspaceId: input.workspaceId },
         );
         await workspaceClients.record(created.client.clientId, input.workspaceId, input.boundBy, trx);
         return { client: created.client, clientSecret: created.clientSecret };

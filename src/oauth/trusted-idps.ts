@@ -2,6 +2,7 @@
 // Tollgate's token endpoint, with which keys, for which clients; and which account each (issuer, subject) maps to.
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
+import { recordAudit, type AuditContext } from '../audit/index.ts';
 import { newId } from '../util/ids.ts';
 import { OAuthError } from './errors.ts';
 import { parseJwks, type PublicJwk } from './jwks.ts';
@@ -77,7 +78,8 @@ export function trustedIdpsService(store: Store, fetchOptions: JwksFetchOptions)
 
   return {
     /** Adds a provider; its inline JWK Set is validated, and a JWKS URL must parse (it is fetched on first use). */
-    async addIdp(input: TrustedIdpInput): Promise<TrustedIdp> {
+    /** Adds a provider; with `audit`, its `idp.added` record (never its keys) commits with it. */
+    async addIdp(input: TrustedIdpInput, audit?: AuditContext): Promise<TrustedIdp> {
       const name = input.name.trim();
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) throw new OAuthError('invalid_request', 'The name must be 1–63 lower-case letters, digits and dashes');
       if (!validIssuer(input.issuer)) throw new OAuthError('invalid_request', 'The issuer must be an absolute http(s) URL without query or fragment');
@@ -94,10 +96,13 @@ export function trustedIdpsService(store: Store, fetchOptions: JwksFetchOptions)
       const allowed = [...new Set(input.allowedClientIds.map((c) => c.trim()).filter(Boolean))];
       if (!allowed.length) throw new OAuthError('invalid_request', 'Name at least one client that may present this provider\'s assertions');
       const row: TrustedIdpsTable = { id: newId(), name, issuer: input.issuer, jwks_uri: input.jwksUri ?? null, jwks: jwks && JSON.stringify(jwks), allowed_client_ids: JSON.stringify(allowed), created_at: Date.now() };
-      const clash = await db.selectFrom('oauth_trusted_idps').select('name').where((eb) => eb.or([eb('name', '=', name), eb('issuer', '=', input.issuer)])).executeTakeFirst();
-      if (clash) throw new OAuthError('invalid_request', `A trusted identity provider with this name or issuer exists already (${clash.name})`);
-      await db.insertInto('oauth_trusted_idps').values(row).execute();
-      return toIdp(row);
+      return db.transaction().execute(async (trx) => {
+        const clash = await trx.selectFrom('oauth_trusted_idps').select('name').where((eb) => eb.or([eb('name', '=', name), eb('issuer', '=', input.issuer)])).executeTakeFirst();
+        if (clash) throw new OAuthError('invalid_request', `A trusted identity provider with this name or issuer exists already (${clash.name})`);
+        await trx.insertInto('oauth_trusted_idps').values(row).execute();
+        if (audit) await recordAudit(trx, { ...audit, action: 'idp.added', target: { type: 'trusted_idp', id: name }, after: { issuer: row.issuer, jwks_uri: row.jwks_uri, allowed_client_ids: allowed } });
+        return toIdp(row);
+      });
     },
 
     async listIdps(): Promise<TrustedIdp[]> {
@@ -112,12 +117,13 @@ export function trustedIdpsService(store: Store, fetchOptions: JwksFetchOptions)
     },
 
     /** Removes a provider and the account links of its subjects; true when it existed. */
-    async removeIdp(name: string): Promise<boolean> {
+    async removeIdp(name: string, audit?: AuditContext): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
         const r = await trx.selectFrom('oauth_trusted_idps').select('issuer').where('name', '=', name).executeTakeFirst();
         if (!r) return false;
         await trx.deleteFrom('oauth_idp_identities').where('issuer', '=', r.issuer).execute();
         await trx.deleteFrom('oauth_trusted_idps').where('name', '=', name).execute();
+        if (audit) await recordAudit(trx, { ...audit, action: 'idp.removed', target: { type: 'trusted_idp', id: name }, before: { issuer: r.issuer } });
         return true;
       });
     },
