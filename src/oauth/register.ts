@@ -11,7 +11,7 @@ import { clientManagementFields } from './client-management.ts';
 import { clientMetadataResponse } from './clients.ts';
 import { NO_STORE, OAuthError, rateLimited } from './errors.ts';
 import { oauthMetrics } from './metrics.ts';
-import { rateLimitRejections } from '../observability/shared-metrics.ts';
+import { countRateLimited } from '../observability/shared-metrics.ts';
 
 const RATE_WINDOW_S = 60;
 
@@ -47,7 +47,7 @@ async function register(c: Context<AppEnv>, services: OAuthEndpointDeps): Promis
 async function enforceRateLimit(c: Context<AppEnv>, services: OAuthEndpointDeps): Promise<void> {
   const hits = await services.oauth.throttle.hit(`dcr:ip:${clientIp(c, services.config.trustedProxyHops)}`, RATE_WINDOW_S);
   if (hits > services.config.dcrRatePerMinute) {
-    rateLimitRejections.child('registration').inc();
+    countRateLimited('registration');
     throw rateLimited('Too many client registrations from this address; try again shortly', services.oauth.throttle.retryAfter(RATE_WINDOW_S));
   }
 }

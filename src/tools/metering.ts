@@ -39,7 +39,9 @@ export type RefusalReason = 'bad_arguments';
  * the arguments have been checked (a refused or invalid call is never charged), and is read from `services.metering`
  * on every call. `rate_limited` becomes HTTP 429; `insufficient_credits` an in-band tool error; `ok` runs the handler
  * and then awaits `finish` exactly once (`ok: false` when the handler threw or returned `isError`). A `begin` that
- * throws is answered with JSON-RPC -32603 and nothing runs; a `finish` that throws is logged, the answer still sent.
+ * throws is answered with HTTP 503 and Retry-After when the database is unavailable, otherwise with JSON-RPC -32603,
+ * and nothing runs; a `finish` that throws is logged (retried in the background while the database is unavailable),
+ * the answer still sent.
  * A call whose arguments are refused is not begun; `refuse` is awaited once instead, so that usage counts it (a throw
  * is logged, the refusal still sent). Unknown tools and scope refusals reach neither.
  */
