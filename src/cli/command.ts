@@ -32,10 +32,37 @@ export function usageLine(cmd: Command): string {
   return `tollgate ${cmd.path.join(' ')}${cmd.args ? ' ' + cmd.args : ''}`;
 }
 
+/**
+ * `--name value` where the value starts with a dash (a generated secret can: base64url has `-`) is `--name=value`:
+ * node:util's parseArgs refuses it as ambiguous, unless the value is itself one of the command's options.
+ */
+export function joinDashValues(options: Options, argv: readonly string[]): string[] {
+  const flags = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    flags.add(`--${name}`);
+    if (o.short) flags.add(`-${o.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && next.length > 1 && next.startsWith('-') && !flags.has(next.split('=')[0])) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parseCommandArgs(cmd: Command, argv: string[]) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: cmd.options ?? {}, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinDashValues(cmd.options ?? {}, argv), options: cmd.options ?? {}, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0].replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
