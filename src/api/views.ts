@@ -5,6 +5,17 @@ import type { LedgerEntry, PlanRecord } from '../credits/index.ts';
 import type { ApiDeps } from './deps.ts';
 import { iso, isoOrNull } from './schemas.ts';
 
+/**
+ * The slugs of the workspaces these records name (null for one that is gone), looked up once each, concurrently;
+ * `known` carries the ones already looked up across pages.
+ */
+export async function workspaceSlugs(deps: Pick<ApiDeps, 'accounts'>, ids: Iterable<string | null>, known = new Map<string, string | null>()): Promise<Map<string, string | null>> {
+  const missing = [...new Set(ids)].filter((id): id is string => id !== null && !known.has(id));
+  const found = await Promise.all(missing.map((id) => deps.accounts.workspaces.getWorkspace(id)));
+  missing.forEach((id, i) => known.set(id, found[i]?.slug ?? null));
+  return known;
+}
+
 export async function workspaceView(deps: Pick<ApiDeps, 'credits' | 'config'>, ws: Workspace) {
   const account = await deps.credits.getAccount(ws.id);
   return {

@@ -9,6 +9,7 @@ import { decodeCursor, encodeCursor } from '../paging.ts';
 import { ApiProblem } from '../problem.ts';
 import { iso, pageOf, PAGING_QUERY, WORKSPACE_SLUG_SCHEMA } from '../schemas.ts';
 import { csvField } from './usage.ts';
+import { workspaceSlugs } from '../views.ts';
 
 const FILTERS: Record<string, JsonSchema> = {
   workspace: { ...WORKSPACE_SLUG_SCHEMA, description: "Only this workspace's entries (a key for one workspace always sees only its own)." },
@@ -52,12 +53,6 @@ export function auditOperations(deps: ApiDeps): Operation[] {
     };
   }
 
-  async function slugs(records: readonly AuditRecord[]): Promise<Map<string, string | null>> {
-    const out = new Map<string, string | null>();
-    for (const id of new Set(records.map((r) => r.workspaceId).filter((w): w is string => w !== null))) out.set(id, (await deps.accounts.workspaces.getWorkspace(id))?.slug ?? null);
-    return out;
-  }
-
   const view = (r: AuditRecord, slugOf: Map<string, string | null>) => ({
     id: r.id,
     at: iso(r.at),
@@ -89,7 +84,7 @@ export function auditOperations(deps: ApiDeps): Operation[] {
       async handle({ key, query: q }) {
         const filter = await filterFor(key, q);
         const page = await deps.audit.list({ ...filter, limit: q.limit as number });
-        const slugOf = await slugs(page.records);
+        const slugOf = await workspaceSlugs(deps, page.records.map((r) => r.workspaceId));
         return { status: 200, body: { data: page.records.map((r) => view(r, slugOf)), next_cursor: page.nextBeforeId === null ? null : encodeCursor(String(page.nextBeforeId)) } };
       },
     }),
@@ -108,9 +103,10 @@ export function auditOperations(deps: ApiDeps): Operation[] {
         const rows: string[] = [CSV_COLUMNS.join(',')];
         let beforeId = filter.beforeId;
         let next: number | null = null;
+        const slugOf = new Map<string, string | null>();
         while (rows.length - 1 < AUDIT_CSV_MAX_ROWS) {
           const page = await deps.audit.list({ ...filter, beforeId, limit: Math.min(500, AUDIT_CSV_MAX_ROWS - (rows.length - 1)) });
-          const slugOf = await slugs(page.records);
+          await workspaceSlugs(deps, page.records.map((r) => r.workspaceId), slugOf);
           for (const r of page.records) {
             const v = view(r, slugOf);
             const cells = [v.id, v.at, v.actor.type, v.actor.id ?? '', v.actor.label ?? '', v.action, v.target.type, v.target.id, v.workspace_id ?? '', v.workspace ?? '', v.before === null ? '' : JSON.stringify(v.before), v.after === null ? '' : JSON.stringify(v.after), v.ip ?? '', v.user_agent ?? '', v.request_id ?? ''];

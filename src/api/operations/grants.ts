@@ -6,7 +6,7 @@ import { define, type Operation } from '../operation.ts';
 import { pageByKey } from '../paging.ts';
 import { ApiProblem } from '../problem.ts';
 import { ID_SCHEMA, pageOf, PAGING_QUERY, ref, WORKSPACE_SLUG_SCHEMA } from '../schemas.ts';
-import { grantView } from '../views.ts';
+import { grantView, workspaceSlugs } from '../views.ts';
 
 // Newest first with a unique, ascending key: the inverted creation time, then the id.
 const newestFirst = (g: Grant) => `${String(9_000_000_000_000_000 - g.createdAt).padStart(16, '0')}:${g.id}`;
@@ -16,8 +16,7 @@ export function grantOperations(deps: ApiDeps): Operation[] {
   const page = (grants: Grant[], query: Record<string, unknown>) =>
     pageByKey(grants.sort((a, b) => (newestFirst(a) < newestFirst(b) ? -1 : 1)), newestFirst, query.limit as number, query.cursor as string | undefined);
   async function slugs(grants: Grant[]): Promise<(id: string) => string | null> {
-    const ids = [...new Set(grants.map((g) => g.workspaceId))];
-    const found = new Map((await Promise.all(ids.map((id) => accounts.workspaces.getWorkspace(id)))).filter((w) => w).map((w) => [w!.id, w!.slug]));
+    const found = await workspaceSlugs(deps, grants.map((g) => g.workspaceId));
     return (id) => found.get(id) ?? null;
   }
 
