@@ -12,7 +12,8 @@ import { accountsModule } from '../accounts/index.ts';
 import { loadConfig } from '../config/config.ts';
 import { creditsModule, type Credits } from './index.ts';
 import { memoryBackend } from './rate-limit/memory.ts';
-import { balanceCrossings, createLedgerWriter } from './ledger-writer.ts';
+import { createLedgerWriter } from './ledger-writer.ts';
+import { balanceCrossings } from './balance-lines.ts';
 import { crossesLine, planStatement, type BatchOp } from './ledger-statement.ts';
 
 test('crossesLine is balanceCrossings for one workspace, over every start, delta and line from a grid', () => {

@@ -14,6 +14,7 @@
 // synchronous_commit on), and it takes the balances' row locks as the general path's `select … for update` does.
 import { CompiledQuery } from 'kysely';
 import { COUNT_COLUMNS, TABLES as ROLLUP_KEYS, type Table, UsageRollups } from './rollups.ts';
+import { lineCrossed } from './balance-lines.ts';
 
 /** One operation of a batch, as the ledger writer queues it (only what the statement needs). */
 export type BatchOp =
@@ -61,7 +62,7 @@ const TEXT = (() => {
   });
   return (
     'with d as (select * from json_to_recordset($1::json) as d(workspace_id varchar, delta bigint, need bigint)), ' +
-    // A crossing is exactly what balanceCrossings (ledger-writer.ts) turns into an event: those stay on the general path.
+    // A crossing is exactly what balanceCrossings (balance-lines.ts) turns into an event: those stay on the general path.
     'upd as (update credits_accounts as a set balance = a.balance + d.delta, updated_at = $2::bigint from d' +
     ' where a.workspace_id = d.workspace_id and a.balance >= d.need' +
     ' and ($3::bigint is null or d.delta = 0 or not ((a.balance > 0 and a.balance + d.delta = 0) or (a.balance > $3::bigint and a.balance + d.delta <= $3::bigint and a.balance + d.delta > 0)))' +
@@ -74,12 +75,8 @@ const TEXT = (() => {
   );
 })();
 
-/** Whether a balance of `start` moved by `delta` crosses a line that writes an event (as balanceCrossings decides). */
-export function crossesLine(start: number, delta: number, low: number | undefined): boolean {
-  if (low === undefined || delta === 0) return false;
-  const end = start + delta;
-  return (start > 0 && end === 0) || (start > low && end <= low && end > 0);
-}
+/** Whether a balance of `start` moved by `delta` crosses a line that writes an event (balance-lines.ts). */
+export const crossesLine = (start: number, delta: number, low: number | undefined): boolean => lineCrossed(start, start + delta, low) !== undefined;
 
 /**
  * The one statement for the operations of `batch` whose workspaces are not known (from `known`, the balances this

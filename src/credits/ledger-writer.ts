@@ -81,7 +81,6 @@ function isDataError(err: unknown): boolean {
 
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 
-export { balanceCrossings };
 
 export function createLedgerWriter(store: Store, options: LedgerWriterOptions = {}) {
   const maxBatch = options.maxBatch ?? 500;
