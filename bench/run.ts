@@ -74,20 +74,24 @@ type Round = LoadResult & { cpuUs: number };
  * `rounds` rounds over these servers, interleaved, and in a different order each round, so that a change in the
  * machine's load hits all alike; each run with the CPU time it cost the server per call.
  */
-async function interleavedRounds(servers: ReadonlyMap<string, BenchServer>, keys: string[], label: string): Promise<Record<string, Round>[]> {
+/** One measured load run of `server` (at `rate` req/s at most, when given), printed as `key`. */
+async function measureRound(server: BenchServer, key: string, label: string, round: number, rate?: number): Promise<Round> {
+  const cpu0 = serverCpuMs(server);
+  const res = await runLoad(server.ready, { connections, seconds, rate });
+  assertClean(key, res);
+  // CPU time per call (µs): what the call costs the server, whatever share of the cores the machine's other load left it.
+  const cpuUs = ((serverCpuMs(server) - cpu0) * 1000) / Math.max(1, res.requests);
+  say(`  ${label}round ${round} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  ${fmt(cpuUs)} µs CPU/call`);
+  return { ...res, cpuUs };
+}
+
+/** `then`, when given, adds its own runs to each round's row, right after the round's interleaved ones. */
+async function interleavedRounds(servers: ReadonlyMap<string, BenchServer>, keys: string[], label: string, then?: (row: Record<string, Round>, round: number) => Promise<void>): Promise<Record<string, Round>[]> {
   const rows: Record<string, Round>[] = [];
   for (let r = 0; r < rounds; r++) {
     const row: Record<string, Round> = {};
-    for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) {
-      const server = servers.get(key)!;
-      const cpu0 = serverCpuMs(server);
-      const res = await runLoad(server.ready, { connections, seconds });
-      assertClean(key, res);
-      // CPU time per call (µs): what the call costs the server, whatever share of the cores the machine's other load left it.
-      const cpuUs = ((serverCpuMs(server) - cpu0) * 1000) / Math.max(1, res.requests);
-      row[key] = { ...res, cpuUs };
-      say(`  ${label}round ${r + 1} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  ${fmt(cpuUs)} µs CPU/call`);
-    }
+    for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) row[key] = await measureRound(servers.get(key)!, key, label, r + 1);
+    await then?.(row, r + 1);
     rows.push(row);
   }
   return rows;
@@ -212,24 +216,12 @@ async function gatewayOverhead() {
       const w = await runLoad(s.ready, { connections, seconds: warmup });
       if (w.non2xx) assertClean(key, w);
     }
-    const rows: Record<string, Round>[] = [];
-    const measure = async (key: string, server: string, rate?: number): Promise<Round> => {
-      const s = servers.get(server)!;
-      const cpu0 = serverCpuMs(s);
-      const res = await runLoad(s.ready, { connections, seconds, rate });
-      assertClean(key, res);
-      const cpuUs = ((serverCpuMs(s) - cpu0) * 1000) / Math.max(1, res.requests);
-      say(`  gateway round ${rows.length + 1} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  ${fmt(cpuUs)} µs CPU/call`);
-      return { ...res, cpuUs };
-    };
-    for (let r = 0; r < rounds; r++) {
-      const row: Record<string, Round> = {};
-      const keys = ['U', 'G', 'T', 'LP'];
-      for (const key of keys.map((_, i) => keys[(i + r) % keys.length])) row[key] = await measure(key, key);
-      row['T@G'] = await measure('T@G', 'T', Math.round(row.G.rps));
-      row['L@LP'] = await measure('L@LP', 'L', Math.round(row.LP.rps));
-      rows.push(row);
-    }
+    // U, G, T and LP interleaved as every section's rounds are; then, in the same round, T and L at the rate G and
+    // LP reached in it.
+    const rows = await interleavedRounds(servers, ['U', 'G', 'T', 'LP'], 'gateway ', async (row, r) => {
+      row['T@G'] = await measureRound(servers.get('T')!, 'T@G', 'gateway ', r, Math.round(row.G.rps));
+      row['L@LP'] = await measureRound(servers.get('L')!, 'L@LP', 'gateway ', r, Math.round(row.LP.rps));
+    });
     const keys = ['U', 'G', 'T', 'T@G', 'LP', 'L@LP'];
     const summary = Object.fromEntries(keys.map((k) => [k, { label: labels[k], rps: median(rows.map((r) => r[k].rps)), p50: median(rows.map((r) => r[k].p50)), p99: median(rows.map((r) => r[k].p99)), cpuUs: median(rows.map((r) => r[k].cpuUs)) }]));
     const gu = median(rows.map((r) => r.G.rps / Math.max(1, r.U.rps)));
