@@ -184,7 +184,7 @@ forEachDialect('admin commands on the server\'s database', (dialect) => {
     if (dialect === 'sqlite') assert.equal(existsSync(tdb.url.slice('sqlite:'.length)), false);
   });
 
-  test('they say which database they opened (no password) and print MCP URLs with the public URL serve recorded', { timeout: 60_000 }, async () => {
+  test('they say which database they opened (no password) and print MCP URLs with the public URL serve recorded', { timeout: 300_000 }, async () => {
     const serverEnv = { TOLLGATE_DATABASE_URL: tdb.url, TOLLGATE_DATA_DIR: dataDir, TOLLGATE_PORT: '0', TOLLGATE_LOG_LEVEL: 'warn' };
     const srv = await spawnCli(['serve'], { env: serverEnv, ready: /Tollgate is running at (http:\/\/127\.0\.0\.1:\d+)/ });
     try {
