@@ -20,6 +20,7 @@
 //                        is added as `bench` before the measured server starts; the traffic calls its get_contact
 //                        through the workspace endpoint (`bench__get_contact`), metered at 1 credit
 //   BENCH_EXP            experiments: `free` (no metering), `const` (a get_contact that reads nothing), comma-separated
+//   TOLLGATE_RATE_LIMIT_BACKEND, TOLLGATE_REDIS_URL, TOLLGATE_METRICS_PORT are passed on (experiments)
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
       TOLLGATE_RATE_LIMIT_PER_MINUTE: '10000000',
       TOLLGATE_LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'info',
       ...(env.TOLLGATE_REDIS_URL ? { TOLLGATE_REDIS_URL: env.TOLLGATE_REDIS_URL } : {}),
+      ...(env.TOLLGATE_RATE_LIMIT_BACKEND ? { TOLLGATE_RATE_LIMIT_BACKEND: env.TOLLGATE_RATE_LIMIT_BACKEND } : {}),
       // A metrics listener, to look inside a measured server (batch sizes, query latency); off in `npm run bench`.
       ...(env.TOLLGATE_METRICS_PORT ? { TOLLGATE_METRICS_PORT: env.TOLLGATE_METRICS_PORT } : {}),
     },

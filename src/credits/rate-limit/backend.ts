@@ -10,8 +10,12 @@ export interface WindowCount {
 
 export interface RateLimitBackend {
   readonly name: 'memory' | 'database' | 'redis';
-  /** Counts one call against each key, atomically per key; returns each key's window. */
-  hit(keys: readonly string[], windowMs: number): Promise<WindowCount[]>;
+  /**
+   * Counts one call against each key, atomically per key; returns each key's window. `limits` (each key's limit,
+   * when the caller has one) lets a backend that pays a round trip per count take counts ahead while the window is
+   * far from its limit (the database backend's leases); it never changes which calls are within the limit.
+   */
+  hit(keys: readonly string[], windowMs: number, limits?: readonly number[]): Promise<WindowCount[]>;
   /** Reads each key's window without counting. */
   peek(keys: readonly string[], windowMs: number): Promise<WindowCount[]>;
   close(): Promise<void>;

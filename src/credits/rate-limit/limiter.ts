@@ -44,7 +44,7 @@ export function createRateLimiter(backend: RateLimitBackend) {
     /** Counts the call and decides. The state describes the limit closest to running out (or the one exceeded). */
     async checkRateLimit(plan: Plan, workspaceId: string, grantId: string): Promise<LimitDecision> {
       const specs = specsFor(plan, workspaceId, grantId);
-      const counts = await backend.hit(specs.map((s) => s.key), WINDOW_MS);
+      const counts = await backend.hit(specs.map((s) => s.key), WINDOW_MS, specs.map((s) => s.limit));
       const limits = headroom(specs, counts);
       const exceeded = specs.map((s, i) => (counts[i].count > s.limit ? limits[i] : undefined)).filter((h) => h !== undefined);
       if (exceeded.length) {
