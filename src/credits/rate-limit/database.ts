@@ -30,6 +30,9 @@ const LEASE_SHARE = 0.01;
 /** Blocks are taken only while the window's count, the block included, stays under this share of the limit. */
 const LEASE_CEILING = 0.9;
 
+/** Keys with a lease remembered at most (as many as the memory backend keeps counters for). */
+const MAX_LEASED_KEYS = 100_000;
+
 /** This process's view of one key's window: counts `next`…`end` are its own to hand out. */
 interface Lease {
   windowStart: number;
@@ -122,7 +125,13 @@ export function databaseBackend(store: Store, options: DatabaseBackendOptions = 
       try {
         const windows = await upsertCounts(increments, windowMs, t);
         for (const [k, w] of windows) {
+          // Only keys whose limit allows blocks are remembered (a flood of grants under small limits costs nothing).
+          const limit = limits.get(k);
+          if (limit === undefined || Math.floor(limit * LEASE_SHARE) < 2) continue;
           const block = blocks.get(k) ?? 0;
+          leases.delete(k);
+          // Bounded: the oldest key is forgotten (at worst its block's unused counts wait for the window's end).
+          if (leases.size >= MAX_LEASED_KEYS) leases.delete(leases.keys().next().value as string);
           leases.set(k, { windowStart: w.windowStart, next: w.count - block + 1, end: w.count });
         }
         for (const h of hits) {
