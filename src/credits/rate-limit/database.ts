@@ -41,6 +41,15 @@ interface Lease {
   end: number;
 }
 
+/** A limit's block size; 0 when a hundredth of it is under 2 (such a limit is counted call by call). */
+function blockSize(limit: number | undefined): number {
+  const block = limit === undefined ? 0 : Math.floor(limit * LEASE_SHARE);
+  return block < 2 ? 0 : block;
+}
+
+/** The lease's window has ended by `t` (the upsert's own rule: a window_start at or before t − windowMs resets). */
+const windowEnded = (l: Lease, windowMs: number, t: number): boolean => l.windowStart <= t - windowMs;
+
 interface PendingHit {
   keys: readonly string[];
   limits: readonly (number | undefined)[];
@@ -65,25 +74,25 @@ export function databaseBackend(store: Store, options: DatabaseBackendOptions = 
   /** Counts one call from this process's block for the key, when it holds one in the current window. */
   function fromLease(key: string, windowMs: number, t: number): WindowCount | undefined {
     const l = leases.get(key);
-    if (!l || l.next > l.end || l.windowStart <= t - windowMs) return undefined;
+    if (!l || l.next > l.end || windowEnded(l, windowMs, t)) return undefined;
     return { count: l.next++, resetMs: Math.max(0, l.windowStart + windowMs - t) };
   }
 
   /** Counts to take ahead for a key in this statement: a block while the window is far from its limit, else none. */
   function blockFor(key: string, need: number, limit: number | undefined, windowMs: number, t: number): number {
-    if (limit === undefined) return 0;
-    const block = Math.floor(limit * LEASE_SHARE);
+    const block = blockSize(limit);
     const l = leases.get(key);
     // The first statement of a window counts exactly: the count it returns is what the next decision reads.
-    if (block < 2 || !l || l.windowStart <= t - windowMs) return 0;
-    return l.end + need + block <= limit * LEASE_CEILING ? block : 0;
+    if (!block || !l || windowEnded(l, windowMs, t)) return 0;
+    return l.end + need + block <= limit! * LEASE_CEILING ? block : 0;
   }
 
   function startSweeper(): void {
     if (sweeper) return;
     sweeper = setInterval(() => {
-      for (const [k, l] of leases) if (l.windowStart <= now() - lastWindowMs) leases.delete(k);
-      db.deleteFrom('credits_rate_counters').where('window_start', '<', now() - 2 * lastWindowMs).execute().catch(() => {});
+      const t = now();
+      for (const [k, l] of leases) if (windowEnded(l, lastWindowMs, t)) leases.delete(k);
+      db.deleteFrom('credits_rate_counters').where('window_start', '<', t - 2 * lastWindowMs).execute().catch(() => {});
     }, sweepIntervalMs);
     sweeper.unref();
   }
@@ -126,8 +135,7 @@ export function databaseBackend(store: Store, options: DatabaseBackendOptions = 
         const windows = await upsertCounts(increments, windowMs, t);
         for (const [k, w] of windows) {
           // Only keys whose limit allows blocks are remembered (a flood of grants under small limits costs nothing).
-          const limit = limits.get(k);
-          if (limit === undefined || Math.floor(limit * LEASE_SHARE) < 2) continue;
+          if (!blockSize(limits.get(k))) continue;
           const block = blocks.get(k) ?? 0;
           leases.delete(k);
           // Bounded: the oldest key is forgotten (at worst its block's unused counts wait for the window's end).
@@ -229,7 +237,7 @@ export function databaseBackend(store: Store, options: DatabaseBackendOptions = 
       const t = now();
       for (const [key, l] of leases) {
         const unused = l.end - l.next + 1;
-        if (unused <= 0 || l.windowStart <= t - lastWindowMs) continue;
+        if (unused <= 0 || windowEnded(l, lastWindowMs, t)) continue;
         await db
           .updateTable('credits_rate_counters')
           .set((eb) => ({ count: eb('count', '-', unused) }))
