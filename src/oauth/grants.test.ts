@@ -34,7 +34,8 @@ forEachDialect('grants', (dialect) => {
         }) as Kysely<T>;
       },
     };
-    grants = grantsService(counting);
+    // Read every time (SQLite's epoch cache has tests of its own: grant-epoch.test.ts).
+    grants = grantsService(counting, { localCache: false });
     const config = loadConfig({ env: {} });
     const accounts = accountsModule(store, config);
     const user = await accounts.users.createUser({ email: 'u@example.com', password: 'long enough pw' });

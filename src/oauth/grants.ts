@@ -1,11 +1,13 @@
 // A grant is one user's authorization of one client for one resource and workspace. Its access tokens carry its
-// id; revoking it ends them in every process: on SQLite on the very next request (the check reads the database),
-// on PostgreSQL within the time a NOTIFY takes to arrive (see grant-cache.ts), or the cache's max age at worst.
+// id; revoking it ends them in every process: on SQLite on the very next request (the check trusts what it found
+// only while the grant epoch, read once per read snapshot, stays the same: grant-epoch.ts), on PostgreSQL within the
+// time a NOTIFY takes to arrive (see grant-cache.ts), or the cache's max age at worst.
 import { sql, type Kysely } from 'kysely';
 import { prepareQuery } from '../store/prepared.ts';
 import type { DialectName, Listening, Store } from '../store/store.ts';
 import { newId } from '../util/ids.ts';
 import { GRANTS_CHANNEL, grantCache } from './grant-cache.ts';
+import { grantEpochCache } from './grant-epoch.ts';
 import type { GrantsTable, OAuthTables } from './tables.ts';
 import { enqueueEvent, enqueueEvents } from '../webhooks/index.ts';
 import { recordAudit, type AuditContext } from '../audit/index.ts';
@@ -76,18 +78,22 @@ export async function revokeGrants(trx: Kysely<OAuthTables>, dialect: DialectNam
 export interface GrantsOptions {
   /** PostgreSQL: how long a grant found active is trusted without a read (0: read every time). */
   cacheMaxAgeMs?: number;
+  /** SQLite: trust grants found active while the grant epoch stays the same (default true; false reads every time). */
+  localCache?: boolean;
 }
 
 export function grantsService(store: Store, options: GrantsOptions = {}) {
   const db: Kysely<OAuthTables> = store.typed<OAuthTables>();
-  // Only where revocations can be heard (PostgreSQL); SQLite reads every time (in-process and cheap).
-  const cache = store.listen && (options.cacheMaxAgeMs ?? 0) > 0 ? grantCache({ maxAgeMs: options.cacheMaxAgeMs! }) : undefined;
+  // PostgreSQL: trusted while revocations are heard.
+  const listened = store.listen && (options.cacheMaxAgeMs ?? 0) > 0 ? grantCache({ maxAgeMs: options.cacheMaxAgeMs! }) : undefined;
+  // SQLite: exact, kept by the grant epoch (grant-epoch.ts).
+  const local = store.snapshot && options.localCache !== false ? grantEpochCache(store.snapshot) : undefined;
   let listening: Listening | undefined;
   let closed = false;
   // Started by the first check, so that a CLI command that never verifies a token opens no extra connection.
   const hear = () => {
-    if (listening || closed || !cache || !store.listen) return;
-    listening = store.listen(GRANTS_CHANNEL, cache.heard, cache.setLive);
+    if (listening || closed || !listened || !store.listen) return;
+    listening = store.listen(GRANTS_CHANNEL, listened.heard, listened.setLive);
   };
   const touched = new Map<string, number>();
   // Compiled once: the check runs on every MCP request (the statement itself is then cached by the driver).
@@ -204,6 +210,7 @@ export function grantsService(store: Store, options: GrantsOptions = {}) {
      */
     async isGrantActive(id: string, generation = 0): Promise<boolean> {
       let ticket;
+      const cache = listened ?? local?.current();
       if (cache) {
         hear();
         const known = cache.lookup(id);
@@ -243,7 +250,7 @@ export function grantsService(store: Store, options: GrantsOptions = {}) {
 
     /** Revokes a grant (idempotent); returns true when it was active. */
     async revokeGrant(id: string, reason: string, trx?: Kysely<OAuthTables>, audit?: AuditContext): Promise<boolean> {
-      cache?.drop(id);
+      listened?.drop(id);
       const revoke = async (t: Kysely<OAuthTables>) => {
         const live = audit ? await t.selectFrom('oauth_grants').select(['workspace_id', 'client_id', 'user_id']).where('id', '=', id).executeTakeFirst() : undefined;
         const done = (await revokeGrants(t, store.dialect, { id }, reason)) > 0;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Migration } from '../store/migrate.ts';
 
 export const oauthMigrations: Migration[] = [
@@ -202,6 +203,24 @@ export const oauthMigrations: Migration[] = [
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('oauth_device_codes_expires_idx').on('oauth_device_codes').column('expires_at').execute();
+    },
+  },
+  {
+    // SQLite: a counter that every revocation and every removal of a live grant raises, in the same statement (a
+    // trigger, so that any writer — this process, the CLI, another process, a cascade — raises it). A process reads it
+    // once per read snapshot and trusts the grants it found active while it stays the same (grants.ts). PostgreSQL
+    // hears revocations through NOTIFY instead.
+    name: '0112_oauth_grant_epoch',
+    async up(db, dialect) {
+      if (dialect !== 'sqlite') return;
+      await sql`create table oauth_grant_epoch (id integer primary key check (id = 1), epoch integer not null)`.execute(db);
+      await sql`insert into oauth_grant_epoch (id, epoch) values (1, 0)`.execute(db);
+      await sql`create trigger oauth_grants_revoked_epoch after update of revoked_at on oauth_grants
+        when old.revoked_at is null and new.revoked_at is not null
+        begin update oauth_grant_epoch set epoch = epoch + 1 where id = 1; end`.execute(db);
+      await sql`create trigger oauth_grants_deleted_epoch after delete on oauth_grants
+        when old.revoked_at is null
+        begin update oauth_grant_epoch set epoch = epoch + 1 where id = 1; end`.execute(db);
     },
   },
 ];

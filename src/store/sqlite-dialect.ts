@@ -129,6 +129,12 @@ class NodeSqliteConnection {
   readonly wal: FileSyncer | undefined;
   readonly #statements = new Map<string, CachedStatement>();
   #uncommittedWrites = false;
+  /**
+   * Changes whenever what this connection sees may have changed: a read snapshot begun or ended (other processes'
+   * commits become visible), any statement but a plain read (a write, BEGIN, COMMIT, a pragma). While it stays the
+   * same, a read gives the answer it gave before.
+   */
+  stamp = 0;
 
   constructor(db: DatabaseSync, wal: FileSyncer | undefined) {
     this.db = db;
@@ -159,6 +165,7 @@ class NodeSqliteConnection {
   endSnapshot = (): void => {
     if (!this.#snapshot) return;
     this.#snapshot = false;
+    this.stamp++;
     if (this.db.isOpen && this.db.isTransaction) this.db.exec('commit');
   };
 
@@ -177,8 +184,25 @@ class NodeSqliteConnection {
     return this.#execute<R>(entry, compiled, () => Promise.reject(new Error('a plain read committed writes')));
   }
 
+  /** `readNow`, answered synchronously: the rows, or undefined where `readNow` would be. */
+  readSync<R>(compiled: CompiledQuery): R[] | undefined {
+    const entry = this.#prepare(compiled.sql);
+    if (this.#uncommittedWrites || !entry.plainRead) return undefined;
+    return this.#runSync<R>(entry, compiled).rows;
+  }
+
   #execute<R>(entry: CachedStatement, compiled: CompiledQuery, committed: () => Promise<void>): Promise<QueryResult<R>> {
-    const { stmt, reader, writes, plainRead, columns } = entry;
+    const result = this.#runSync<R>(entry, compiled);
+    if (entry.writes) this.#uncommittedWrites = true;
+    if (!this.#uncommittedWrites || this.db.isTransaction) return Promise.resolve(result);
+    // Out of any transaction after writes: they were just committed (or rolled back).
+    this.#uncommittedWrites = false;
+    if (!this.wal || ROLLBACK.test(compiled.sql)) return Promise.resolve(result);
+    return committed().then(() => result);
+  }
+
+  #runSync<R>(entry: CachedStatement, compiled: CompiledQuery): QueryResult<R> {
+    const { stmt, reader, plainRead, columns } = entry;
     // Reads share one read transaction per turn of the event loop. In WAL mode every statement outside a transaction
     // begins and ends a read transaction of its own (shared-memory locks, a look at the WAL index), which costs several
     // times what a point lookup does; the turn's reads — many requests' — share that cost instead. The snapshot ends
@@ -188,10 +212,12 @@ class NodeSqliteConnection {
       if (!this.#snapshot && !this.db.isTransaction) {
         this.db.exec('begin');
         this.#snapshot = true;
+        this.stamp++;
         setImmediate(this.endSnapshot);
       }
-    } else if (this.#snapshot) {
+    } else {
       this.endSnapshot();
+      this.stamp++;
     }
     const params = compiled.parameters.map(toSqlite);
     let result: QueryResult<R>;
@@ -203,16 +229,12 @@ class NodeSqliteConnection {
       const { changes, lastInsertRowid } = stmt.run(...params);
       result = { numAffectedRows: BigInt(changes), insertId: lastInsertRowid === undefined ? undefined : BigInt(lastInsertRowid), rows: [] };
     }
-    if (writes) this.#uncommittedWrites = true;
-    if (!this.#uncommittedWrites || this.db.isTransaction) return Promise.resolve(result);
-    // Out of any transaction after writes: they were just committed (or rolled back).
-    this.#uncommittedWrites = false;
-    if (!this.wal || ROLLBACK.test(compiled.sql)) return Promise.resolve(result);
-    return committed().then(() => result);
+    return result;
   }
 
   *iterate<R>(compiled: CompiledQuery): IterableIterator<R> {
     const { stmt, columns } = this.#prepare(compiled.sql);
+    this.stamp++;
     for (const row of stmt.iterate(...compiled.parameters.map(toSqlite))) yield (columns ? rowObject(row as unknown as unknown[], columns) : row) as R;
   }
 }
@@ -315,6 +337,17 @@ class NodeSqliteDriver implements Driver {
     }
   }
 
+  /** `readNow`, answered synchronously (see NodeSqliteConnection.readSync). */
+  readSync<R>(compiled: CompiledQuery): R[] | undefined {
+    if (this.#busy || !this.#connection) return undefined;
+    return this.#connection.readSync<R>(compiled);
+  }
+
+  /** See NodeSqliteConnection.stamp; -1 before `init` and after `destroy`. */
+  get stamp(): number {
+    return this.#connection?.stamp ?? -1;
+  }
+
   /** Resolves when the caller holds the connection. */
   waitForConnection(): Promise<void> {
     if (!this.#busy) {
@@ -390,6 +423,14 @@ export class NodeSqliteDialect implements Dialect {
   /** See NodeSqliteDriver.readNow. */
   readNow<R>(compiled: CompiledQuery): Promise<QueryResult<R>> | undefined {
     return this.#driver?.readNow<R>(compiled);
+  }
+  /** See NodeSqliteDriver.readSync. */
+  readSync<R>(compiled: CompiledQuery): R[] | undefined {
+    return this.#driver?.readSync<R>(compiled);
+  }
+  /** See NodeSqliteConnection.stamp. */
+  get stamp(): number {
+    return this.#driver?.stamp ?? -1;
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import { preparedStatementsPool } from './pg-prepared.ts';
 import { pgListen, type Listening } from './pg-listen.ts';
 export type { Listening } from './pg-listen.ts';
@@ -22,9 +22,22 @@ export interface Store {
    * it hears again (whatever was sent in between is lost). Closed with the store.
    */
   readonly listen?: (channel: string, onMessage: (payload: string) => void, onState: (up: boolean) => void) => Listening;
+  /** SQLite only (undefined on PostgreSQL): this process's one connection, read synchronously. */
+  readonly snapshot?: SnapshotReads;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * SQLite's one connection per process, for a cache that must never answer differently from the database: `stamp`
+ * changes whenever what the connection sees may have changed (a read snapshot begun or ended, so other processes'
+ * commits come into view; any statement but a plain read), and `read` runs a plain SELECT at once, or answers
+ * undefined when it cannot (the connection is held, or holds uncommitted writes).
+ */
+export interface SnapshotReads {
+  readonly stamp: number;
+  read<R>(compiled: CompiledQuery): R[] | undefined;
 }
 
 export class StoreError extends UserFacingError {}
@@ -43,6 +56,7 @@ const NUMERIC_OID = 1700;
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   let dialect: DialectName;
   let db: Kysely<any>;
+  let snapshot: SnapshotReads | undefined;
   let unwatch = () => {};
   if (url.startsWith('sqlite:')) {
     dialect = 'sqlite';
@@ -55,7 +69,14 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
         throw new StoreError(`Cannot create the directory for ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }
     }
-    db = new NodeSqliteKysely<any>(new NodeSqliteDialect(file, options.busyTimeoutMs ?? 5000), queryObserver('sqlite'));
+    const sqliteDialect = new NodeSqliteDialect(file, options.busyTimeoutMs ?? 5000);
+    db = new NodeSqliteKysely<any>(sqliteDialect, queryObserver('sqlite'));
+    snapshot = {
+      get stamp() {
+        return sqliteDialect.stamp;
+      },
+      read: (compiled) => sqliteDialect.readSync(compiled),
+    };
   } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     dialect = 'postgres';
     try {
@@ -106,7 +127,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
             };
           },
         }
-      : {}),
+      : { snapshot }),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
