@@ -2,7 +2,7 @@
 // every response and in the log line, the security headers, the request log line, and one error answer for an error
 // no step turned into an answer.
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../util/logger.ts';
+import { infoLineWriter, type Logger } from '../util/logger.ts';
 import { isTemporarilyUnavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../util/unavailable.ts';
 import { ClientGone, errorAnswer, type EndpointRoute, type HttpAnswer, type HttpRequest } from './endpoint.ts';
 import { HttpError, logUnhandled, SERVER_ERROR_DESCRIPTION } from './errors.ts';
@@ -51,11 +51,10 @@ export interface RequestLogLine {
 
 /**
  * The request line holds only these fields, none of them a secret (the path, never the query string), so it
- * skips the logger's wildcard redaction, which costs more than the rest of a request.
+ * skips the logger's wildcard redaction, which costs more than the rest of a request (logger.ts: infoLineWriter).
  */
 export function requestLogger(logger: Logger): (line: RequestLogLine) => void {
-  const requestLog = logger.child({}, { redact: { paths: [] } });
-  return (line) => requestLog.info(line, 'request');
+  return infoLineWriter<RequestLogLine>(logger, 'request');
 }
 
 /** A client that hung up is its own business, not a server error: one info line, no stack. */

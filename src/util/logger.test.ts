@@ -29,3 +29,35 @@ for (const [how, ending, status] of [
     assert.ok(r.lines.every((l) => l.authorization === '[redacted]' && l.level === 'info' && typeof l.time === 'string'));
   });
 }
+
+test("infoLineWriter writes the bytes pino's info() writes, bindings included, and honours the level", async () => {
+  const { createLogger, infoLineWriter } = await import('./logger.ts');
+  const lines: string[] = [];
+  const sinkStream = { write: (s: string) => lines.push(s) };
+  const root = createLogger('info', sinkStream);
+  for (const logger of [root, root.child({ module: 'mcp' })]) {
+    lines.length = 0;
+    const fields = { requestId: 'r-1', method: 'POST', path: '/acme/mcp', status: 200, ms: 3, workspace: undefined, tool: 'get "contact"\n' };
+    logger.info(fields, 'request');
+    infoLineWriter<typeof fields>(logger, 'request')(fields);
+    assert.equal(lines.length, 2);
+    // Same bytes but for the time, which may have ticked over between the two.
+    const untimed = lines.map((l) => l.replace(/"time":"[^"]+"/, '"time":"T"'));
+    assert.equal(untimed[1], untimed[0]);
+    assert.deepEqual(JSON.parse(lines[1]).tool, fields.tool);
+  }
+  lines.length = 0;
+  root.level = 'warn';
+  infoLineWriter<{ a: number }>(root, 'request')({ a: 1 });
+  assert.equal(lines.length, 0, 'nothing below the level');
+});
+
+test('infoLineWriter goes through pino for a logger createLogger did not make', async () => {
+  const { infoLineWriter } = await import('./logger.ts');
+  const { default: pino } = await import('pino');
+  const lines: string[] = [];
+  const plain = pino({ base: { pid: 1 } }, { write: (s: string) => lines.push(s) });
+  infoLineWriter<{ a: number }>(plain, 'hello')({ a: 1 });
+  assert.equal(lines.length, 1);
+  assert.deepEqual({ ...JSON.parse(lines[0]), time: 0 }, { level: 30, time: 0, pid: 1, a: 1, msg: 'hello' });
+});

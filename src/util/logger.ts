@@ -38,14 +38,44 @@ function isoTimeCached(): () => string {
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const out = destination ?? (level === 'silent' ? undefined : pino.destination({ dest: 1, sync: false }));
-  return pino(
+  const time = isoTimeCached();
+  const logger = pino(
     {
       level,
       base: undefined,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
-      timestamp: isoTimeCached(),
+      timestamp: time,
     },
     out,
   );
+  // Inherited by its children (pino makes a child with the parent as its prototype).
+  Object.defineProperty(logger, OWN_FORMAT, { value: time });
+  return logger;
+}
+
+const OWN_FORMAT = Symbol('tollgate.logFormat');
+
+/** Flat fields of a line that holds no secret: strings, numbers, undefined (left out, as pino leaves it out). */
+export type PlainFields<F> = { readonly [K in keyof F]: string | number | undefined };
+
+/**
+ * Info lines of one message whose fields are flat and never secret (the request line), written as `logger.info(fields,
+ * message)` writes them — the same bytes, give or take how a character is escaped — with one JSON.stringify of the
+ * fields instead of pino's serialisation key by key and its redaction (measured on the bench's tools/call: a few µs a
+ * request). A logger createLogger did not make, or one writing to a stream that wants pino's metadata, goes through
+ * pino as usual.
+ */
+export function infoLineWriter<F extends PlainFields<F>>(logger: Logger, message: string): (fields: F) => void {
+  const l = logger as unknown as Record<symbol, unknown>;
+  const time = l[OWN_FORMAT] as (() => string) | undefined;
+  const stream = l[pino.symbols.streamSym] as { write(line: string): unknown; [k: symbol]: unknown } | undefined;
+  if (!time || !stream || stream[pino.symbols.needsMetadataGsym]) return (fields) => logger.info(fields as object, message);
+  const bindings = (l[pino.symbols.chindingsSym] as string | undefined) ?? '';
+  const tail = `,"msg":${JSON.stringify(message)}}\n`;
+  return (fields) => {
+    if (!logger.isLevelEnabled('info')) return;
+    const json = JSON.stringify(fields);
+    stream.write(`{"level":"info"${time()}${bindings}${json.length > 2 ? `,${json.slice(1, -1)}` : ''}${tail}`);
+  };
 }
