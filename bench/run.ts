@@ -189,7 +189,8 @@ async function throughput() {
  *
  * CPU per call depends on the rate: at full speed a server handles many calls per turn of its event loop (one
  * wake-up, one log write, one ledger commit for all of them), while G runs at U's pace, a call or two per turn. So each
- * round also drives T at the rate G reached in it (T@G), and G − T is taken against that. LP, a bare node:http proxy
+ * round also drives T at the rate G reached in it (T@G), evenly paced as G's calls arrive (lib/load-worker.ts), and
+ * G − T is taken against that. LP, a bare node:http proxy
  * over the same socket pool, and L driven at LP's rate (L@LP) measure the floor: what the extra HTTP exchange costs
  * any gateway written in Node (LP − L), which no work on Tollgate's side can take below.
  */

@@ -3,6 +3,7 @@
 // token, path and body each: many workspaces or grants), or drive refresh-token chains against /token, where each
 // response's successor token is the next request's (every token is presented exactly once).
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import autocannon from 'autocannon';
 
 export interface LoadSpec {
@@ -15,7 +16,10 @@ export interface LoadSpec {
   variantsFile?: string;
   /** A JSON file of `{ tokenUrl, clientId, refreshTokens }`: the refresh_token grant instead of `body`. */
   refreshFile?: string;
-  /** Requests per second over all connections, at most (autocannon's overallRate); unset: as fast as answered. */
+  /**
+   * Requests per second over all connections, sent at an even pace (`pacedLoad`); unset: as fast as answered
+   * (autocannon).
+   */
   rate?: number;
 }
 
@@ -68,11 +72,80 @@ if (spec.refreshFile) {
   };
 }
 
+interface Variant {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * `rate` requests a second, evenly spaced (whatever is due each millisecond), over at most `connections` kept-alive
+ * connections: the pace a server behind a gateway sees, one call at a time. Not autocannon's `overallRate`, which
+ * gives each connection a quota per second that it sends at once: the server then serves a burst at full speed and
+ * idles, and its calls share turns of the event loop, log writes and commits as they do at full speed. A request
+ * that finds every connection busy goes as soon as one is free.
+ */
+async function pacedLoad(variants: Variant[], rate: number): Promise<{ rps: number; p50: number; p99: number; requests: number; non2xx: number; errors: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
+  const latencies: number[] = [];
+  let sent = 0;
+  let inFlight = 0;
+  let non2xx = 0;
+  let errors = 0;
+  const start = performance.now();
+  const end = start + spec.seconds * 1000;
+  await new Promise<void>((resolve) => {
+    const send = () => {
+      const v = variants[sent++ % variants.length];
+      inFlight++;
+      const t0 = performance.now();
+      const done = (ok: boolean) => {
+        inFlight--;
+        if (ok) latencies.push(performance.now() - t0);
+        else errors++;
+      };
+      const req = http.request({ host: u.hostname, port: u.port, path: v.path, method: 'POST', headers: v.headers, agent, timeout: 10_000 }, (res) => {
+        if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
+        res.resume();
+        res.once('end', () => done(true));
+        res.once('error', () => done(false));
+      });
+      req.once('timeout', () => req.destroy());
+      req.once('error', () => done(false));
+      req.end(v.body);
+    };
+    const tick = () => {
+      const now = performance.now();
+      if (now >= end) {
+        const wait = setInterval(() => inFlight === 0 && (clearInterval(wait), resolve()), 5);
+        return;
+      }
+      const due = Math.floor(((now - start) * rate) / 1000);
+      while (sent < due && inFlight < spec.connections) send();
+      setTimeout(tick, 1);
+    };
+    tick();
+  });
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]) : 0);
+  return { rps: latencies.length / spec.seconds, p50: at(0.5), p99: at(0.99), requests: latencies.length, non2xx, errors };
+}
+
+if (spec.rate) {
+  if (spec.refreshFile) throw new Error('a paced load drives tools/call only');
+  const variants: Variant[] = spec.variantsFile
+    ? (JSON.parse(readFileSync(spec.variantsFile, 'utf8')) as { path: string; authorization: string; body: string }[]).map((v) => ({ path: v.path, headers: { ...spec.headers, authorization: v.authorization }, body: v.body }))
+    : [{ path: u.pathname, headers: spec.headers, body: spec.body }];
+  for (const v of variants) v.headers = { ...v.headers, 'content-length': String(Buffer.byteLength(v.body)) };
+  process.stdout.write(JSON.stringify(await pacedLoad(variants, spec.rate)));
+  process.exit(0);
+}
+
 const result = await autocannon({
   url: `${u.protocol}//${u.host}`,
   connections: spec.connections,
   duration: spec.seconds,
-  ...(spec.rate ? { overallRate: spec.rate } : {}),
   requests: [request as never],
 });
 

@@ -22,7 +22,7 @@ export interface LoadOptions {
   seconds: number;
   /** Drive the refresh_token grant with the tokens the server announced (meta.refreshFile) instead of its MCP request. */
   refresh?: boolean;
-  /** Requests per second at most (for a server measured at another's rate); unset: as fast as it answers. */
+  /** Requests per second, sent at an even pace (for a server measured at another's rate; see load-worker.ts); unset: as fast as it answers. */
   rate?: number;
 }
 
