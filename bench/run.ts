@@ -201,9 +201,9 @@ async function gatewayOverhead() {
     U: 'U: official SDK v2 Streamable HTTP server (createMcpHandler), 1 tool, static token',
     G: 'G: Tollgate (JWT, metering, ledger, forwarded JWT) in front of U',
     T: 'T: Tollgate, built-in tool, as fast as it answers',
-    'T@G': "T@G: T driven at G's rate (Tollgate's CPU per built-in call at the same pace)",
+    'T@G': "T@G: T driven at G's rate, evenly paced (Tollgate's CPU per built-in call at the same pace)",
     LP: 'LP: bare node:http proxy to U over the same socket pool (no OAuth, no metering, no log)',
-    'L@LP': "L@LP: L (bare server, fixed answer) driven at LP's rate",
+    'L@LP': "L@LP: L (bare server, fixed answer) driven at LP's rate, evenly paced",
   };
   try {
     const u = await startBenchServer('U', path.join(here, 'servers', 'upstream.ts'), { BENCH_UPSTREAM_TOKEN: 'any' });
