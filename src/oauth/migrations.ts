@@ -208,7 +208,7 @@ export const oauthMigrations: Migration[] = [
   {
     // SQLite: a counter that every revocation and every removal of a live grant raises, in the same statement (a
     // trigger, so that any writer — this process, the CLI, another process, a cascade — raises it). A process reads it
-    // once per read snapshot and trusts the grants it found active while it stays the same (grants.ts). PostgreSQL
+    // once per read snapshot and trusts the grants it found active while it stays the same (grant-epoch.ts). PostgreSQL
     // hears revocations through NOTIFY instead.
     name: '0112_oauth_grant_epoch',
     async up(db, dialect) {

@@ -177,18 +177,11 @@ class NodeSqliteConnection {
     return this.#execute<R>(this.#prepare(compiled.sql), compiled, committed);
   }
 
-  /** Runs `compiled` when it is a plain read (SELECT) with no commit to wait for; undefined for anything else. */
-  readNow<R>(compiled: CompiledQuery): Promise<QueryResult<R>> | undefined {
+  /** Runs `compiled` at once when it is a plain read (SELECT) with no commit to wait for; undefined for anything else. */
+  readSync<R>(compiled: CompiledQuery): QueryResult<R> | undefined {
     const entry = this.#prepare(compiled.sql);
     if (this.#uncommittedWrites || !entry.plainRead) return undefined;
-    return this.#execute<R>(entry, compiled, () => Promise.reject(new Error('a plain read committed writes')));
-  }
-
-  /** `readNow`, answered synchronously: the rows, or undefined where `readNow` would be. */
-  readSync<R>(compiled: CompiledQuery): R[] | undefined {
-    const entry = this.#prepare(compiled.sql);
-    if (this.#uncommittedWrites || !entry.plainRead) return undefined;
-    return this.#runSync<R>(entry, compiled).rows;
+    return this.#runSync<R>(entry, compiled);
   }
 
   #execute<R>(entry: CachedStatement, compiled: CompiledQuery, committed: () => Promise<void>): Promise<QueryResult<R>> {
@@ -329,16 +322,16 @@ class NodeSqliteDriver implements Driver {
    * synchronously); undefined when someone does, or for anything but a read, or before `init` and after `destroy`.
    */
   readNow<R>(compiled: CompiledQuery): Promise<QueryResult<R>> | undefined {
-    if (this.#busy || !this.#connection) return undefined;
     try {
-      return this.#connection.readNow<R>(compiled);
+      const result = this.readSync<R>(compiled);
+      return result && Promise.resolve(result);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** `readNow`, answered synchronously (see NodeSqliteConnection.readSync). */
-  readSync<R>(compiled: CompiledQuery): R[] | undefined {
+  /** `readNow`, answered synchronously (its errors thrown). */
+  readSync<R>(compiled: CompiledQuery): QueryResult<R> | undefined {
     if (this.#busy || !this.#connection) return undefined;
     return this.#connection.readSync<R>(compiled);
   }
@@ -425,7 +418,7 @@ export class NodeSqliteDialect implements Dialect {
     return this.#driver?.readNow<R>(compiled);
   }
   /** See NodeSqliteDriver.readSync. */
-  readSync<R>(compiled: CompiledQuery): R[] | undefined {
+  readSync<R>(compiled: CompiledQuery): QueryResult<R> | undefined {
     return this.#driver?.readSync<R>(compiled);
   }
   /** See NodeSqliteConnection.stamp. */

@@ -75,7 +75,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       get stamp() {
         return sqliteDialect.stamp;
       },
-      read: (compiled) => sqliteDialect.readSync(compiled),
+      read: <R,>(compiled: CompiledQuery) => sqliteDialect.readSync<R>(compiled)?.rows,
     };
   } else if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     dialect = 'postgres';
