@@ -32,12 +32,24 @@ let request: Record<string, unknown> = { method: 'POST', path: u.pathname, heade
 let refreshErrors = 0;
 let refreshPool: string[] | undefined;
 
-if (spec.variantsFile) {
-  const variants = (JSON.parse(readFileSync(spec.variantsFile, 'utf8')) as { path: string; authorization: string; body: string }[]).map((v) => ({
+interface Variant {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The requests to cycle through: the variants file's, or the one fixed request. */
+function requestVariants(): Variant[] {
+  if (!spec.variantsFile) return [{ path: u.pathname, headers: spec.headers, body: spec.body }];
+  return (JSON.parse(readFileSync(spec.variantsFile, 'utf8')) as { path: string; authorization: string; body: string }[]).map((v) => ({
     path: v.path,
     headers: { ...spec.headers, authorization: v.authorization },
     body: v.body,
   }));
+}
+
+if (spec.variantsFile) {
+  const variants = requestVariants();
   let next = 0;
   request = {
     method: 'POST',
@@ -70,12 +82,6 @@ if (spec.refreshFile) {
       else refreshErrors++;
     },
   };
-}
-
-interface Variant {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
 }
 
 /**
@@ -134,9 +140,7 @@ async function pacedLoad(variants: Variant[], rate: number): Promise<{ rps: numb
 
 if (spec.rate) {
   if (spec.refreshFile) throw new Error('a paced load drives tools/call only');
-  const variants: Variant[] = spec.variantsFile
-    ? (JSON.parse(readFileSync(spec.variantsFile, 'utf8')) as { path: string; authorization: string; body: string }[]).map((v) => ({ path: v.path, headers: { ...spec.headers, authorization: v.authorization }, body: v.body }))
-    : [{ path: u.pathname, headers: spec.headers, body: spec.body }];
+  const variants = requestVariants();
   for (const v of variants) v.headers = { ...v.headers, 'content-length': String(Buffer.byteLength(v.body)) };
   process.stdout.write(JSON.stringify(await pacedLoad(variants, spec.rate)));
   process.exit(0);
