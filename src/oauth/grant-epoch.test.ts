@@ -2,8 +2,8 @@
 // by the next request — a revocation here, one by another process on the same file, a cascade, a rolled-back one.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
-import { createTestStore } from '../../test/helpers/databases.ts';
+import { sql, type CompiledQuery } from 'kysely';
+import { countingStore, createTestStore } from '../../test/helpers/databases.ts';
 import { loadConfig } from '../config/config.ts';
 import { accountsModule } from '../accounts/index.ts';
 import { openStore, type SnapshotReads, type Store } from '../store/store.ts';
@@ -33,21 +33,10 @@ before(async () => {
     },
   };
   const counting: Store = {
-    ...store,
+    ...countingStore(store, (q) => {
+      if (/^select/i.test(q.sql) && q.sql.includes('oauth_grants')) grantReads.push(q.sql);
+    }),
     snapshot,
-    typed: <T,>() =>
-      new Proxy(store.typed<T>(), {
-        get(target, prop) {
-          if (prop === 'executeQuery') {
-            return (q: CompiledQuery) => {
-              if (/^select/i.test(q.sql) && q.sql.includes('oauth_grants')) grantReads.push(q.sql);
-              return target.executeQuery(q);
-            };
-          }
-          const v = Reflect.get(target, prop, target);
-          return typeof v === 'function' ? v.bind(target) : v;
-        },
-      }) as Kysely<T>,
   };
   grants = grantsService(counting);
   const accounts = accountsModule(store, loadConfig({ env: {} }));

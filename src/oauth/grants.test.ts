@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CompiledQuery, Kysely } from 'kysely';
-import { createTestStore, forEachDialect } from '../../test/helpers/databases.ts';
+import { countingStore, createTestStore, forEachDialect } from '../../test/helpers/databases.ts';
 import { loadConfig } from '../config/config.ts';
 import { accountsModule } from '../accounts/index.ts';
 import type { Store } from '../store/store.ts';
@@ -16,24 +15,7 @@ forEachDialect('grants', (dialect) => {
   before(async () => {
     store = await createTestStore(dialect);
     // The service's database handle, counting what it executes.
-    const counting: Store = {
-      ...store,
-      typed: <T,>() => {
-        const db = store.typed<T>();
-        return new Proxy(db, {
-          get(target, prop) {
-            if (prop === 'executeQuery') {
-              return (q: CompiledQuery) => {
-                statements.push(q.sql);
-                return target.executeQuery(q);
-              };
-            }
-            const v = Reflect.get(target, prop, target);
-            return typeof v === 'function' ? v.bind(target) : v;
-          },
-        }) as Kysely<T>;
-      },
-    };
+    const counting = countingStore(store, (q) => statements.push(q.sql));
     // Read every time (SQLite's epoch cache has tests of its own: grant-epoch.test.ts).
     grants = grantsService(counting, { localCache: false });
     const config = loadConfig({ env: {} });

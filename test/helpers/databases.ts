@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { openStore, type DialectName, type Store } from '../../src/store/store.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { allMigrations } from '../../src/migrations.ts';
@@ -56,4 +57,24 @@ export function forEachDialect(name: string, suite: (dialect: DialectName) => vo
     if (skip) warnSkip();
     describeUnless(`${name} [${dialect}]`, skip ? 'TOLLGATE_TEST_PG_URL not set' : undefined, () => suite(dialect));
   }
+}
+
+/** `store`, with every statement run through its typed handles' `executeQuery` shown to `seen` first. */
+export function countingStore(store: Store, seen: (query: CompiledQuery) => void): Store {
+  return {
+    ...store,
+    typed: <T,>() =>
+      new Proxy(store.typed<T>(), {
+        get(target, prop) {
+          if (prop === 'executeQuery') {
+            return (q: CompiledQuery) => {
+              seen(q);
+              return target.executeQuery(q);
+            };
+          }
+          const v = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      }) as Kysely<T>,
+  };
 }
