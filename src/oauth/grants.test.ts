@@ -46,6 +46,24 @@ forEachDialect('grants', (dialect) => {
     assert.equal((await grants.getGrant(id))!.confirmedGeneration, 3);
   });
 
+  test('a confirmation whose write failed is written again by the next call that sees the generation', async () => {
+    const id = await newGrantId();
+    let failNext = true;
+    const failing = grantsService(
+      countingStore(store, (q) => {
+        if (/^update/i.test(q.sql) && failNext) {
+          failNext = false;
+          throw new Error('connection lost');
+        }
+      }),
+      { localCache: false },
+    );
+    assert.equal(await failing.isGrantActive(id, 4), true, 'a failed confirmation never fails the call');
+    assert.equal((await grants.getGrant(id))!.confirmedGeneration, 0);
+    assert.equal(await failing.isGrantActive(id, 4), true);
+    assert.equal((await grants.getGrant(id))!.confirmedGeneration, 4);
+  });
+
   test('a revoked grant is not active, whatever the generation, and records nothing', async () => {
     const id = await newGrantId();
     await grants.revokeGrant(id, 'test');

@@ -106,8 +106,9 @@ export function grantsService(store: Store, options: GrantsOptions = {}) {
       .where('id', '=', slot(1) as string)
       .where('confirmed_generation', '<', slot(0) as number),
   );
-  // Confirmations being written by this process (grant → generation), so that the calls that arrive while one is
-  // being written do not write it again: one write per rotation, not per call.
+  // Generations this process has written or is writing (grant → generation), so that the calls that arrive while one
+  // is being written, or that read the row before it landed, do not write it again: one write per rotation, not per
+  // call. A written generation stays: the column only ever rises. A failed write is forgotten, to be tried again.
   const confirming = new Map<string, number>();
 
   async function confirmGeneration(id: string, generation: number): Promise<void> {
@@ -118,7 +119,6 @@ export function grantsService(store: Store, options: GrantsOptions = {}) {
       await db.executeQuery(raiseConfirmed([generation, id]));
     } catch {
       // Never fails the request: the worst case is one more accepted retry of the previous refresh token.
-    } finally {
       if (confirming.get(id) === generation) confirming.delete(id);
     }
   }
