@@ -66,7 +66,7 @@ export function oauthModule(store: Store, config: Config, secret: string, logger
   const throttle = throttleService(store);
   const usedJtis = usedJtisService(store);
   const deviceCodes = deviceCodesService(store);
-  const workspaceClients = workspaceClientsService(store);
+  const workspaceClients = workspaceClientsService(store, clients);
   // None until the gateway says which it serves: a token for `/<ws>/mcp/<name>` needs an upstream by that name.
   let servedServers: ResourceServers = { has: () => false };
   const resourceServers = { has: (name: string) => servedServers.has(name), serve: (servers: ResourceServers) => void (servedServers = servers) };

@@ -4,16 +4,33 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/store.ts';
 import type { OAuthTables } from './tables.ts';
+import type { AuditContext } from '../audit/index.ts';
+import type { ClientMetadata } from './client-metadata.ts';
+import type { ClientsService } from './clients.ts';
 
 interface WorkspaceClientsTables {
   web_workspace_clients: { client_id: string; workspace_id: string; created_by: string | null; created_at: number };
 }
 
-export function workspaceClientsService(store: Store) {
+export function workspaceClientsService(store: Store, clients: Pick<ClientsService, 'createClient'>) {
   const db: Kysely<WorkspaceClientsTables> = store.typed<WorkspaceClientsTables>();
+  async function record(clientId: string, workspaceId: string, userId: string, trx?: Kysely<OAuthTables>): Promise<void> {
+    await (trx ? (trx as unknown as Kysely<WorkspaceClientsTables>) : db).insertInto('web_workspace_clients').values({ client_id: clientId, workspace_id: workspaceId, created_by: userId, created_at: Date.now() }).execute();
+  }
   return {
-    async record(clientId: string, workspaceId: string, userId: string, trx?: Kysely<OAuthTables>): Promise<void> {
-      await (trx ? (trx as unknown as Kysely<WorkspaceClientsTables>) : db).insertInto('web_workspace_clients').values({ client_id: clientId, workspace_id: workspaceId, created_by: userId, created_at: Date.now() }).execute();
+    record,
+
+    /**
+     * A static client owned by `workspaceId` (its dashboard, the management API): the client, its binding to the
+     * workspace, its client.created event and audit record commit in one transaction, so that a crash or a failed
+     * binding never leaves a client no workspace can see or manage.
+     */
+    create(metadata: ClientMetadata, workspaceId: string, createdBy: string, audit?: AuditContext): ReturnType<ClientsService['createClient']> {
+      return store.typed<OAuthTables>().transaction().execute(async (trx) => {
+        const created = await clients.createClient(metadata, 'static', trx, audit, { workspaceId });
+        await record(created.client.clientId, workspaceId, createdBy, trx);
+        return created;
+      });
     },
 
     /** The client ids a workspace owns, newest first. */

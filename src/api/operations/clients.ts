@@ -74,11 +74,7 @@ export function clientOperations(deps: ApiDeps): Operation[] {
           });
         }
         // One transaction: the client, its binding to the workspace, its client.created event and audit record.
-        const { client, clientSecret } = await deps.store.typed<object>().transaction().execute(async (trx) => {
-          const created = await oauth.clients.createClient(validated.metadata, 'static', trx as never, audit, { workspaceId: workspace.id });
-          await oauth.workspaceClients.record(created.client.clientId, workspace.id, key.createdBy ?? `api-key:${key.id}`, trx as never);
-          return created;
-        });
+        const { client, clientSecret } = await oauth.workspaceClients.create(validated.metadata, workspace.id, key.createdBy ?? `api-key:${key.id}`, audit);
         return { status: 201, body: { ...clientView(client), ...(clientSecret ? { client_secret: clientSecret } : {}) } };
       },
     }),

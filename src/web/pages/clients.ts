@@ -127,8 +127,8 @@ export function mountClients(app: Hono<AppEnv>, services: PageDeps): void {
     }
     // A person typing URIs wants each one: refuse the form rather than silently drop some.
     if (validated.refused.length) return fail(`Not accepted: ${validated.refused.map((r) => `${r.uri.slice(0, 100)} (${r.reason})`).join('; ')}`);
-    const { client, clientSecret } = await services.oauth.clients.createClient(validated.metadata, 'static', undefined, { ...webAuditContext(c, services.config.trustedProxyHops, access.user) }, { workspaceId: access.workspace.id });
-    await services.oauth.workspaceClients.record(client.clientId, access.workspace.id, access.user.id);
+    // One transaction: the client, its binding to this workspace, its client.created event and audit record.
+    const { client, clientSecret } = await services.oauth.workspaceClients.create(validated.metadata, access.workspace.id, access.user.id, webAuditContext(c, services.config.trustedProxyHops, access.user));
     await services.oauth.clientEvents.record({ clientId: client.clientId, workspaceId: access.workspace.id, kind: 'registered', requestId: c.get('requestId'), detail: `created on the dashboard by ${access.user.email}` });
     return c.html(secretPage(c, access, { title: `Created ${client.name}`, client, secret: clientSecret!, note: 'Use it with the client id at the token endpoint. If it leaks, rotate it.' }));
   });
