@@ -72,6 +72,28 @@ forEachDialect('credits: pricing catalog', (dialect) => {
     }
   });
 
+  test('the cached answers are the snapshot\'s: none before it is read or after a change, the same as the awaited ones between', async () => {
+    const catalog = pricingCatalog(store, configPlans, { maxAgeMs: 60_000 });
+    try {
+      const tool = { name: 'lookup', cost: 2 };
+      assert.equal(catalog.cachedCostOf(tool), undefined);
+      assert.equal(catalog.cachedPlans(), undefined);
+      assert.equal(await catalog.costOf(tool), 2);
+      // PostgreSQL: a snapshot is served from memory only once the LISTEN connection that refreshes it is up.
+      if (dialect === 'postgres') assert.ok(await until(async () => catalog.live));
+      assert.equal(await catalog.costOf(tool), 2);
+      assert.equal(catalog.cachedCostOf(tool), 2);
+      assert.deepEqual(catalog.cachedPlans(), await catalog.plans());
+      await catalog.setPrice('lookup', 7);
+      assert.equal(catalog.cachedCostOf(tool), undefined, 'a change drops the snapshot: the next call reads it');
+      // (PostgreSQL: the catalog also hears its own change's NOTIFY, which may drop the snapshot once more.)
+      assert.ok(await until(async () => (await catalog.costOf(tool)) === 7 && catalog.cachedCostOf(tool) === 7));
+      await catalog.clearPrice('lookup');
+    } finally {
+      await catalog.close();
+    }
+  });
+
   test('the snapshot is cached: no database read per call', async () => {
     const catalog = pricingCatalog(store, configPlans, { maxAgeMs: 60_000 });
     const other = pricingCatalog(second, configPlans, { maxAgeMs: 60_000 });

@@ -73,13 +73,24 @@ export function pricingCatalog(store: Store, configPlans: ReadonlyMap<string, Pl
     return s;
   }
 
-  async function current(): Promise<Snapshot> {
+  /** The snapshot while it is fresh enough to serve, else undefined. */
+  function fresh(): Snapshot | undefined {
     hear();
     // Without a live LISTEN connection on PostgreSQL, the max age alone bounds staleness (as on SQLite).
-    if (snapshot && Date.now() - snapshot.loadedAt < options.maxAgeMs && (live || store.dialect === 'sqlite')) return snapshot;
+    return snapshot && Date.now() - snapshot.loadedAt < options.maxAgeMs && (live || store.dialect === 'sqlite') ? snapshot : undefined;
+  }
+
+  async function current(): Promise<Snapshot> {
+    const s = fresh();
+    if (s) return s;
     loading ??= load().finally(() => (loading = undefined));
     return loading;
   }
+
+  const costIn = (s: Snapshot, tool: { name: string; cost: number }): number => {
+    const override = s.prices.get(tool.name);
+    return override ? override.cost : Math.max(0, Math.floor(tool.cost));
+  };
 
   /**
    * Runs a change and, on PostgreSQL, announces it in the same transaction (pg_notify is delivered on commit). With
@@ -111,8 +122,16 @@ export function pricingCatalog(store: Store, configPlans: ReadonlyMap<string, Pl
     },
     /** What a call of `tool` costs: its price override, else the tool's own cost. */
     async costOf(tool: { name: string; cost: number }): Promise<number> {
-      const override = (await current()).prices.get(tool.name);
-      return override ? override.cost : Math.max(0, Math.floor(tool.cost));
+      return costIn(await current(), tool);
+    },
+    /** `costOf` at once, from the snapshot in memory; undefined when it must be read first (then use `costOf`). */
+    cachedCostOf(tool: { name: string; cost: number }): number | undefined {
+      const s = fresh();
+      return s && costIn(s, tool);
+    },
+    /** `plans` at once, from the snapshot in memory; undefined when it must be read first. */
+    cachedPlans(): Map<string, PlanRecord> | undefined {
+      return fresh()?.plans;
     },
     async listPrices(): Promise<PriceOverride[]> {
       return [...(await current()).prices.values()].sort((a, b) => a.tool.localeCompare(b.tool));

@@ -148,18 +148,25 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
       while (queue.length && inFlight < maxInFlight) {
         const batch = queue.splice(0, maxBatch);
         inFlight++;
-        commitBatch(batch).finally(() => {
+        const acks: (() => void)[] = [];
+        commitBatch(batch, acks).finally(() => {
           inFlight--;
           if (!queue.length && !inFlight) idle.splice(0).forEach((f) => f());
           schedule();
+          // The batch is durable. Its calls are answered in the turn's check phase after the next batch has been
+          // written (scheduled just above, so its callback runs first): the next commit and its disk sync start
+          // before these calls run their handlers and write their answers, and overlap them, instead of waiting for
+          // them (with every connection waiting on the disk, that wait left the core idle).
+          if (acks.length) setImmediate(() => acks.forEach((ack) => ack()));
         });
       }
     });
   }
 
-  async function commitBatch(batch: Op[]): Promise<void> {
+  /** Commits `batch`; the answers of the calls it made durable are pushed to `acks`, for the caller to run. */
+  async function commitBatch(batch: Op[], acks: (() => void)[]): Promise<void> {
     if (store.dialect === 'postgres') {
-      const rest = await commitInOneStatement(batch);
+      const rest = await commitInOneStatement(batch, acks);
       if (!rest.length) return;
       batch = rest;
     }
@@ -173,21 +180,21 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
       // One bad call must not sink the others that shared its transaction: retry them one by one. (Not for a busy or
       // unreachable database: that would fail each of them again, slowly.)
       if (batch.length > 1 && isDataError(err)) {
-        for (const op of batch) await commitBatch([op]);
+        for (const op of batch) await commitBatch([op], acks);
         return;
       }
       for (const op of batch) op.reject(err);
       return;
     }
-    // The commit has returned, so the batch is durable: acknowledge it.
-    batch.forEach((op, i) => op.resolve(outcomes[i]));
+    // The commit has returned, so the batch is durable: it may be acknowledged.
+    batch.forEach((op, i) => acks.push(() => op.resolve(outcomes[i])));
   }
 
   /**
-   * PostgreSQL: the batch in one statement where every charged workspace has room (ledger-statement.ts). Answers the
-   * operations it wrote; returns the rest, in batch order, for the general path.
+   * PostgreSQL: the batch in one statement where every charged workspace has room (ledger-statement.ts). Pushes the
+   * answers of the operations it wrote to `acks`; returns the rest, in batch order, for the general path.
    */
-  async function commitInOneStatement(batch: Op[]): Promise<Op[]> {
+  async function commitInOneStatement(batch: Op[], acks: (() => void)[]): Promise<Op[]> {
     const ops: BatchOp[] = batch.map((op) => (op.kind === 'charge' ? { kind: 'charge', ...op.req } : { kind: op.kind, ...op.rec } as BatchOp));
     const plan = planStatement(ops, options.lowBalanceCredits, knownBalances, Date.now());
     if (!plan) return batch;
@@ -217,7 +224,8 @@ export function createLedgerWriter(store: Store, options: LedgerWriterOptions = 
         return;
       }
       const end = applied.get(workspaceId);
-      op.resolve({ ok: true, balance: end === undefined || !change ? null : end - change.delta + plan.running.get(i)! });
+      const outcome: ChargeOutcome = { ok: true, balance: end === undefined || !change ? null : end - change.delta + plan.running.get(i)! };
+      acks.push(() => op.resolve(outcome));
     });
     return rest;
   }

@@ -101,6 +101,13 @@ forEachDialect('credits metering', (dialect) => {
     await credits.metering.finish(d.charge, paid(2), c, { ok: false, durationMs: 1 });
     assert.equal(await credits.getBalance(ws.id), 8);
     assert.deepEqual((await credits.usageReport(ws.id)).totals, usage(1, 2, { toolError: 1 }));
+    // A call answered 503 (its database went away) is sent again by the client: refunded all the same.
+    const u = ctx();
+    const e = await credits.metering.begin(paid(2), u);
+    if (e.kind !== 'ok') throw new Error(e.kind);
+    await credits.metering.finish(e.charge, paid(2), u, { ok: false, durationMs: 1, unavailable: true });
+    assert.equal(await credits.getBalance(ws.id), 8);
+    assert.deepEqual((await credits.usageReport(ws.id)).totals, usage(2, 2, { toolError: 2 }));
   });
 
   test('free tools are counted in usage but never touch the ledger, even at a zero balance', async () => {
@@ -171,6 +178,25 @@ forEachDialect('credits metering', (dialect) => {
     assert.deepEqual(results.slice(0, 2), [{ ok: true, balance: 1 }, { ok: false, balance: 1 }]);
     const table = { calls: 5, credits: 2, errors: 1, bad_arguments: 1, out_of_credits: 1, rate_limited: 2 };
     assert.deepEqual(await rollupSums(store, ws.id), inEveryRollup(table));
+  });
+
+  test('a durable batch is answered after the next batch has been started, so its calls do not hold the next commit back', async () => {
+    const { ws } = await setup({}, 100);
+    // Batches begun: a transaction (the general path) or a statement outside one (PostgreSQL's one-statement batch).
+    const { store: counting, counter } = transactionCounting(store);
+    const begun = () => counter.transactions + counter.statements;
+    const writer = createLedgerWriter(counting);
+    const call = { workspaceId: ws.id, tool: 'pipelined_tool', userId: 'u', clientId: 'client-p', requestId: 'first', at: Date.now(), cost: 1 };
+    const first = writer.deductCredits(call);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(begun(), 1, 'the first batch has begun');
+    // Arrives while the first batch is being made durable: it waits for the next batch.
+    const second = writer.deductCredits({ ...call, requestId: 'second' });
+    let begunWhenFirstAnswered = -1;
+    await first.then(() => (begunWhenFirstAnswered = begun()));
+    assert.deepEqual(await second, { ok: true, balance: 98 });
+    await writer.close();
+    assert.equal(begunWhenFirstAnswered, 2, 'the second batch began before the first one was answered');
   });
 
   test('plans: a workspace moved to another plan gets its limits', async () => {

@@ -23,7 +23,7 @@ export interface CreditsMeteringDeps {
   limiter: RateLimiter;
   plans: PlanResolver;
   /** Per-tool prices as data (held in memory: no database read per call). */
-  prices: Pick<PricingCatalog, 'costOf'>;
+  prices: Pick<PricingCatalog, 'costOf' | 'cachedCostOf'>;
   refundOnError: boolean;
   buyUrlFor(ctx: Pick<ToolContext, 'workspaceId' | 'workspaceSlug'>): Promise<string>;
   logger?: Logger;
@@ -35,7 +35,9 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
 
   return {
     async begin(tool: ToolDefinition, ctx: ToolContext): Promise<MeteringDecision> {
-      const [plan, standing] = await Promise.all([deps.plans.planFor(ctx.workspaceId), deps.plans.standingOf(ctx.workspaceId)]);
+      // Both in memory on nearly every call: taken at once, else read.
+      const known = deps.plans.cached(ctx.workspaceId);
+      const [plan, standing] = known ? [known.plan, known.standing] : await Promise.all([deps.plans.planFor(ctx.workspaceId), deps.plans.standingOf(ctx.workspaceId)]);
       if (standing.suspended) return { kind: 'suspended' };
       const limit = await deps.limiter.checkRateLimit(plan, ctx.workspaceId, ctx.grantId);
       if (!limit.allowed) {
@@ -46,7 +48,7 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
         return { kind: 'rate_limited', retryAfterSeconds: limit.retryAfterSeconds, rateLimit: limit.state };
       }
       const at = Date.now();
-      const cost = await deps.prices.costOf(tool);
+      const cost = deps.prices.cachedCostOf(tool) ?? (await deps.prices.costOf(tool));
       const outcome = await deps.writer.deductCredits({
         workspaceId: ctx.workspaceId,
         cost,
@@ -66,11 +68,12 @@ export function creditsMetering(deps: CreditsMeteringDeps): Metering {
       await deps.writer.recordRefusal({ workspaceId: ctx.workspaceId, tool: tool.name, clientId: ctx.clientId, outcome: reason, at: Date.now() });
     },
 
-    async finish(charge: Charge, tool: ToolDefinition, ctx: ToolContext, outcome: { ok: boolean; durationMs: number }): Promise<void> {
+    async finish(charge: Charge, tool: ToolDefinition, ctx: ToolContext, outcome: { ok: boolean; durationMs: number; unavailable?: boolean }): Promise<void> {
       // A successful call was fully booked by `begin`: nothing more to write on the hot path.
       if (outcome.ok) return;
       const metered = charge as Partial<MeteredCharge>;
-      const refund = deps.refundOnError ? charge.cost : 0;
+      // A call answered 503 is retried by the client: refunded even with refunds of failed calls off.
+      const refund = deps.refundOnError || outcome.unavailable ? charge.cost : 0;
       await deps.writer.recordFailure({
         workspaceId: metered.workspaceId ?? ctx.workspaceId,
         refund,

@@ -14,7 +14,7 @@ export interface Standing {
 
 const limitsOf = (p: Plan): Plan => ({ name: p.name, workspacePerMinute: p.workspacePerMinute, grantPerMinute: p.grantPerMinute });
 
-export function planResolver(catalog: Pick<PricingCatalog, 'plans'>, ledger: LedgerService, options: { ttlMs?: number; maxEntries?: number } = {}) {
+export function planResolver(catalog: Pick<PricingCatalog, 'plans' | 'cachedPlans'>, ledger: LedgerService, options: { ttlMs?: number; maxEntries?: number } = {}) {
   const ttlMs = options.ttlMs ?? 10_000;
   const maxEntries = options.maxEntries ?? 50_000;
   const cache = new Map<string, { standing: Standing; expires: number }>();
@@ -30,6 +30,9 @@ export function planResolver(catalog: Pick<PricingCatalog, 'plans'>, ledger: Led
     return standing;
   }
 
+  /** A workspace on a plan that was since removed falls back to `default`. */
+  const planIn = (plans: ReadonlyMap<string, Plan>, standing: Standing): Plan => limitsOf(plans.get(standing.planName) ?? plans.get(DEFAULT_PLAN)!);
+
   return {
     /** The named plan, or throws CreditsError('unknown_plan') listing the existing ones. */
     async requirePlan(name: string): Promise<Plan> {
@@ -40,10 +43,19 @@ export function planResolver(catalog: Pick<PricingCatalog, 'plans'>, ledger: Led
     },
     async planFor(workspaceId: string): Promise<Plan> {
       const [standing, plans] = await Promise.all([standingOf(workspaceId), catalog.plans()]);
-      // A workspace on a plan that was since removed falls back to `default`.
-      return limitsOf(plans.get(standing.planName) ?? plans.get(DEFAULT_PLAN)!);
+      return planIn(plans, standing);
     },
     standingOf,
+    /**
+     * The plan and standing at once, when both are in memory and fresh (what `planFor` and `standingOf` would give);
+     * undefined when either must be read first. The hot path's shortcut past two awaits per call.
+     */
+    cached(workspaceId: string): { plan: Plan; standing: Standing } | undefined {
+      const hit = cache.get(workspaceId);
+      if (!hit || hit.expires <= Date.now()) return undefined;
+      const plans = catalog.cachedPlans();
+      return plans && { plan: planIn(plans, hit.standing), standing: hit.standing };
+    },
     forget(workspaceId: string): void {
       cache.delete(workspaceId);
     },

@@ -244,10 +244,10 @@ export async function callTool(deps: ToolCallDeps, id: string | number, params: 
   const durationMs = performance.now() - started;
   timeHandler(name, durationMs);
   countCall(name, ctx.workspace.slug, lostDependency !== undefined ? 'unavailable' : ok ? 'ok' : 'tool_error', revision);
-  // A call answered 503 is booked as failed: refunded (TOLLGATE_REFUND_ON_ERROR, on by default), so that the
+  // A call answered 503 is booked as failed and refunded, whatever TOLLGATE_REFUND_ON_ERROR says, so that the
   // client's retry is not charged twice. The database that failed the tool may fail this too: then it is tried again
   // in the background until the database answers (about a minute at most), and the answer does not wait for it.
-  const booking = () => metering.finish(decision.charge, tool.def, toolCtx, { ok, durationMs });
+  const booking = () => metering.finish(decision.charge, tool.def, toolCtx, { ok, durationMs, unavailable: lostDependency !== undefined });
   try {
     await booking();
   } catch (err) {

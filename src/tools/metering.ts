@@ -47,7 +47,11 @@ export type RefusalReason = 'bad_arguments';
  */
 export interface Metering {
   begin(tool: ToolDefinition, ctx: ToolContext): Promise<MeteringDecision>;
-  finish(charge: Charge, tool: ToolDefinition, ctx: ToolContext, outcome: { ok: boolean; durationMs: number }): Promise<void>;
+  /**
+   * `unavailable`: the call was answered 503 (a dependency of the tool went away), so the client will send it again:
+   * it is refunded whatever the refund setting, or the retry would pay twice.
+   */
+  finish(charge: Charge, tool: ToolDefinition, ctx: ToolContext, outcome: { ok: boolean; durationMs: number; unavailable?: boolean }): Promise<void>;
   refuse(tool: ToolDefinition, ctx: ToolContext, reason: RefusalReason): Promise<void>;
 }
 
