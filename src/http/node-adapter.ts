@@ -31,6 +31,18 @@ export function headerReader(raw: string[]): (name: string) => string | undefine
 export function readNodeBody(req: IncomingMessage, contentLength: string | undefined, maxBytes: number): Promise<string | typeof TOO_LARGE> {
   // node's parser has already refused a malformed Content-Length, and never delivers more than it says.
   if (contentLength !== undefined && Number(contentLength) > maxBytes) return Promise.resolve(TOO_LARGE);
+  // The whole body already parsed and waiting in the stream (a small POST arrives with its headers): taken at once,
+  // without switching the stream to flowing mode (a resume and a 'data' event on later ticks).
+  if (req.complete && !req.readableFlowing && !req.destroyed) {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (let chunk = req.read() as Buffer | null; chunk !== null; chunk = req.read() as Buffer | null) {
+      size += chunk.length;
+      if (size > maxBytes) return Promise.resolve(TOO_LARGE);
+      chunks.push(chunk);
+    }
+    return Promise.resolve(decodeBody(chunks));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -45,15 +57,18 @@ export function readNodeBody(req: IncomingMessage, contentLength: string | undef
       chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => {
-      const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    });
+    req.once('end', () => resolve(decodeBody(chunks)));
     req.once('error', () => reject(new ClientGone()));
     req.once('close', () => {
       if (!req.complete) reject(new ClientGone());
     });
   });
+}
+
+/** UTF-8, without a byte order mark (as `Request.text()` decodes). */
+function decodeBody(chunks: Buffer[]): string {
+  const text = chunks.length === 0 ? '' : chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 export function nodeAdapter(routes: readonly EndpointRoute<unknown>[], frame: Frame): NodeHandler {

@@ -52,3 +52,32 @@ test('verified tokens are remembered, but expiry and revocation are checked on e
     await store.drop();
   }
 });
+
+test('the cache tells apart tokens that end alike: an entry answers only for its whole token', async () => {
+  const tail = 'x'.repeat(48);
+  const issued = new Map([`a${tail}`, `b${tail}`].map((raw, i) => [raw, { grantId: `g${i}`, refreshGeneration: 0, expiresAt: Date.now() + 60_000 }]));
+  let verifications = 0;
+  const oauth = {
+    accessTokens: {
+      async verifyAccessToken(raw: string) {
+        verifications++;
+        const token = issued.get(raw);
+        return token ? { ok: true as const, token } : { ok: false as const, description: 'invalid signature' };
+      },
+    },
+    grants: { isGrantActive: async () => true, touchGrant: () => {} },
+  } as unknown as Parameters<typeof bearerVerifier>[0];
+  const bearer = bearerVerifier(oauth);
+  const grantOf = async (raw: string) => {
+    const r = await bearer.verify(`Bearer ${raw}`, 'https://h/acme/mcp');
+    return r.ok ? r.token.grantId : r.anonymous ? 'anonymous' : r.description;
+  };
+  assert.equal(await grantOf(`a${tail}`), 'g0');
+  assert.equal(await grantOf(`b${tail}`), 'g1');
+  assert.equal(await grantOf(`c${tail}`), 'invalid signature');
+  assert.equal(verifications, 3);
+  assert.equal(await grantOf(`b${tail}`), 'g1');
+  assert.equal(verifications, 3, 'b is answered from the cache; c, refused, was never remembered');
+  assert.equal(await grantOf(`a${tail}`), 'g0');
+  assert.equal(verifications, 4, "a is verified again: b's entry, under the same key, never answers for it");
+});

@@ -32,14 +32,25 @@ export interface BearerVerifierOptions {
   cacheSize?: number;
 }
 
+/**
+ * The cache's key for a token: its last 48 characters (in a JWT, part of the signature), so that a lookup hashes 48
+ * characters instead of the whole ~600-character token. An entry counts only when its whole token is the same.
+ */
+const cacheKey = (raw: string): string => (raw.length > 48 ? raw.slice(-48) : raw);
+
 export function bearerVerifier(oauth: Pick<OAuth, 'accessTokens' | 'grants'>, options: BearerVerifierOptions = {}) {
   const max = options.cacheSize ?? 20_000;
-  // token → what verifying it for `resource` established (the key is the whole token: header, payload and signature).
-  const verified = new Map<string, { resource: string; token: VerifiedAccessToken }>();
+  // cacheKey(token) → the token and what verifying it for `resource` established.
+  const verified = new Map<string, { raw: string; resource: string; token: VerifiedAccessToken }>();
+  const lookup = (raw: string) => {
+    const entry = verified.get(cacheKey(raw));
+    return entry !== undefined && entry.raw === raw ? entry : undefined;
+  };
 
   function remember(raw: string, resource: string, token: VerifiedAccessToken): void {
-    if (verified.size >= max && !verified.has(raw)) verified.delete(verified.keys().next().value as string);
-    verified.set(raw, { resource, token });
+    const key = cacheKey(raw);
+    if (verified.size >= max && !verified.has(key)) verified.delete(verified.keys().next().value as string);
+    verified.set(key, { raw, resource, token });
   }
 
   return {
@@ -47,18 +58,19 @@ export function bearerVerifier(oauth: Pick<OAuth, 'accessTokens' | 'grants'>, op
     async verify(authorization: string | undefined, resource: string): Promise<BearerResult> {
       // The common case first: `Bearer <a token verified before>` (its syntax was checked when it was verified).
       const cached = authorization !== undefined && authorization.startsWith('Bearer ') ? authorization.slice(7) : undefined;
-      const raw = cached !== undefined && verified.has(cached) ? cached : bearerTokenFrom(authorization);
+      let known = cached !== undefined ? lookup(cached) : undefined;
+      const raw = known ? cached! : bearerTokenFrom(authorization);
       if (raw === null) return { ok: false, anonymous: true };
       if (raw === '') return { ok: false, anonymous: false, description: 'malformed bearer token' };
-      const known = verified.get(raw);
+      known ??= lookup(raw);
       if (known && known.resource === resource) {
         const token = known.token;
         if (token.expiresAt <= Date.now()) {
-          verified.delete(raw);
+          verified.delete(cacheKey(raw));
           return { ok: false, anonymous: false, description: 'expired' };
         }
         if (!(await oauth.grants.isGrantActive(token.grantId, token.refreshGeneration))) {
-          verified.delete(raw);
+          verified.delete(cacheKey(raw));
           return { ok: false, anonymous: false, description: 'grant revoked' };
         }
         oauth.grants.touchGrant(token.grantId);

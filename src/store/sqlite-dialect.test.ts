@@ -216,6 +216,8 @@ test('rows have the keys, order and values node:sqlite itself gives, whether the
       'select count(*) as n, max(amount) as top, min(name) as first from shapes',
       'select id as a, name as a from shapes order by id', // a duplicate name: the last value wins, as in node:sqlite
       'select id as __proto__, name from shapes order by id', // an own property, not the prototype
+      // Names that are no identifiers (quotes, a backslash, a line separator, an index, a method's name) stay keys.
+      `select id as "it's ""quoted"" \\ }", name as "0", amount as "constructor", note as "n\u2028}; x = 1; ({" from shapes order by id`,
     ];
     for (const text of statements) {
       const expected = other.prepare(text).all().map((r) => Object.entries(r));
