@@ -2,7 +2,8 @@
 // an error shown to the model. The server reaches its real PostgreSQL database through a TCP relay in this test that
 // can drop every connection and refuse new ones (what a database restart or failover looks like from the process):
 // a connection lost inside a tool's handler, or while metering reserves the call's credits, is a 503 for the whole
-// request; the call is refunded once the database is back; a tool's own errors stay in-band tool errors.
+// request; the call is refunded once the database is back; a tool's own errors stay in-band tool errors. The
+// management API answers the outage 503 problem details too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -174,6 +175,29 @@ describeUnless('a PostgreSQL outage during tools/call [postgres]', PG_URL ? unde
     await untilServing(t.accessToken);
     // Nothing was charged for the refused call: only the one that succeeded since counts.
     assert.equal(await balance(), start - probe.cost);
+  });
+
+  test('the management API during the outage: 503 problem details with Retry-After, never a 500', async () => {
+    relay.restore();
+    const t = await mintAccessToken(srv.services, { clientId: 'outage-client-api' });
+    await untilServing(t.accessToken);
+    const { secret } = await srv.services.api.keys.createKey({ name: 'outage', access: 'read' });
+    const get = () => fetch(`${srv.url}/api/v1/workspaces/demo/credits`, { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal((await get()).status, 200);
+    relay.cut();
+    try {
+      const r = await get();
+      const text = await r.text();
+      assert.equal(r.status, 503, text.slice(0, 300));
+      assert.equal(r.headers.get('retry-after'), '1');
+      assert.equal(r.headers.get('content-type'), 'application/problem+json');
+      assert.equal(JSON.parse(text).code, 'temporarily_unavailable');
+      assert.doesNotMatch(text, /\bat .*\.ts:\d+/, 'no stack trace');
+    } finally {
+      relay.restore();
+    }
+    await untilServing(t.accessToken);
+    assert.equal((await get()).status, 200);
   });
 
   test('a tool\'s own errors stay tool errors (200, isError), with the database up', async () => {

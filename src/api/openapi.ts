@@ -8,7 +8,7 @@ export const API_VERSION = '1.0.0';
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 
 /** The problems every authenticated operation may answer. */
-const COMMON_PROBLEMS: Record<number, string> = { 400: 'Invalid input (problem details list each error)', 401: 'No API key, or not a valid one', 403: 'The key may not do this, or is for another workspace', 404: 'Not found', 429: 'Rate limited (`Retry-After`)' };
+const COMMON_PROBLEMS: Record<number, string> = { 400: 'Invalid input (problem details list each error)', 401: 'No API key, or not a valid one', 403: 'The key may not do this, or is for another workspace', 404: 'Not found', 429: 'Rate limited (`Retry-After`)', 503: 'The database or Redis cannot answer for the moment (`Retry-After`)' };
 
 export function openApiDocument(operations: readonly Operation[], publicUrl: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};

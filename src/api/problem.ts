@@ -19,6 +19,7 @@ export type ProblemCode =
   | 'insufficient_balance'
   | 'rate_limited'
   | 'payload_too_large'
+  | 'temporarily_unavailable'
   | 'server_error';
 
 /** Each code's status and title (the reference page lists them). */
@@ -38,6 +39,7 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = 
   insufficient_balance: { status: 409, title: 'Not enough credits' },
   rate_limited: { status: 429, title: 'Too many requests' },
   payload_too_large: { status: 413, title: 'The body is too large' },
+  temporarily_unavailable: { status: 503, title: 'Temporarily unavailable; retry after Retry-After' },
   server_error: { status: 500, title: 'Internal error' },
 };
 

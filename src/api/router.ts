@@ -4,7 +4,8 @@
 import type { Context, Hono } from 'hono';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { AppEnv } from '../http/env.ts';
-import { logUnhandled } from '../http/errors.ts';
+import { logUnavailable, logUnhandled, SERVER_ERROR_DESCRIPTION, UNAVAILABLE_DESCRIPTION } from '../http/errors.ts';
+import { isTemporarilyUnavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../util/unavailable.ts';
 import { isJsonMediaType } from '../util/media-type.ts';
 import type { Workspace } from '../accounts/index.ts';
 import type { AuditContext } from '../audit/index.ts';
@@ -15,7 +16,7 @@ import type { ApiKey } from './keys.ts';
 import type { Operation, OperationResult } from './operation.ts';
 import { ApiProblem, PROBLEM_TYPE, problemBody, type ProblemCode } from './problem.ts';
 import { compile, createApiAjv, describeErrors } from './validator.ts';
-import { rateLimiter } from './rate-limit.ts';
+import { apiRateLimiter } from './rate-limit.ts';
 import { countRateLimited } from '../observability/shared-metrics.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -54,7 +55,7 @@ export function mountApiRouter(app: Hono<AppEnv>, deps: ApiDeps, operations: rea
     query: compile(paramsAjv, op.query ?? { type: 'object', additionalProperties: false, properties: {} }),
     body: op.body ? compile(bodyAjv, op.body) : undefined,
   }));
-  const limiter = rateLimiter(deps.config.apiRateLimitPerMinute);
+  const limiter = apiRateLimiter(deps.credits.limiter.backend, deps.config.apiRateLimitPerMinute);
   const docsUrl = `${deps.config.publicUrl}${API_PREFIX}/docs`;
 
   const problem = (c: Context<AppEnv>, code: ProblemCode, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Response => {
@@ -130,7 +131,7 @@ export function mountApiRouter(app: Hono<AppEnv>, deps: ApiDeps, operations: rea
     // 2. Authenticate the key, then count the request against its rate limit.
     const key = await authenticate(c);
     if (key instanceof Response) return key;
-    const limit = limiter.take(key.id);
+    const limit = await limiter.take(key.id);
     if (!limit.allowed) {
       countRateLimited('api');
       return problem(c, 'rate_limited', `More than ${deps.config.apiRateLimitPerMinute} requests a minute with this key`, {}, { 'Retry-After': String(limit.retryAfterSeconds) });
@@ -177,8 +178,13 @@ export function mountApiRouter(app: Hono<AppEnv>, deps: ApiDeps, operations: rea
       return await serve(c);
     } catch (err) {
       if (err instanceof ApiProblem) return problem(c, err.code, err.message, err.extra, err.headers);
+      // The database (or Redis) cannot answer for the moment: 503 with Retry-After, not a 500 (RFC 9110 §15.6.4).
+      if (isTemporarilyUnavailable(err)) {
+        logUnavailable(c.get('log'), c.get('requestId'), c.req.path, err);
+        return problem(c, 'temporarily_unavailable', UNAVAILABLE_DESCRIPTION, {}, { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+      }
       logUnhandled(c.get('log'), c.get('requestId'), err);
-      return problem(c, 'server_error', 'An unexpected error occurred; quote the request id when reporting it');
+      return problem(c, 'server_error', SERVER_ERROR_DESCRIPTION);
     }
   });
   app.all(API_PREFIX, (c) => problem(c, 'not_found', `See ${API_PREFIX}/openapi.json`));

@@ -116,7 +116,7 @@ export const settings = {
   outboundWebhookRetryBaseSeconds: s({ env: 'TOLLGATE_OUTBOUND_WEBHOOK_RETRY_BASE_SECONDS', type: 'integer', default: 30, min: 1, max: 86400, description: 'First retry delay; each later one doubles (at most 6 hours, with jitter).' }),
 
   // --- management API
-  apiRateLimitPerMinute: s({ env: 'TOLLGATE_API_RATE_LIMIT_PER_MINUTE', type: 'integer', default: 600, min: 1, max: 1000000, description: 'Management API (`/api/v1/`): requests per minute per API key, per process; more get 429 with `Retry-After`.' }),
+  apiRateLimitPerMinute: s({ env: 'TOLLGATE_API_RATE_LIMIT_PER_MINUTE', type: 'integer', default: 600, min: 1, max: 1000000, description: 'Management API (`/api/v1/`): requests per minute per API key (shared by every process on PostgreSQL or Redis); more get 429 with `Retry-After`.' }),
   // --- gateway (upstream MCP servers)
   demo: s({ env: 'TOLLGATE_DEMO', type: 'boolean', default: true, description: 'Serve the built-in demo CRM toolset (and fill new demo workspaces with its sample data). `false` leaves only the credits tools and the gateway\'s upstreams.' }),
   gatewayTimeoutMs: s({ env: 'TOLLGATE_GATEWAY_TIMEOUT_MS', type: 'integer', default: 30000, min: 100, max: 3600000, description: 'How long a call to an upstream MCP server may take (per upstream: `tollgate upstream add --timeout`); then it fails as a tool error and is refunded.' }),

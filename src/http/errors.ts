@@ -24,6 +24,15 @@ export function jsonError(c: Context, status: ContentfulStatusCode, error: strin
 /** What a 500 tells the client: nothing about the error, only how to report it. */
 export const SERVER_ERROR_DESCRIPTION = 'An unexpected error occurred; quote the request id when reporting it';
 
+/** What a 503 tells the client when a dependency (the database, Redis) cannot answer for the moment. */
+export const UNAVAILABLE_DESCRIPTION = 'The service is temporarily unavailable; retry shortly';
+
+/** The warning for a request answered 503 because a dependency is unavailable: the reason's code and message only. */
+export function logUnavailable(logger: Logger, requestId: string, path: string, err: unknown): void {
+  const e = err as { code?: unknown; message?: unknown };
+  logger.warn({ requestId, path, reason: { sqlstate: typeof e?.code === 'string' ? e.code : undefined, message: String(e?.message ?? '').slice(0, 200) } }, 'a dependency is unavailable; answered 503');
+}
+
 /** Logs an error no step turned into an answer: the error itself, with its request id (never the request's data). */
 export function logUnhandled(logger: Logger, requestId: string | undefined, err: unknown): void {
   const e = err as Error;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { infoLineWriter, type Logger } from '../util/logger.ts';
 import { isTemporarilyUnavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../util/unavailable.ts';
 import { ClientGone, errorAnswer, type EndpointRoute, type HttpAnswer, type HttpRequest } from './endpoint.ts';
-import { HttpError, logUnhandled, SERVER_ERROR_DESCRIPTION } from './errors.ts';
+import { HttpError, logUnavailable, logUnhandled, SERVER_ERROR_DESCRIPTION, UNAVAILABLE_DESCRIPTION } from './errors.ts';
 import { timerFor } from './metrics.ts';
 import { annotateSpan, inServerSpan, traceIdFor, tracing } from '../observability/tracing.ts';
 
@@ -85,9 +85,8 @@ export function answerForError(logger: Logger, requestId: string, path: string, 
  * with the reason's code and message only.
  */
 export function unavailableAnswer(logger: Logger, requestId: string, path: string, err: unknown): HttpAnswer {
-  const e = err as { code?: unknown; message?: unknown };
-  logger.warn({ requestId, path, reason: { sqlstate: typeof e?.code === 'string' ? e.code : undefined, message: String(e?.message ?? '').slice(0, 200) } }, 'a dependency is unavailable; answered 503');
-  return errorAnswer(requestId, 503, 'temporarily_unavailable', 'The service is temporarily unavailable; retry shortly', { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+  logUnavailable(logger, requestId, path, err);
+  return errorAnswer(requestId, 503, 'temporarily_unavailable', UNAVAILABLE_DESCRIPTION, { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
 }
 
 /** Headers the frame adds to an answer: the route's own, the request id, the security headers. */
