@@ -1,8 +1,9 @@
-// The default logger writes stdout asynchronously: no line may be lost when the process exits, however it exits
-// (short of SIGKILL), and secrets are redacted.
+// The default logger writes stdout asynchronously and in batches: no line may be lost when the process exits, however
+// it exits (short of SIGKILL), a line on a quiet server is not held back, and secrets are redacted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { LOG_FLUSH_MS } from './logger.ts';
 
 const logger = new URL('./logger.ts', import.meta.url).href;
 
@@ -16,6 +17,32 @@ function runChild(ending: string): { lines: Record<string, unknown>[]; status: n
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return { lines: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), status: r.status };
 }
+
+test('on a quiet server a line gathered for a batch still goes out within the flush interval', async () => {
+  // One short line, far from a batch's 8 KB, then the process idles: the periodic flush must write it.
+  const script = `
+    import { createLogger } from ${JSON.stringify(logger)};
+    createLogger('info').info({ n: 1 }, 'alone');
+    setTimeout(() => {}, 5000);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const started = Date.now();
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out);
+      });
+      child.once('exit', () => reject(new Error(`exited first: ${out}`)));
+    });
+    assert.equal(JSON.parse(line).msg, 'alone');
+    // Module loading comes first; the line then waits at most LOG_FLUSH_MS (with a margin for a busy machine).
+    assert.ok(Date.now() - started < 3000 + LOG_FLUSH_MS, `${Date.now() - started} ms`);
+  } finally {
+    child.kill();
+  }
+});
 
 for (const [how, ending, status] of [
   ['returns', '', 0],

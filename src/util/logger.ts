@@ -31,13 +31,25 @@ function isoTimeCached(): () => string {
   };
 }
 
+/** Bytes of lines gathered before a write, and the longest a line waits for one when fewer arrive. */
+export const LOG_BATCH_BYTES = 8192;
+export const LOG_FLUSH_MS = 100;
+
 /**
- * Logs to `destination`, by default stdout. Writes to stdout are asynchronous: lines that arrive while a write is in
- * flight go out together with the next one, instead of one system call per line on the event loop (a request line
- * per request). Lines still in the buffer are written out when the process exits; a SIGKILL can lose only those.
+ * Where a server's lines go: `fd` (stdout is 1), written asynchronously and in batches. Lines are gathered until 8 KB
+ * have arrived or 100 ms have passed, and go out in one system call on the thread pool, instead of one write per
+ * line (a request line per request) or one per turn of the event loop: under load each write costs a thread-pool
+ * round trip, and the bench's metered tools/call measured 79 → 75 µs of CPU a call with batches (without any log,
+ * 68). What is still gathered is written out when the process exits (pino flushes it synchronously on exit, a crash
+ * included); a SIGKILL can lose only that, at most 100 ms of lines.
  */
+export function logDestination(fd: number): DestinationStream {
+  return pino.destination({ dest: fd, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS });
+}
+
+/** Logs to `destination`, by default stdout (`logDestination(1)`). */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const out = destination ?? (level === 'silent' ? undefined : pino.destination({ dest: 1, sync: false }));
+  const out = destination ?? (level === 'silent' ? undefined : logDestination(1));
   const time = isoTimeCached();
   const logger = pino(
     {
