@@ -154,7 +154,7 @@ async function refreshRate(o: ExtrasOptions): Promise<Measurement> {
       const res = await runLoad(s.ready, { connections: o.connections, seconds: o.seconds, refresh: true });
       assertClean('refresh', res);
       rates.push(res.rps);
-      o.log(`  round ${r + 1}: ${fmt(res.rps)} refreshes/s, p50 ${res.p50} ms, p99 ${res.p99} ms`);
+      o.log(`  round ${r + 1}: ${fmt(res.rps)} refreshes/s, p50 ${fmt(res.p50, 2)} ms, p99 ${fmt(res.p99, 2)} ms`);
     }
     const rate = median(rates);
     return { name: 'refresh grants (POST /token, refresh_token, public client)', value: rate, unit: '/s', target: '≥ 1,500', met: rate >= 1500, detail: { rounds: rates } };

@@ -81,7 +81,7 @@ async function measureRound(server: BenchServer, key: string, label: string, rou
   assertClean(key, res);
   // CPU time per call (µs): what the call costs the server, whatever share of the cores the machine's other load left it.
   const cpuUs = ((serverCpuMs(server) - cpu0) * 1000) / Math.max(1, res.requests);
-  say(`  ${label}round ${round} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  ${fmt(cpuUs)} µs CPU/call`);
+  say(`  ${label}round ${round} ${key.padEnd(4)} ${fmt(res.rps).padStart(7)} req/s  p50 ${fmt(res.p50, 2)} ms  p99 ${fmt(res.p99, 2)} ms  ${fmt(cpuUs)} µs CPU/call`);
   return { ...res, cpuUs };
 }
 
@@ -149,7 +149,7 @@ async function throughput() {
   const summary: Record<string, ReturnType<typeof med>> = {};
   for (const key of first) if (ran(key)) summary[key] = med(perRound, key);
   if (PG) summary.T_pg = med(perRoundPostgres, 'T_pg');
-  const ratio = (rows: Record<string, Round>[], a: string, b: string, k: 'rps' | 'p99' | 'cpuUs' = 'rps') => median(rows.map((r) => r[a][k] / Math.max(1, r[b][k])));
+  const ratio = (rows: Record<string, Round>[], a: string, b: string, k: 'rps' | 'p99' | 'cpuUs' = 'rps') => median(rows.map((r) => r[a][k] / Math.max(k === 'p99' ? 0.01 : 1, r[b][k])));
   const ratios: Record<string, number> = { 'T/L': ratio(perRound, 'T', 'L'), 'D/L': ratio(perRound, 'D', 'L'), 'T/D': ratio(perRound, 'T', 'D') };
   for (const key of PEERS) if (ran(key)) ratios[`T/${key}`] = ratio(perRound, 'T', key);
   if (PG) {
@@ -254,7 +254,7 @@ if (only.includes('throughput')) {
   result.throughput = t;
   checks = checks.concat(t.checks);
   md.push('| server | req/s | p50 ms | p99 ms | CPU µs/call |', '|---|---:|---:|---:|---:|');
-  for (const s of Object.values(t.summary)) md.push(`| ${s.label} | ${fmt(s.rps)} | ${s.p50} | ${s.p99} | ${fmt(s.cpuUs)} |`);
+  for (const s of Object.values(t.summary)) md.push(`| ${s.label} | ${fmt(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.cpuUs)} |`);
   md.push('', Object.entries(t.ratios).map(([k, v]) => `${k} = ${fmt(v, 2)}`).join(' · ') + ' (medians of per-round ratios; T_pg/T = (T_pg/L) / (T/L))', '');
   md.push('CPU time per call against T\'s (the server\'s process and its children, from /proc): ' + Object.entries(t.cost).map(([k, v]) => `${k} = ${fmt(v, 2)}`).join(' · '), '');
   peerFailures = t.failed;
@@ -264,7 +264,7 @@ if (only.includes('gateway')) {
   result.gateway = g;
   checks = checks.concat(g.checks);
   md.push('| gateway | req/s | p50 ms | p99 ms | CPU µs/call |', '|---|---:|---:|---:|---:|');
-  for (const s of Object.values(g.summary)) md.push(`| ${s.label} | ${fmt(s.rps)} | ${s.p50} | ${s.p99} | ${fmt(s.cpuUs)} |`);
+  for (const s of Object.values(g.summary)) md.push(`| ${s.label} | ${fmt(s.rps)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.cpuUs)} |`);
   md.push('', `G/U = ${fmt(g.ratios['G/U'], 2)} · Tollgate's CPU per proxied call − per built-in call at the same rate (G − T@G) = ${fmt(g.ratios['G−T@G CPU µs'])} µs · the same against T at full speed = ${fmt(g.ratios['G−T CPU µs'])} µs · the floor of a bare Node proxy (LP − L@LP) = ${fmt(g.ratios['LP−L@LP CPU µs'])} µs (medians of per-round values)`, '');
 }
 const extraSections = only.filter((s): s is ExtraSection => (EXTRA_SECTIONS as readonly string[]).includes(s));

@@ -20,6 +20,10 @@ declare module 'autocannon' {
     duration: number;
     requests: unknown[];
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** A run: its result when awaited, and each answer as it comes (its time in ms, from hrtime, not truncated). */
+  interface Instance extends PromiseLike<Result> {
+    on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTime: number) => void): this;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }

@@ -25,10 +25,9 @@ import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
-import { createLogger } from '../../src/util/logger.ts';
+import { createLogger, logDestination } from '../../src/util/logger.ts';
 import { crmStore } from '../../src/crm/store.ts';
 import type { ToolDefinition } from '../../src/tools/tool-types.ts';
 import { freeMetering } from '../../src/tools/metering.ts';
@@ -158,8 +157,8 @@ async function main(): Promise<void> {
   const constTool = (tools: readonly ToolDefinition[]) =>
     (selectTools?.(tools) ?? [...tools]).map((t) => (t.name === 'get_contact' ? { ...t, handler: async () => ({ content: [{ type: 'text' as const, text: '{"contact":{}}' }], structuredContent: { contact: {} } }) } : t));
   // The same asynchronous destination `tollgate serve` writes stdout with, on a file's descriptor.
-  const logDestination = env.BENCH_LOG_FILE ? pino.destination({ dest: openSync(env.BENCH_LOG_FILE, 'a'), sync: false }) : undefined;
-  running = await startServer(config, createLogger(config.logLevel, logDestination), {
+  const logFile = env.BENCH_LOG_FILE ? logDestination(openSync(env.BENCH_LOG_FILE, 'a')) : undefined;
+  running = await startServer(config, createLogger(config.logLevel, logFile), {
     selectTools: exp.includes('const') ? constTool : selectTools,
     wrapMetering: exp.includes('free') ? () => freeMetering : undefined,
   });
