@@ -18,16 +18,32 @@ export function planResolver(catalog: Pick<PricingCatalog, 'plans' | 'cachedPlan
   const ttlMs = options.ttlMs ?? 10_000;
   const maxEntries = options.maxEntries ?? 50_000;
   const cache = new Map<string, { standing: Standing; expires: number }>();
+  // The read in flight per workspace: the calls that find no fresh entry share it, so that a burst on a cold or
+  // expired entry makes one read, not one per call (a thousand at once queued past the pool's wait limit).
+  const reading = new Map<string, Promise<Standing>>();
 
-  async function standingOf(workspaceId: string): Promise<Standing> {
-    const t = Date.now();
+  function standingOf(workspaceId: string): Promise<Standing> {
     const hit = cache.get(workspaceId);
-    if (hit && hit.expires > t) return hit.standing;
-    const account = await ledger.getAccount(workspaceId);
-    const standing = { planName: account.plan, suspended: account.suspendedAt !== null };
-    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-    cache.set(workspaceId, { standing, expires: t + ttlMs });
-    return standing;
+    if (hit && hit.expires > Date.now()) return Promise.resolve(hit.standing);
+    const inFlight = reading.get(workspaceId);
+    if (inFlight) return inFlight;
+    const t = Date.now();
+    const p: Promise<Standing> = ledger
+      .getAccount(workspaceId)
+      .then((account) => {
+        const standing = { planName: account.plan, suspended: account.suspendedAt !== null };
+        // Not kept when `forget` came during the read: it may predate the change it was forgotten for.
+        if (reading.get(workspaceId) === p) {
+          if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+          cache.set(workspaceId, { standing, expires: t + ttlMs });
+        }
+        return standing;
+      })
+      .finally(() => {
+        if (reading.get(workspaceId) === p) reading.delete(workspaceId);
+      });
+    reading.set(workspaceId, p);
+    return p;
   }
 
   /** A workspace on a plan that was since removed falls back to `default`. */
@@ -58,6 +74,7 @@ export function planResolver(catalog: Pick<PricingCatalog, 'plans' | 'cachedPlan
     },
     forget(workspaceId: string): void {
       cache.delete(workspaceId);
+      reading.delete(workspaceId);
     },
   };
 }

@@ -46,8 +46,10 @@ if (env.MODE === 'burst') {
         if (d.kind === 'ok') tally.ok++;
         else if (d.kind === 'insufficient_credits') tally.insufficient++;
         else tally.rateLimited++;
-      } catch {
+      } catch (err) {
         tally.errors++;
+        // On stderr (the test's own output), so that a failed count says what the error was.
+        process.stderr.write(`credits worker ${tag}: call ${i} failed: ${(err as Error)?.message ?? String(err)}\n`);
       }
     }
   };
