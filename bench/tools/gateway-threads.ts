@@ -4,7 +4,7 @@
 // from /proc. Usage: node bench/tools/gateway-threads.ts [rounds=3] [seconds=5]
 import path from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
-import { LOAD_CORE, repin, startBenchServer, type BenchServer } from '../lib/processes.ts';
+import { LOAD_CORE, repin, startBenchServer, statCpuMs, type BenchServer } from '../lib/processes.ts';
 import { median, runLoad } from '../lib/load.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -17,8 +17,7 @@ function threadCpuMs(s: BenchServer): Record<string, number> {
   const out: Record<string, number> = {};
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-      const [user, system] = [Number(fields[11]) * 10, Number(fields[12]) * 10];
+      const { user, system } = statCpuMs(`/proc/${pid}/task/${tid}/stat`);
       if (tid === pid) {
         out['main user'] = user;
         out['main system'] = system;
