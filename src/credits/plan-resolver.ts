@@ -22,9 +22,15 @@ export function planResolver(catalog: Pick<PricingCatalog, 'plans' | 'cachedPlan
   // expired entry makes one read, not one per call (a thousand at once queued past the pool's wait limit).
   const reading = new Map<string, Promise<Standing>>();
 
-  function standingOf(workspaceId: string): Promise<Standing> {
+  /** The workspace's standing while its entry is fresh, else undefined. */
+  function freshStanding(workspaceId: string): Standing | undefined {
     const hit = cache.get(workspaceId);
-    if (hit && hit.expires > Date.now()) return Promise.resolve(hit.standing);
+    return hit && hit.expires > Date.now() ? hit.standing : undefined;
+  }
+
+  function standingOf(workspaceId: string): Promise<Standing> {
+    const known = freshStanding(workspaceId);
+    if (known) return Promise.resolve(known);
     const inFlight = reading.get(workspaceId);
     if (inFlight) return inFlight;
     const t = Date.now();
@@ -67,10 +73,10 @@ export function planResolver(catalog: Pick<PricingCatalog, 'plans' | 'cachedPlan
      * undefined when either must be read first. The hot path's shortcut past two awaits per call.
      */
     cached(workspaceId: string): { plan: Plan; standing: Standing } | undefined {
-      const hit = cache.get(workspaceId);
-      if (!hit || hit.expires <= Date.now()) return undefined;
+      const standing = freshStanding(workspaceId);
+      if (!standing) return undefined;
       const plans = catalog.cachedPlans();
-      return plans && { plan: planIn(plans, hit.standing), standing: hit.standing };
+      return plans && { plan: planIn(plans, standing), standing };
     },
     forget(workspaceId: string): void {
       cache.delete(workspaceId);
